@@ -1,0 +1,32 @@
+#!/bin/sh
+# Install the Debian packages that building and testing need, only those
+# that are missing, so a second run costs a dpkg query and nothing more.
+set -eu
+
+PKGS="gcc make pkg-config check libsubunit-dev libldns-dev ldnsutils
+liblmdb-dev libssl-dev openssl libmilter-dev postfix nsd mandoc cppcheck
+clang-format python3 procps"
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$st" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: not root; install these packages:$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Postfix is only needed for its smtp-sink and for test instances of our
+# own: keep its package from configuring a system mail server.
+echo "postfix postfix/main_mailer_type select No configuration" |
+	debconf-set-selections
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,107 @@
+#!/bin/sh
+# The test runner of `make check`: unit tests (normal and ASan+UBSan),
+# static checks, then integration tests. Ends with "N passed, N failed".
+# Set ONLY=unit|static|integration to run one part, and T=NAME to run only
+# integration scripts whose name contains NAME.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP"
+OUT="$TOP/t/out"
+mkdir -p "$OUT"
+ONLY=${ONLY:-all}
+pass=0 fail=0 skip=0
+failed_names=""
+
+note_fail() {
+	fail=$((fail + $1))
+	failed_names="$failed_names $2"
+}
+
+# run_units VARIANT: run every Check program of that build.
+run_units() {
+	v=$1
+	for b in build/$v/t/unit/check_*; do
+		[ -x "$b" ] || continue
+		name="$v/$(basename "$b")"
+		log="$OUT/unit-$v-$(basename "$b").log"
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		    timeout 600 "$b" >"$log" 2>&1
+		rc=$?
+		line=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -n 1)
+		if [ -n "$line" ]; then
+			n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
+			f=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
+			e=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
+			pass=$((pass + n - f - e))
+			bad=$((f + e))
+			if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+				bad=1
+			fi
+			if [ "$bad" -gt 0 ]; then
+				note_fail "$bad" "$name"
+				grep -vE '^(Running suite|[0-9]+%: Checks)' "$log" | head -n 40
+			fi
+			echo "unit $name: $line"
+		else
+			note_fail 1 "$name"
+			echo "unit $name: FAILED (exit $rc)"
+			tail -n 40 "$log"
+		fi
+	done
+}
+
+# run_static NAME CMD...: one test per static check.
+run_static() {
+	name=$1
+	shift
+	if "$@" >"$OUT/static-$name.log" 2>&1; then
+		pass=$((pass + 1))
+		echo "static $name: ok"
+	else
+		note_fail 1 "static-$name"
+		echo "static $name: FAILED"
+		head -n 40 "$OUT/static-$name.log"
+	fi
+}
+
+if [ "$ONLY" = all ] || [ "$ONLY" = unit ]; then
+	run_units normal
+	run_units asan
+fi
+
+if [ "$ONLY" = all ] || [ "$ONLY" = static ]; then
+	run_static format-check make -s format-check
+	run_static cppcheck make -s cppcheck
+	run_static headers-check make -s headers-check
+	if ls man/*.[1-8] >/dev/null 2>&1; then
+		run_static manlint make -s manlint
+	fi
+fi
+
+if [ "$ONLY" = all ] || [ "$ONLY" = integration ]; then
+	export TOP
+	export SMTPDIRECT="$TOP/transport/smtpdirect"
+	export SMTPDIRECT_ASAN="$TOP/build/asan/transport/smtpdirect"
+	for s in t/integration/[0-9]*.sh; do
+		[ -f "$s" ] || continue
+		case "$s" in *"${T:-}"*) ;; *) continue ;; esac
+		name=$(basename "$s" .sh)
+		log="$OUT/int-$name.log"
+		timeout 900 sh "$s" >"$log" 2>&1
+		rc=$?
+		case $rc in
+		0) pass=$((pass + 1)); echo "integration $name: ok" ;;
+		77) skip=$((skip + 1)); echo "integration $name: SKIPPED: $(tail -n 1 "$log")" ;;
+		*) note_fail 1 "$name"; echo "integration $name: FAILED (exit $rc)"; tail -n 40 "$log" ;;
+		esac
+	done
+fi
+
+[ -n "$failed_names" ] && echo "failed:$failed_names"
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/*
+ * NAME
+ *	cmd - the smtpdirect sub-commands
+ * DESCRIPTION
+ *	Each sub-command is a main()-like function that parses its own
+ *	arguments (argv[0] is the sub-command name) and returns the exit
+ *	status. They hold glue only; the work is in the core modules.
+ * OWNERSHIP
+ *	Arguments are borrowed.
+ * THREADS
+ *	Not thread-safe (they set up the process).
+ * ERRORS
+ *	deliver: sysexits per SPEC section 2 (75 for anything not definite);
+ *	route, lint, resolve: 64 bad arguments, 78 bad configuration.
+ * SEE ALSO
+ *	SPEC section 2; smtpdirect(8).
+ */
+#ifndef SMTPDIRECT_CMD_H
+#define SMTPDIRECT_CMD_H
+
+/* smtpdirect deliver: the pipe transport. */
+int cmd_deliver(int argc, char **argv);
+
+/* smtpdirect route: explain a route; Exim and Postfix lookups. */
+int cmd_route(int argc, char **argv);
+
+/* smtpdirect lint: check override maps. */
+int cmd_lint(int argc, char **argv);
+
+/* smtpdirect resolve: show the MX set through the resolver. */
+int cmd_resolve(int argc, char **argv);
+
+/* Print the usage synopsis to fp. */
+void cmd_usage_print(void *fp);
+
+#endif

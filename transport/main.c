@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/* smtpdirect: dispatch to the sub-commands. */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "msg.h"
+
+/* One sub-command. */
+struct main_cmd {
+	const char *name; /* as typed */
+	int (*run)(int argc, char **argv); /* entry point */
+};
+
+static const struct main_cmd main_cmds[] = {
+    {"deliver", cmd_deliver},
+    {"lint", cmd_lint},
+    {"resolve", cmd_resolve},
+    {"route", cmd_route},
+};
+
+static const char main_help[] =
+    "\n"
+    "Commands:\n"
+    "  deliver  read a message on stdin and deliver it (pipe transport)\n"
+    "  route    explain the route of an address or domain\n"
+    "  lint     check override maps\n"
+    "  resolve  show the MX set the resolver gives\n"
+    "\n"
+    "Options:\n"
+    "  -c FILE  configuration file (default $SMTPDIRECT_CONF, else\n"
+    "           " SMTPDIRECT_SYSCONFDIR "/smtpdirect/smtpdirect.conf)\n"
+    "  -v       verbose; repeat for protocol traces\n"
+    "\n"
+    "See smtpdirect(8) and smtpdirect.conf(5).\n";
+
+/* cmd_usage_print - the synopsis, as in smtpdirect(8) */
+void
+cmd_usage_print(void *fp)
+{
+	fputs(
+	    "usage: smtpdirect deliver [-v] [-c FILE] -f SENDER [-q QUEUE_ID] "
+	    "[-r RETRIES] -- RECIPIENT...\n"
+	    "       smtpdirect route [-v] [-c FILE] [-s SIZE] [-r RETRIES] "
+	    "[-o text|exim|postfix] ADDRESS|DOMAIN\n"
+	    "       smtpdirect lint [-c FILE] [OVERRIDES_FILE...]\n"
+	    "       smtpdirect resolve [-v] [-c FILE] DOMAIN\n"
+	    "       smtpdirect --version | --help\n",
+	    fp);
+}
+
+/* main - pick the sub-command */
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	msg_init("smtpdirect", MSG_TO_STDERR);
+	if (argc < 2) {
+		cmd_usage_print(stderr);
+		return MSG_EX_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		cmd_usage_print(stdout);
+		fputs(main_help, stdout);
+		return MSG_EX_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("smtpdirect %s\n", SMTPDIRECT_VERSION);
+		return MSG_EX_OK;
+	}
+	for (i = 0; i < sizeof(main_cmds) / sizeof(main_cmds[0]); i++)
+		if (strcmp(argv[1], main_cmds[i].name) == 0)
+			return main_cmds[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "smtpdirect: unknown command \"%s\"\n", argv[1]);
+	cmd_usage_print(stderr);
+	/* deliver must never bounce; every other misuse is a usage error. */
+	return MSG_EX_USAGE;
+}

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/* Diagnostics: formatting and routing to stderr and syslog. */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "msg.h"
+
+#define MSG_LINE_MAX 2048 /* longest line written, longer is cut */
+
+int msg_verbose;
+
+static const char *msg_progname = "smtpdirect";
+static int msg_channels = MSG_TO_STDERR;
+static int msg_fatal_exit = MSG_EX_TEMPFAIL;
+static bool msg_syslog_open;
+
+static void msg_vout(int prio, const char *tag, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+/* msg_init - choose program name and channels */
+void
+msg_init(const char *progname, int channels)
+{
+	msg_progname = progname;
+	msg_channels = channels;
+	if ((channels & MSG_TO_SYSLOG) && !msg_syslog_open) {
+		openlog(progname, LOG_PID | LOG_NDELAY, LOG_MAIL);
+		msg_syslog_open = true;
+	}
+}
+
+/* msg_set_fatal_status - exit status of msg_fatal */
+void
+msg_set_fatal_status(int status)
+{
+	msg_fatal_exit = status;
+}
+
+/* msg_fini - close syslog */
+void
+msg_fini(void)
+{
+	if (msg_syslog_open)
+		closelog();
+	msg_syslog_open = false;
+}
+
+/* msg_vout - format one line and send it to the chosen channels */
+static void
+msg_vout(int prio, const char *tag, const char *fmt, va_list ap)
+{
+	char buf[MSG_LINE_MAX];
+	int saved = errno;
+	int n;
+
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n < 0)
+		snprintf(buf, sizeof(buf), "(unformattable message)");
+	if (msg_channels & MSG_TO_STDERR)
+		fprintf(stderr, "%s: %s%s\n", msg_progname, tag, buf);
+	if (msg_syslog_open && (msg_channels & MSG_TO_SYSLOG))
+		syslog(prio, "%s%s", tag, buf);
+	errno = saved;
+}
+
+/* msg_debug - verbose output */
+void
+msg_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (msg_verbose <= 0)
+		return;
+	va_start(ap, fmt);
+	msg_vout(LOG_DEBUG, "", fmt, ap);
+	va_end(ap);
+}
+
+/* msg_info - informational output */
+void
+msg_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_vout(LOG_INFO, "", fmt, ap);
+	va_end(ap);
+}
+
+/* msg_warn - warning output */
+void
+msg_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_vout(LOG_WARNING, "warning: ", fmt, ap);
+	va_end(ap);
+}
+
+/* msg_error - error output */
+void
+msg_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_vout(LOG_ERR, "error: ", fmt, ap);
+	va_end(ap);
+}
+
+/* msg_fatal - fatal output and exit with the fatal status */
+void
+msg_fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_vout(LOG_CRIT, "fatal: ", fmt, ap);
+	va_end(ap);
+	exit(msg_fatal_exit);
+}
+
+/* msg_fatal_status - fatal output and exit with status */
+void
+msg_fatal_status(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_vout(LOG_CRIT, "fatal: ", fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+/* msg_panic - broken invariant: exit 75 */
+void
+msg_panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_vout(LOG_CRIT, "panic: ", fmt, ap);
+	va_end(ap);
+	exit(MSG_EX_TEMPFAIL);
+}
