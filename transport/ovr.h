@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/*
+ * NAME
+ *	ovr - the DNS override map: parse, index, match, lint
+ * DESCRIPTION
+ *	An override line names a domain pattern, a target server and
+ *	qualifiers ($priority:N, $size<op>N, $retries<op>N, $end, $tls:P).
+ *	ovr_map_load() reads a map, collecting every problem with
+ *	FILE:LINE:COLUMN; ovr_map_match() gives, for (domain, size,
+ *	retries), the matching lines in file order and the targets in
+ *	delivery order (priority ascending, equal priorities shuffled).
+ *	Exact patterns are indexed in a hash, wildcard patterns by their
+ *	literal suffix, so a lookup never scans the whole map. ovr_lint()
+ *	adds the warnings of SPEC section 2 (lint). DNS is not consulted
+ *	here: route.h combines matches with the resolver.
+ * OWNERSHIP
+ *	ovr_map_load() and ovr_map_parse() allocate a map; ovr_map_free()
+ *	releases it and every rule (passwords are wiped). Rules and
+ *	targets are borrowed from the map. ovr_map_match() fills a
+ *	caller-provided struct ovr_match whose arrays it allocates;
+ *	ovr_match_fini() releases them (the rules stay the map's).
+ * THREADS
+ *	A loaded map is read-only: concurrent ovr_map_match() calls on one
+ *	map are safe when each thread has its own struct rnd and result.
+ * ERRORS
+ *	OVR_OK; OVR_NOFILE (the file could not be read: local, temporary;
+ *	deliver defers); OVR_INVALID (at least one error in the diag list:
+ *	a bad configuration, deliver defers with 4.3.5 and never routes by
+ *	part of a map).
+ * SEE ALSO
+ *	SPEC section 4; smtpdirect.conf(5); route.h; diag.h.
+ */
+#ifndef SMTPDIRECT_OVR_H
+#define SMTPDIRECT_OVR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cfg.h"
+#include "diag.h"
+#include "rnd.h"
+#include "sbuf.h"
+
+#define OVR_LINE_MAX 4096 /* longest line; longer is an error */
+#define OVR_COND_MAX 4 /* most $size (or $retries) on a line */
+#define OVR_PRIORITY_DEFAULT 10 /* $priority when none is given */
+#define OVR_PRIORITY_MAX 65535 /* like an MX preference */
+#define OVR_PORT_DEFAULT 25 /* port when the target names none */
+#define OVR_CRED_MAX 255 /* longest decoded user or password */
+#define OVR_DOMAIN_MAX 253 /* longest domain or pattern */
+
+/* Results of loading a map. */
+enum ovr_status {
+	OVR_OK = 0, /* loaded, no errors (warnings allowed) */
+	OVR_NOFILE, /* cannot open or read the file */
+	OVR_INVALID /* errors in the diag list */
+};
+
+/* Comparison operators of $size and $retries. */
+enum ovr_op {
+	OVR_OP_LT, /* < */
+	OVR_OP_LE, /* <= (also written as U+21D0, with a warning) */
+	OVR_OP_EQ, /* = */
+	OVR_OP_NE, /* <> */
+	OVR_OP_GE, /* >= */
+	OVR_OP_GT /* > */
+};
+
+/* One condition: the value compares by op to n. */
+struct ovr_cond {
+	enum ovr_op op; /* operator */
+	unsigned long long n; /* bytes for $size (K/M/G applied), count */
+};
+
+/* Kinds of target host. */
+enum ovr_host_kind {
+	OVR_HOST_NAME, /* a host name, resolved to A/AAAA */
+	OVR_HOST_IP4, /* an IPv4 literal */
+	OVR_HOST_IP6 /* an IPv6 literal, written in brackets */
+};
+
+/* A target server [user:password@]host[:port]. */
+struct ovr_target {
+	char *host; /* lower case; IPv6 without brackets */
+	enum ovr_host_kind kind; /* name or literal */
+	unsigned port; /* 1-65535, OVR_PORT_DEFAULT if not given */
+	char *user; /* decoded user, NULL without credentials */
+	size_t user_len; /* bytes in user (may contain %00 bytes) */
+	char *pass; /* decoded password, NULL without; wiped */
+	size_t pass_len; /* bytes in pass */
+};
+
+/* One override line. */
+struct ovr_rule {
+	unsigned long line; /* 1-based line number in the file */
+	char *pattern; /* domain pattern, lower case */
+	struct ovr_target target; /* where to send */
+	unsigned priority; /* $priority, OVR_PRIORITY_DEFAULT */
+	struct ovr_cond size[OVR_COND_MAX]; /* $size conditions */
+	size_t nsize; /* entries used in size */
+	struct ovr_cond retries[OVR_COND_MAX]; /* $retries conditions */
+	size_t nretries; /* entries used in retries */
+	bool end; /* $end: stop at this line when it matches */
+	bool has_tls; /* a $tls: option was given */
+	enum cfg_tls tls; /* the $tls: policy when has_tls */
+};
+
+/* The result of a match. */
+struct ovr_match {
+	const struct ovr_rule **lines; /* matching rules, file order */
+	const struct ovr_rule **order; /* same rules, delivery order */
+	size_t n; /* entries in each array */
+	bool ended; /* a $end line stopped the scan */
+};
+
+struct ovr_map;
+
+/*
+ * Read the map at path ("-" is standard input) and index it. On OVR_OK
+ * and OVR_INVALID *out receives a map (for OVR_INVALID it holds the lines
+ * that parsed, so lint can still check them; never route mail by it).
+ * On OVR_NOFILE *out is untouched and dl names the file and the reason.
+ * Returns: OVR_OK, OVR_NOFILE, OVR_INVALID.
+ */
+enum ovr_status ovr_map_load(
+    const char *path, struct ovr_map **out, struct diag_list *dl);
+
+/*
+ * Parse len bytes of map text; name is used in diagnostics. Always
+ * returns a map (free with ovr_map_free); errors go to dl.
+ */
+struct ovr_map *ovr_map_parse(
+    const char *name, const char *buf, size_t len, struct diag_list *dl);
+
+/* Release a map and its rules, wiping passwords. NULL is ignored. */
+void ovr_map_free(struct ovr_map *map);
+
+/* Number of rules (valid lines) in the map. */
+size_t ovr_map_count(const struct ovr_map *map);
+
+/* The i-th rule in file order; borrowed until ovr_map_free. */
+const struct ovr_rule *ovr_map_rule(const struct ovr_map *map, size_t i);
+
+/* The name the map was loaded under. */
+const char *ovr_map_name(const struct ovr_map *map);
+
+/*
+ * Match domain (case-insensitive, a trailing dot ignored) with the
+ * message size in bytes and the recipient's earlier temporary failures.
+ * Fills *out (release with ovr_match_fini); rng shuffles equal
+ * priorities. Returns the number of matching lines (0: use DNS).
+ */
+size_t ovr_map_match(const struct ovr_map *map, const char *domain,
+    unsigned long long size, unsigned long retries, struct rnd *rng,
+    struct ovr_match *out);
+
+/* Release the arrays of a match result. */
+void ovr_match_fini(struct ovr_match *m);
+
+/* True when the pattern matches the (lower-case) domain. */
+bool ovr_pattern_match(const char *pattern, const char *domain);
+
+/* True when value compares to the condition. */
+bool ovr_cond_holds(const struct ovr_cond *c, unsigned long long value);
+
+/* The operator as written ("<="). */
+const char *ovr_op_name(enum ovr_op op);
+
+/*
+ * Append the rule in canonical form to sb, the password replaced by
+ * "********": "*.example.org fred:********@relay:587 $priority:5 $end".
+ */
+void ovr_rule_format(const struct ovr_rule *rule, struct sbuf *sb);
+
+/*
+ * Add lint warnings to dl: lines that can never match, lines after an
+ * unconditional "* ... $end", duplicate lines, and credentials in a
+ * file that users other than its owner can read.
+ */
+void ovr_lint(const struct ovr_map *map, struct diag_list *dl);
+
+/*
+ * Parse a size with an optional K, M or G suffix (x1024, x1024^2,
+ * x1024^3) as $size and route -s take it. False on bad syntax or
+ * overflow.
+ */
+bool ovr_size_parse(const char *s, unsigned long long *out);
+
+#endif
