@@ -16,13 +16,3 @@ cmd_deliver(int argc, char **argv)
 	fprintf(stderr, "4.3.0 smtpdirect deliver is not built yet\n");
 	return MSG_EX_TEMPFAIL;
 }
-
-/* cmd_resolve - not yet */
-int
-cmd_resolve(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "smtpdirect: resolve is not built yet\n");
-	return MSG_EX_CONFIG;
-}
