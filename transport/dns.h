@@ -249,8 +249,8 @@ void dns_mxset_fini(struct dns_mxset *set);
  * dns_host_fini().
  * Returns: DNS_OK, DNS_TEMP, DNS_NXDOMAIN, DNS_NODATA, DNS_BADNAME.
  */
-enum dns_status dns_host_lookup(struct dns *dns, const char *host,
-    struct dns_host *out, struct why *why);
+enum dns_status dns_host_lookup(
+    struct dns *dns, const char *host, struct dns_host *out, struct why *why);
 
 /* Release a host's addresses. */
 void dns_host_fini(struct dns_host *host);

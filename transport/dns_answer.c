@@ -75,7 +75,7 @@ dns_label_ok(const unsigned char *p, size_t len)
 		unsigned char c = p[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			(c >= '0' && c <= '9') || c == '-' || c == '_'))
+		        (c >= '0' && c <= '9') || c == '-' || c == '_'))
 			return false;
 	}
 	return true;
@@ -121,7 +121,8 @@ dns_name_normalise(const char *name, char *out)
 	for (i = 0; i <= len; i++) {
 		if (i < len && name[i] != '.')
 			continue;
-		if (!dns_label_ok((const unsigned char *)name + start, i - start))
+		if (!dns_label_ok(
+		        (const unsigned char *)name + start, i - start))
 			return false;
 		start = i + 1;
 	}

@@ -251,7 +251,7 @@ dns_cache_link(struct dns_cache *c, struct state_txn *txn, uint64_t old_seq,
 	dns_cache_put64(s, last + 1);
 	memcpy(c->val.data + DNS_CACHE_OFF_SEQ, s, 8);
 	if ((st = state_put(txn, DNS_CACHE_T_ANSWERS, c->key.data, c->key.len,
-		 c->val.data, c->val.len, why)) != STATE_OK)
+	         c->val.data, c->val.len, why)) != STATE_OK)
 		return st;
 	return state_put(
 	    txn, DNS_CACHE_T_LRU, s, 8, c->key.data, c->key.len, why);
@@ -269,12 +269,12 @@ dns_cache_touch(struct dns_cache *c, uint64_t seq)
 		dns_cache_trouble(c, &why);
 		return;
 	}
-	st = state_get(txn, DNS_CACHE_T_ANSWERS, c->key.data, c->key.len,
-	    &c->val, &why);
+	st = state_get(
+	    txn, DNS_CACHE_T_ANSWERS, c->key.data, c->key.len, &c->val, &why);
 	/* Someone else moved or replaced it meanwhile: fine either way. */
 	if (st != STATE_OK || c->val.len < DNS_CACHE_HDR ||
 	    dns_cache_get64((unsigned char *)c->val.data + DNS_CACHE_OFF_SEQ) !=
-		seq) {
+	        seq) {
 		state_txn_abort(txn);
 		if (st == STATE_FAIL)
 			dns_cache_trouble(c, &why);
@@ -290,8 +290,8 @@ dns_cache_touch(struct dns_cache *c, uint64_t seq)
 
 /* dns_cache_get - look an answer up */
 bool
-dns_cache_get(struct dns_cache *c, const char *name, unsigned type,
-    time_t now, struct dns_answer *ans)
+dns_cache_get(struct dns_cache *c, const char *name, unsigned type, time_t now,
+    struct dns_answer *ans)
 {
 	struct state_txn *txn;
 	enum state_status st;
@@ -332,8 +332,8 @@ dns_cache_get(struct dns_cache *c, const char *name, unsigned type,
 
 /* dns_cache_evict - drop least recently used entries down to keep */
 static enum state_status
-dns_cache_evict(struct dns_cache *c, struct state_txn *txn, size_t keep,
-    struct why *why)
+dns_cache_evict(
+    struct dns_cache *c, struct state_txn *txn, size_t keep, struct why *why)
 {
 	struct state_cursor *cur;
 	enum state_status st;
@@ -371,8 +371,8 @@ dns_cache_store(struct dns_cache *c, size_t keep, struct why *why)
 
 	if ((st = state_txn_begin(c->db, true, &txn, why)) != STATE_OK)
 		return st;
-	st = state_get(txn, DNS_CACHE_T_ANSWERS, c->key.data, c->key.len,
-	    &c->tmp, why);
+	st = state_get(
+	    txn, DNS_CACHE_T_ANSWERS, c->key.data, c->key.len, &c->tmp, why);
 	if (st == STATE_OK && c->tmp.len >= DNS_CACHE_HDR)
 		old = dns_cache_get64(
 		    (unsigned char *)c->tmp.data + DNS_CACHE_OFF_SEQ);
@@ -400,7 +400,7 @@ dns_cache_put(struct dns_cache *c, const char *name, unsigned type,
 
 	if (c->db == NULL || ans->ttl == 0 ||
 	    (ans->status != DNS_OK && ans->status != DNS_NODATA &&
-		ans->status != DNS_NXDOMAIN))
+	        ans->status != DNS_NXDOMAIN))
 		return;
 	dns_cache_key(c, name, type);
 	dns_cache_encode(&c->val, ans, now + (time_t)ans->ttl);

@@ -102,8 +102,8 @@ time_t dns_now(struct dns *dns);
  * Ask the servers (no cache), following CNAMEs. ans is initialised.
  * Returns: DNS_OK, DNS_NODATA, DNS_NXDOMAIN, DNS_TEMP.
  */
-enum dns_status dns_query_run(struct dns *dns, const char *name,
-    unsigned type, struct dns_answer *ans, struct why *why);
+enum dns_status dns_query_run(struct dns *dns, const char *name, unsigned type,
+    struct dns_answer *ans, struct why *why);
 
 /* dns_reply.c */
 
@@ -118,17 +118,17 @@ enum dns_status dns_query_run(struct dns *dns, const char *name,
  * Returns: DNS_OK, DNS_NODATA, DNS_NXDOMAIN, DNS_TEMP (malformed, or a
  * CNAME chain longer than DNS_CNAME_MAX).
  */
-enum dns_status dns_reply_take(const ldns_pkt *reply, char *name,
-    unsigned type, unsigned neg_ttl_max, struct dns_answer *ans,
-    uint32_t *ttl, bool *again, struct why *why);
+enum dns_status dns_reply_take(const ldns_pkt *reply, char *name, unsigned type,
+    unsigned neg_ttl_max, struct dns_answer *ans, uint32_t *ttl, bool *again,
+    struct why *why);
 
 /* dns_net.c */
 
 /* The network transport (the default dns_send_fn). */
 enum dns_send_status dns_net_send(void *arg, const struct dns_server *server,
     bool tcp, const unsigned char *query, size_t query_len,
-    unsigned char *reply, size_t reply_size, size_t *reply_len,
-    int timeout_ms, struct why *why);
+    unsigned char *reply, size_t reply_size, size_t *reply_len, int timeout_ms,
+    struct why *why);
 
 /*
  * Read "nameserver" lines of a resolv.conf into out[max].
@@ -143,8 +143,7 @@ size_t dns_resolv_conf_read(
  * Open the shared cache of at most size entries in dir. NULL when size
  * is 0 or the store cannot be opened (reason in why).
  */
-struct dns_cache *dns_cache_open(
-    const char *dir, size_t size, struct why *why);
+struct dns_cache *dns_cache_open(const char *dir, size_t size, struct why *why);
 
 /* Close the cache; NULL is ignored. */
 void dns_cache_close(struct dns_cache *cache);

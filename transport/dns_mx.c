@@ -225,7 +225,8 @@ dns_mx_hosts(struct dns *dns, struct dns_answer *ans, struct dns_mxset *set)
 
 	qsort(ans->recs, ans->n, sizeof(*ans->recs), dns_mx_cmp);
 	for (i = 0; i < ans->n; i = j) {
-		for (j = i + 1; j < ans->n && ans->recs[j].pref == ans->recs[i].pref;)
+		for (j = i + 1;
+		     j < ans->n && ans->recs[j].pref == ans->recs[i].pref;)
 			j++;
 		for (run = j - i; run > 1; run--) {
 			k = i + rnd_below(&dns->rnd, run);
@@ -261,7 +262,7 @@ dns_mx_no_address(const struct dns_mxset *set, struct why *why)
 		why_set(why, dns_status_dsn(h->status),
 		    "%s: no MX record and %s", set->domain,
 		    h->status == DNS_NXDOMAIN ? "no such domain (NXDOMAIN)"
-					      : "no A/AAAA record");
+		                              : "no A/AAAA record");
 		return h->status == DNS_BADNAME ? DNS_NODATA : h->status;
 	}
 	if (set->implicit && h != NULL) {
@@ -281,8 +282,8 @@ dns_mx_no_address(const struct dns_mxset *set, struct why *why)
 
 /* dns_mx_lookup - the mail servers of a domain */
 enum dns_status
-dns_mx_lookup(struct dns *dns, const char *domain, struct dns_mxset *out,
-    struct why *why)
+dns_mx_lookup(
+    struct dns *dns, const char *domain, struct dns_mxset *out, struct why *why)
 {
 	struct dns_answer ans;
 	enum dns_status st;
@@ -295,8 +296,10 @@ dns_mx_lookup(struct dns *dns, const char *domain, struct dns_mxset *out,
 	if (st == DNS_OK || st == DNS_NODATA)
 		dns_name_normalise(domain, out->domain);
 	if (st == DNS_OK && ans.n == 1 && ans.recs[0].data[0] == '\0') {
-		why_set(why, "5.1.10", "%s: domain does not accept mail "
-		    "(null MX, RFC 7505)", out->domain);
+		why_set(why, "5.1.10",
+		    "%s: domain does not accept mail "
+		    "(null MX, RFC 7505)",
+		    out->domain);
 		st = DNS_NULLMX;
 	} else if (st == DNS_OK) {
 		dns_mx_hosts(dns, &ans, out);

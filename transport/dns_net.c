@@ -67,7 +67,7 @@ dns_net_socket(const struct dns_server *server, int type, struct why *why)
 	if (fd < 0) {
 		why_set(why, "4.4.3", "socket: %m");
 	} else if (connect(fd, res->ai_addr, res->ai_addrlen) != 0 &&
-		   errno != EINPROGRESS) {
+	    errno != EINPROGRESS) {
 		why_set(why, "4.4.3", "connect: %m");
 		close(fd);
 		fd = -1;
@@ -125,12 +125,14 @@ dns_net_io(int fd, void *buf, size_t len, bool writing, long long deadline,
 				why_set(why, "4.4.3", "poll: %m");
 			return w < 0 ? DNS_SEND_ERROR : DNS_SEND_TIMEOUT;
 		}
-		n = writing ? send(fd, p, len, MSG_NOSIGNAL) : recv(fd, p, len, 0);
+		n = writing ? send(fd, p, len, MSG_NOSIGNAL)
+		            : recv(fd, p, len, 0);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (n <= 0) {
 			if (n == 0)
-				why_set(why, "4.4.3", "connection closed early");
+				why_set(
+				    why, "4.4.3", "connection closed early");
 			else
 				why_set(why, "4.4.3", "%s: %m",
 				    writing ? "send" : "receive");
@@ -148,8 +150,8 @@ dns_net_tcp(int fd, const unsigned char *query, size_t query_len,
     unsigned char *reply, size_t reply_size, size_t *reply_len,
     long long deadline, struct why *why)
 {
-	unsigned char len[2] = {(unsigned char)(query_len >> 8),
-	    (unsigned char)query_len};
+	unsigned char len[2] = {
+	    (unsigned char)(query_len >> 8), (unsigned char)query_len};
 	enum dns_send_status st;
 	socklen_t sl = sizeof(int);
 	int err = 0, w;
@@ -164,7 +166,7 @@ dns_net_tcp(int fd, const unsigned char *query, size_t query_len,
 	}
 	if ((st = dns_net_io(fd, len, 2, true, deadline, why)) != DNS_SEND_OK ||
 	    (st = dns_net_io(fd, (void *)query, query_len, true, deadline,
-		 why)) != DNS_SEND_OK ||
+	         why)) != DNS_SEND_OK ||
 	    (st = dns_net_io(fd, len, 2, false, deadline, why)) != DNS_SEND_OK)
 		return st;
 	n = (size_t)len[0] << 8 | len[1];
@@ -205,7 +207,7 @@ size_t
 dns_resolv_conf_read(
     const char *path, struct dns_server *out, size_t max, struct why *why)
 {
-	char line[512], addr[DNS_ADDR_TEXT_MAX + 1];
+	char line[512], addr[DNS_ADDR_TEXT_MAX];
 	FILE *fp;
 	size_t n = 0;
 
@@ -214,10 +216,10 @@ dns_resolv_conf_read(
 		return 0;
 	}
 	while (n < max && fgets(line, sizeof(line), fp) != NULL) {
-		if (sscanf(line, " nameserver %64s", addr) != 1 ||
-		    strlen(addr) >= sizeof(out->addr))
+		/* %63s: DNS_ADDR_TEXT_MAX - 1 */
+		if (sscanf(line, " nameserver %63s", addr) != 1)
 			continue;
-		snprintf(out[n].addr, sizeof(out[n].addr), "%s", addr);
+		memcpy(out[n].addr, addr, sizeof(addr));
 		out[n].port = DNS_PORT;
 		n++;
 	}

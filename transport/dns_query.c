@@ -64,8 +64,8 @@ dns_open(const struct dns_opts *opts, struct dns **out, struct why *why)
 
 	*out = NULL;
 	if (n == 0) {
-		n = dns_resolv_conf_read(opts->resolv_conf ? opts->resolv_conf
-							   : DNS_RESOLV_CONF,
+		n = dns_resolv_conf_read(
+		    opts->resolv_conf ? opts->resolv_conf : DNS_RESOLV_CONF,
 		    found, DNS_SERVERS_MAX, why);
 		if (n == 0)
 			return DNS_TEMP;
@@ -81,8 +81,8 @@ dns_open(const struct dns_opts *opts, struct dns **out, struct why *why)
 	dns->servers_n = i;
 	dns->timeout_ms = opts->timeout_ms ? opts->timeout_ms : DNS_TIMEOUT_MS;
 	dns->tries = opts->tries ? opts->tries : DNS_TRIES;
-	dns->neg_ttl_max = opts->neg_ttl_max ? opts->neg_ttl_max
-					     : DNS_NEG_TTL_MAX;
+	dns->neg_ttl_max =
+	    opts->neg_ttl_max ? opts->neg_ttl_max : DNS_NEG_TTL_MAX;
 	dns->family = opts->family;
 	dns->prefer = opts->prefer;
 	rnd_init(&dns->rnd, opts->seed);
@@ -162,7 +162,7 @@ dns_rcode_str(unsigned rcode)
 	    "NOTAUTH", "NOTZONE"};
 
 	return rcode < sizeof(names) / sizeof(names[0]) ? names[rcode]
-							: "unknown rcode";
+	                                                : "unknown rcode";
 }
 
 /* dns_query_build - the query in wire format; false on failure */
@@ -202,7 +202,8 @@ dns_reply_check(const ldns_pkt *reply, uint16_t id, const char *name,
 	const ldns_rr *rr;
 	const ldns_rdf *o;
 
-	if (!ldns_pkt_qr(reply) || ldns_pkt_get_opcode(reply) != LDNS_PACKET_QUERY ||
+	if (!ldns_pkt_qr(reply) ||
+	    ldns_pkt_get_opcode(reply) != LDNS_PACKET_QUERY ||
 	    ldns_pkt_id(reply) != id) {
 		why_set(why, "4.4.3", "reply is not an answer to our query");
 		return false;
@@ -246,8 +247,8 @@ struct dns_ask {
 
 /* dns_ask_send - one exchange over UDP or TCP, then parse and check */
 static bool
-dns_ask_send(struct dns *dns, struct dns_srv *srv, struct dns_ask *q,
-    bool tcp, struct why *why)
+dns_ask_send(struct dns *dns, struct dns_srv *srv, struct dns_ask *q, bool tcp,
+    struct why *why)
 {
 	enum dns_send_status st;
 	size_t rlen = 0;
@@ -260,14 +261,14 @@ dns_ask_send(struct dns *dns, struct dns_srv *srv, struct dns_ask *q,
 		return false;
 	}
 	dns->queries++;
-	st = dns->send(dns->send_arg, &srv->pub, tcp, q->wire, q->len,
-	    dns->buf, DNS_MSG_MAX, &rlen, left, why);
+	st = dns->send(dns->send_arg, &srv->pub, tcp, q->wire, q->len, dns->buf,
+	    DNS_MSG_MAX, &rlen, left, why);
 	msg_debug("query %s/%s to %s over %s: %s, %zu bytes", q->name,
 	    dns_type_str(q->type, tbuf, sizeof(tbuf)), srv->label,
 	    tcp ? "TCP" : "UDP",
-	    st == DNS_SEND_OK	     ? "reply"
-	    : st == DNS_SEND_TIMEOUT ? "timed out"
-				     : why->text,
+	    st == DNS_SEND_OK            ? "reply"
+	        : st == DNS_SEND_TIMEOUT ? "timed out"
+	                                 : why->text,
 	    rlen);
 	if (st == DNS_SEND_TIMEOUT)
 		why_set(why, "4.4.3", "timed out after %d ms", left);
@@ -289,8 +290,8 @@ dns_ask_send(struct dns *dns, struct dns_srv *srv, struct dns_ask *q,
 
 /* dns_ask_one - ask one server: UDP, TCP when truncated, FORMERR retry */
 static bool
-dns_ask_one(struct dns *dns, struct dns_srv *srv, struct dns_ask *q,
-    struct why *why)
+dns_ask_one(
+    struct dns *dns, struct dns_srv *srv, struct dns_ask *q, struct why *why)
 {
 	unsigned rcode;
 	int pass;
@@ -298,7 +299,7 @@ dns_ask_one(struct dns *dns, struct dns_srv *srv, struct dns_ask *q,
 	for (pass = 0; pass < 2; pass++) {
 		q->reply = NULL;
 		if (!dns_query_build(q->name, q->type, !srv->no_edns, &q->id,
-			&q->wire, &q->len)) {
+		        &q->wire, &q->len)) {
 			why_set(why, "4.4.3", "cannot build a query");
 			return false;
 		}
@@ -371,8 +372,8 @@ dns_query_run(struct dns *dns, const char *name, unsigned type,
 		}
 		ad = ad && ldns_pkt_ad(reply);
 		again = false;
-		st = dns_reply_take(reply, cur, type, dns->neg_ttl_max, ans,
-		    &ttl, &again, why);
+		st = dns_reply_take(
+		    reply, cur, type, dns->neg_ttl_max, ans, &ttl, &again, why);
 		ldns_pkt_free(reply);
 	} while (again);
 	if (st == DNS_TEMP)
@@ -424,7 +425,7 @@ dns_lookup(struct dns *dns, const char *name, unsigned type,
 		    dns_type_str(type, tbuf, sizeof(tbuf)),
 		    dns_status_str(ans->status), (unsigned)ans->ttl);
 	} else if (dns_query_run(dns, norm, type, ans, why) != DNS_TEMP &&
-		   dns->cache != NULL && ans->ttl > 0) {
+	    dns->cache != NULL && ans->ttl > 0) {
 		dns_cache_put(dns->cache, norm, type, ans, now);
 	}
 	dns_why_answer(ans, norm, why);

@@ -109,8 +109,8 @@ dns_negative_ttl(const ldns_pkt *reply, unsigned cap, bool *has_soa)
 			continue;
 		*has_soa = true;
 		ttl = ldns_rr_ttl(rr);
-		dns_ttl_lower(
-		    &ttl, ldns_rdf2native_int32(ldns_rr_rdf(rr, DNS_SOA_MINIMUM)));
+		dns_ttl_lower(&ttl,
+		    ldns_rdf2native_int32(ldns_rr_rdf(rr, DNS_SOA_MINIMUM)));
 		dns_ttl_lower(&ttl, cap);
 		return ttl;
 	}
