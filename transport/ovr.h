@@ -49,6 +49,7 @@
 #define OVR_PORT_DEFAULT 25 /* port when the target names none */
 #define OVR_CRED_MAX 255 /* longest decoded user or password */
 #define OVR_DOMAIN_MAX 253 /* longest domain or pattern */
+#define OVR_FILE_MAX (1UL << 30) /* largest map file, bytes */
 
 /* Results of loading a map. */
 enum ovr_status {
