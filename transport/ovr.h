@@ -98,10 +98,10 @@ struct ovr_rule {
 	char *pattern; /* domain pattern, lower case */
 	struct ovr_target target; /* where to send */
 	unsigned priority; /* $priority, OVR_PRIORITY_DEFAULT */
-	struct ovr_cond size[OVR_COND_MAX]; /* $size conditions */
-	size_t nsize; /* entries used in size */
-	struct ovr_cond retries[OVR_COND_MAX]; /* $retries conditions */
-	size_t nretries; /* entries used in retries */
+	const struct ovr_cond *size; /* nsize $size conditions, the map's */
+	size_t nsize; /* entries in size, at most OVR_COND_MAX */
+	const struct ovr_cond *retries; /* nretries $retries conditions */
+	size_t nretries; /* entries in retries, at most OVR_COND_MAX */
 	bool end; /* $end: stop at this line when it matches */
 	bool has_tls; /* a $tls: option was given */
 	enum cfg_tls tls; /* the $tls: policy when has_tls */

@@ -14,14 +14,19 @@
 #include "ovr_int.h"
 #include "xalloc.h"
 
+#define OVR_INDEX_BATCH 16 /* rules hashed and prefetched together */
+
 static void ovr_htab_init(struct ovr_htab *h, size_t n);
 static bool ovr_key_eq(const struct ovr_map *map, uint32_t i, const char *key,
     size_t klen, bool exact);
 static struct ovr_slot *ovr_htab_find(const struct ovr_htab *h,
-    const struct ovr_map *map, uint64_t hash, const char *key, size_t klen,
+    const struct ovr_map *map, uint64_t mixed, const char *key, size_t klen,
     bool exact);
+static uint64_t ovr_key_hash(
+    const struct ovr_map *map, uint32_t i, size_t klen);
 static void ovr_htab_insert(struct ovr_map *map, struct ovr_htab *h, uint32_t i,
-    size_t klen, bool exact);
+    uint64_t mixed, size_t klen, bool exact);
+static void ovr_index_batch(struct ovr_map *map, size_t lo, size_t hi);
 
 /* ovr_vec_push - append an index, growing the array */
 void
@@ -45,13 +50,13 @@ ovr_index_suffix_len(const char *pattern, size_t len)
 	return k;
 }
 
-/* ovr_htab_init - empty table for up to n keys, at most half full */
+/* ovr_htab_init - empty table for up to n keys, at most 2/3 full */
 static void
 ovr_htab_init(struct ovr_htab *h, size_t n)
 {
 	size_t cap = 16, i;
 
-	while (cap < n * 2)
+	while (cap < n + n / 2)
 		cap *= 2;
 	h->slot = xreallocarray(NULL, cap, sizeof(*h->slot));
 	for (i = 0; i < cap; i++) {
@@ -67,7 +72,7 @@ ovr_key_eq(const struct ovr_map *map, uint32_t i, const char *key, size_t klen,
     bool exact)
 {
 	const char *p = map->rules[i].pattern;
-	size_t plen = strlen(p);
+	size_t plen = map->pos[i].plen;
 
 	if (exact)
 		return plen == klen && memcmp(p, key, klen) == 0;
@@ -78,9 +83,8 @@ ovr_key_eq(const struct ovr_map *map, uint32_t i, const char *key, size_t klen,
 /* ovr_htab_find - the slot of a key, or the empty slot where it would go */
 static struct ovr_slot *
 ovr_htab_find(const struct ovr_htab *h, const struct ovr_map *map,
-    uint64_t hash, const char *key, size_t klen, bool exact)
+    uint64_t mixed, const char *key, size_t klen, bool exact)
 {
-	uint64_t mixed = ovr_hash_mix(hash);
 	uint32_t check = (uint32_t)(mixed >> 32);
 	size_t at = (size_t)mixed & h->mask;
 	struct ovr_slot *s;
@@ -96,24 +100,70 @@ ovr_htab_find(const struct ovr_htab *h, const struct ovr_map *map,
 	}
 }
 
-/* ovr_htab_insert - put rule i in front of its key's chain */
-static void
-ovr_htab_insert(struct ovr_map *map, struct ovr_htab *h, uint32_t i,
-    size_t klen, bool exact)
+/* ovr_key_hash - mixed hash of the key of rule i (klen bytes at its end) */
+static uint64_t
+ovr_key_hash(const struct ovr_map *map, uint32_t i, size_t klen)
 {
-	const char *p = map->rules[i].pattern;
-	const char *key = p + strlen(p) - klen;
+	const char *key = map->rules[i].pattern + map->pos[i].plen - klen;
 	uint64_t hash = OVR_HASH_SEED;
-	struct ovr_slot *s;
 	size_t k;
 
 	for (k = klen; k > 0; k--)
 		hash = ovr_hash_step(hash, (unsigned char)key[k - 1]);
-	s = ovr_htab_find(h, map, hash, key, klen, exact);
+	return ovr_hash_mix(hash);
+}
+
+/* ovr_htab_insert - put rule i in front of its key's chain */
+static void
+ovr_htab_insert(struct ovr_map *map, struct ovr_htab *h, uint32_t i,
+    uint64_t mixed, size_t klen, bool exact)
+{
+	const char *key = map->rules[i].pattern + map->pos[i].plen - klen;
+	struct ovr_slot *s;
+
+	s = ovr_htab_find(h, map, mixed, key, klen, exact);
 	if (s->head == OVR_NONE)
-		s->check = (uint32_t)(ovr_hash_mix(hash) >> 32);
+		s->check = (uint32_t)(mixed >> 32);
 	map->idx.next[i] = s->head;
 	s->head = i;
+}
+
+/*
+ * ovr_index_batch - insert rules [lo, hi) backwards
+ * The hashes of a batch are computed and their slots prefetched before
+ * the inserts, so that the cache misses of a large table overlap.
+ */
+static void
+ovr_index_batch(struct ovr_map *map, size_t lo, size_t hi)
+{
+	struct ovr_index *idx = &map->idx;
+	uint64_t mixed[OVR_INDEX_BATCH];
+	struct ovr_htab *h;
+	size_t i, plen, slen;
+
+	for (i = hi; i > lo; i--) {
+		plen = map->pos[i - 1].plen;
+		slen = map->pos[i - 1].slen;
+		if (slen == 0)
+			continue;
+		h = slen == plen ? &idx->exact : &idx->suffix;
+		mixed[i - 1 - lo] = ovr_key_hash(map, (uint32_t)(i - 1), slen);
+		__builtin_prefetch(&h->slot[mixed[i - 1 - lo] & h->mask]);
+	}
+	for (i = hi; i > lo; i--) {
+		plen = map->pos[i - 1].plen;
+		slen = map->pos[i - 1].slen;
+		if (slen == 0)
+			continue;
+		if (slen == plen) {
+			ovr_htab_insert(map, &idx->exact, (uint32_t)(i - 1),
+			    mixed[i - 1 - lo], slen, true);
+		} else {
+			ovr_htab_insert(map, &idx->suffix, (uint32_t)(i - 1),
+			    mixed[i - 1 - lo], slen, false);
+			idx->lens[slen / 64] |= 1ULL << (slen % 64);
+		}
+	}
 }
 
 /* ovr_index_build - index every rule of a parsed map */
@@ -121,15 +171,13 @@ void
 ovr_index_build(struct ovr_map *map)
 {
 	struct ovr_index *idx = &map->idx;
-	size_t i, nexact = 0, nsuffix = 0, nalways = 0, plen, slen;
+	size_t i, nexact = 0, nsuffix = 0, nalways = 0, lo;
 
 	memset(idx, 0, sizeof(*idx));
 	for (i = 0; i < map->n; i++) {
-		plen = strlen(map->rules[i].pattern);
-		slen = ovr_index_suffix_len(map->rules[i].pattern, plen);
-		if (slen == plen)
+		if (map->pos[i].slen == map->pos[i].plen)
 			nexact++;
-		else if (slen == 0)
+		else if (map->pos[i].slen == 0)
 			nalways++;
 		else
 			nsuffix++;
@@ -139,23 +187,13 @@ ovr_index_build(struct ovr_map *map)
 	ovr_htab_init(&idx->exact, nexact);
 	ovr_htab_init(&idx->suffix, nsuffix);
 	/* Backwards, so that prepending leaves each chain in line order. */
-	for (i = map->n; i > 0; i--) {
-		plen = strlen(map->rules[i - 1].pattern);
-		slen = ovr_index_suffix_len(map->rules[i - 1].pattern, plen);
-		if (slen == plen) {
-			ovr_htab_insert(
-			    map, &idx->exact, (uint32_t)(i - 1), slen, true);
-		} else if (slen > 0) {
-			ovr_htab_insert(
-			    map, &idx->suffix, (uint32_t)(i - 1), slen, false);
-			idx->lens[slen / 64] |= 1ULL << (slen % 64);
-		}
+	for (i = map->n; i > 0; i = lo) {
+		lo = i > OVR_INDEX_BATCH ? i - OVR_INDEX_BATCH : 0;
+		ovr_index_batch(map, lo, i);
 	}
-	for (i = 0; i < map->n; i++) {
-		plen = strlen(map->rules[i].pattern);
-		if (ovr_index_suffix_len(map->rules[i].pattern, plen) == 0)
+	for (i = 0; i < map->n; i++)
+		if (map->pos[i].slen == 0)
 			idx->always[idx->nalways++] = (uint32_t)i;
-	}
 }
 
 /* ovr_index_free - release the index */
@@ -196,11 +234,12 @@ ovr_index_candidates(const struct ovr_map *map, const char *domain, size_t len,
 		if (k > OVR_DOMAIN_MAX ||
 		    (idx->lens[k / 64] & (1ULL << (k % 64))) == 0)
 			continue;
-		s = ovr_htab_find(
-		    &idx->suffix, map, hash, domain + len - k, k, false);
+		s = ovr_htab_find(&idx->suffix, map, ovr_hash_mix(hash),
+		    domain + len - k, k, false);
 		ovr_index_chain(map, s->head, out);
 	}
-	s = ovr_htab_find(&idx->exact, map, hash, domain, len, true);
+	s = ovr_htab_find(
+	    &idx->exact, map, ovr_hash_mix(hash), domain, len, true);
 	ovr_index_chain(map, s->head, out);
 	for (k = 0; k < idx->nalways; k++)
 		ovr_vec_push(out, idx->always[k]);

@@ -68,6 +68,8 @@ enum ovr_num {
 	OVR_NUM_RANGE /* too large */
 };
 
+_Static_assert(OVR_DOMAIN_MAX <= UINT8_MAX, "pattern lengths fit uint8_t");
+
 /* A growable array of rule indices. */
 struct ovr_vec {
 	uint32_t *v; /* entries */
@@ -75,10 +77,12 @@ struct ovr_vec {
 	size_t cap; /* entries allocated */
 };
 
-/* Where a rule's tokens were, for lint messages. */
+/* Per rule: where its tokens were (for lint) and its pattern's shape. */
 struct ovr_pos {
 	uint16_t pcol; /* column of the pattern */
 	uint16_t tcol; /* column of the target */
+	uint8_t plen; /* length of the pattern */
+	uint8_t slen; /* length of its literal suffix (plen: no wildcard) */
 };
 
 /* One slot of an open-addressing hash table. */
@@ -103,20 +107,43 @@ struct ovr_index {
 	uint64_t lens[(OVR_DOMAIN_MAX + 64) / 64]; /* suffix lengths used */
 };
 
+/* A block of the string arena; strings never span blocks. */
+struct ovr_arena {
+	struct ovr_arena *next; /* the block filled before this one */
+	size_t used; /* bytes used in data */
+	size_t cap; /* bytes in data */
+	_Alignas(8) char data[]; /* strings and conditions */
+};
+
 /* A parsed map. */
 struct ovr_map {
 	char *name; /* file name for messages */
 	struct ovr_rule *rules; /* valid lines in file order */
 	size_t n; /* entries in rules */
+	size_t cap; /* entries allocated in rules and pos */
 	struct ovr_pos *pos; /* per rule: token columns */
-	char *arena; /* strings of all rules */
-	size_t arena_used; /* bytes used in arena */
-	size_t arena_cap; /* bytes allocated */
+	struct ovr_arena *arena; /* current block, older ones chained */
 	size_t ncred; /* rules with credentials */
 	bool has_mode; /* mode was recorded from a regular file */
 	mode_t mode; /* st_mode of the file when loaded */
 	struct ovr_index idx; /* lookup index */
 };
+
+struct ovr_parser;
+
+/* Character classes, bits of ovr_ctype[]. */
+#define OVR_C_SPACE 0x01 /* space, tab, CR, VT, FF: token separators */
+#define OVR_C_PATTERN 0x02 /* letters, digits, - . _ * ? */
+#define OVR_C_LABEL 0x04 /* letters, digits, - */
+
+extern const unsigned char ovr_ctype[256]; /* classes of each byte */
+
+/* ovr_ctype_is - does the byte belong to one of the classes */
+static inline bool
+ovr_ctype_is(char c, unsigned bits)
+{
+	return (ovr_ctype[(unsigned char)c] & bits) != 0;
+}
 
 /* ovr_hash_step - extend a hash by one byte (keys are hashed backwards) */
 static inline uint64_t
@@ -153,7 +180,7 @@ ovr_is_wild(char c)
 
 /* Lexer (ovr_lex.c). */
 
-/* Next line of buf from *pos; ln->no counts lines. False at the end. */
+/* Next line of buf from *pos (LF cut, no->unchanged). False at the end. */
 bool ovr_lex_line(
     const char *buf, size_t len, size_t *pos, struct ovr_line *ln);
 
@@ -199,14 +226,51 @@ bool ovr_tls_parse(const char *p, size_t len, enum cfg_tls *out);
 /* The name of a $tls: policy. */
 const char *ovr_tls_name(enum cfg_tls tls);
 
-/* Parser (ovr_parse.c, ovr_target.c). */
+/* Map storage (ovr_map.c). */
 
-/* Copy n bytes plus a NUL into the map's arena. */
+/* An empty map named name; free with ovr_map_free(). */
+struct ovr_map *ovr_map_new(const char *name);
+
+/* Make sure the current arena block has n free bytes. */
+void ovr_arena_reserve(struct ovr_map *map, size_t n);
+
+/* n bytes of the arena, 8-aligned; valid until ovr_map_free(). */
+void *ovr_arena_alloc(struct ovr_map *map, size_t n);
+
+/* Copy n bytes plus a NUL into the arena. */
 char *ovr_arena_put(struct ovr_map *map, const char *p, size_t n);
 
-/* Parse a target token into *tg; errors go to dl. */
+/* Bytes used in the current block: a mark to roll back to. */
+size_t ovr_arena_mark(const struct ovr_map *map);
+
+/* Wipe and drop what the current block got since the mark. */
+void ovr_arena_rollback(struct ovr_map *map, size_t mark);
+
+/* Parser (ovr_parse.c, ovr_target.c). */
+
+/* Start parsing a map named name; problems go to dl. */
+struct ovr_parser *ovr_parser_new(const char *name, struct diag_list *dl);
+
+/* Parse the next line (len bytes, no LF; a CR before it is ignored). */
+void ovr_parser_line(struct ovr_parser *ps, const char *p, size_t len);
+
+/* Count the next line as one too long to be read. */
+void ovr_parser_long_line(struct ovr_parser *ps);
+
+/* Stop with an error about the whole input (no line number). */
+void ovr_parser_fail(struct ovr_parser *ps, const char *text);
+
+/* Index the map, release the parser and hand over the map. */
+struct ovr_map *ovr_parser_finish(struct ovr_parser *ps);
+
+/*
+ * Parse a target token into *tg, the host (lower case, no brackets)
+ * into host (OVR_DOMAIN_MAX + 1 bytes): tg->host is left for the caller.
+ * Credentials go to the arena. Errors go to dl.
+ */
 bool ovr_target_parse(struct ovr_map *map, const struct ovr_tok *t,
-    unsigned long line, struct ovr_target *tg, struct diag_list *dl);
+    unsigned long line, struct ovr_target *tg, char *host,
+    struct diag_list *dl);
 
 /* Index (ovr_index.c). */
 

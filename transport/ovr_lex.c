@@ -9,8 +9,270 @@
 #include "msg.h"
 #include "ovr_int.h"
 
-static bool ovr_lex_space(unsigned char c);
 static int ovr_lex_hex(unsigned char c);
+
+/*
+ * Character classes of bytes: OVR_C_SPACE separates tokens, OVR_C_PATTERN
+ * may appear in a domain pattern, OVR_C_LABEL in a host name label.
+ */
+const unsigned char ovr_ctype[256] = {
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    1,
+    0,
+    1,
+    1,
+    1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    2,
+    0,
+    0,
+    6,
+    2,
+    0,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    0,
+    0,
+    0,
+    0,
+    0,
+    2,
+    0,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    0,
+    0,
+    0,
+    0,
+    2,
+    0,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    6,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+};
 
 /* The $tls: policies (a plain list: it is searched linearly). */
 static const struct {
@@ -40,14 +302,7 @@ static const struct {
 /* U+21D0 LEFTWARDS DOUBLE ARROW, taken as <= with a warning. */
 static const char ovr_arrow[] = "\xe2\x87\x90";
 
-/* ovr_lex_space - token separators */
-static bool
-ovr_lex_space(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/* ovr_lex_line - next line of the buffer */
+/* ovr_lex_line - next line of the buffer, without its LF */
 bool
 ovr_lex_line(const char *buf, size_t len, size_t *pos, struct ovr_line *ln)
 {
@@ -60,11 +315,8 @@ ovr_lex_line(const char *buf, size_t len, size_t *pos, struct ovr_line *ln)
 	nl = memchr(p, '\n', len - *pos);
 	n = nl != NULL ? (size_t)(nl - p) : len - *pos;
 	*pos += n + (nl != NULL);
-	if (n > 0 && p[n - 1] == '\r')
-		n--;
 	ln->p = p;
 	ln->len = n;
-	ln->no++;
 	return true;
 }
 
@@ -86,16 +338,14 @@ ovr_lex_next(struct ovr_lex *lx, struct ovr_tok *t)
 {
 	size_t start;
 
-	while (
-	    lx->pos < lx->len && ovr_lex_space((unsigned char)lx->p[lx->pos]))
+	while (lx->pos < lx->len && ovr_ctype_is(lx->p[lx->pos], OVR_C_SPACE))
 		lx->pos++;
 	if (lx->pos >= lx->len || lx->p[lx->pos] == '#') {
 		lx->pos = lx->len;
 		return false;
 	}
 	start = lx->pos;
-	while (
-	    lx->pos < lx->len && !ovr_lex_space((unsigned char)lx->p[lx->pos]))
+	while (lx->pos < lx->len && !ovr_ctype_is(lx->p[lx->pos], OVR_C_SPACE))
 		lx->pos++;
 	t->p = lx->p + start;
 	t->len = lx->pos - start;

@@ -17,27 +17,27 @@ static bool ovr_target_cred(struct ovr_map *map, const char *p, size_t len,
     bool is_user, char **out, size_t *outlen, const char **err);
 static bool ovr_target_hostport(struct ovr_map *map, const struct ovr_tok *t,
     const char *hp, size_t hlen, unsigned long line, struct ovr_target *tg,
-    struct diag_list *dl);
+    char *hostbuf, struct diag_list *dl);
 static const char *ovr_target_host(
     const char *p, size_t *lenp, enum ovr_host_kind *kind);
-static bool ovr_target_label_char(unsigned char c);
 
 /* ovr_target_parse - split and check a target token */
 bool
 ovr_target_parse(struct ovr_map *map, const struct ovr_tok *t,
-    unsigned long line, struct ovr_target *tg, struct diag_list *dl)
+    unsigned long line, struct ovr_target *tg, char *host, struct diag_list *dl)
 {
 	const char *at = memrchr(t->p, '@', t->len);
 	size_t clen;
 	bool ok = true;
 
 	if (at == NULL)
-		return ovr_target_hostport(map, t, t->p, t->len, line, tg, dl);
+		return ovr_target_hostport(
+		    map, t, t->p, t->len, line, tg, host, dl);
 	clen = (size_t)(at - t->p);
 	if (!ovr_target_creds(map, t, clen, line, tg, dl))
 		ok = false;
 	if (!ovr_target_hostport(
-	        map, t, at + 1, t->len - clen - 1, line, tg, dl))
+	        map, t, at + 1, t->len - clen - 1, line, tg, host, dl))
 		ok = false;
 	return ok;
 }
@@ -108,14 +108,6 @@ ovr_target_cred(struct ovr_map *map, const char *p, size_t len, bool is_user,
 	return true;
 }
 
-/* ovr_target_label_char - letters, digits and hyphens */
-static bool
-ovr_target_label_char(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '-';
-}
-
 /*
  * ovr_target_host - classify and check a host without brackets
  * Arguments: *lenp is the length, shortened by a trailing dot.
@@ -155,7 +147,7 @@ ovr_target_host(const char *p, size_t *lenp, enum ovr_host_kind *kind)
 			if (p[i - 1] == '-' || p[i - label] == '-')
 				return "malformed host name";
 			label = 0;
-		} else if (ovr_target_label_char((unsigned char)p[i])) {
+		} else if (ovr_ctype_is(p[i], OVR_C_LABEL)) {
 			label++;
 		} else {
 			return "malformed host name";
@@ -168,7 +160,7 @@ ovr_target_host(const char *p, size_t *lenp, enum ovr_host_kind *kind)
 static bool
 ovr_target_hostport(struct ovr_map *map, const struct ovr_tok *t,
     const char *hp, size_t hlen, unsigned long line, struct ovr_target *tg,
-    struct diag_list *dl)
+    char *hostbuf, struct diag_list *dl)
 {
 	char q[OVR_QUOTE_SIZE], a[INET6_ADDRSTRLEN];
 	const char *host = hp, *port = NULL, *err = NULL, *close;
@@ -176,7 +168,6 @@ ovr_target_hostport(struct ovr_map *map, const struct ovr_tok *t,
 	unsigned long long n;
 	struct in6_addr in6;
 
-	ovr_lex_quote(q, sizeof(q), hp, hlen);
 	if (hlen > 0 && hp[0] == '[') {
 		close = memchr(hp, ']', hlen);
 		host = hp + 1;
@@ -218,11 +209,12 @@ ovr_target_hostport(struct ovr_map *map, const struct ovr_tok *t,
 	}
 	if (err != NULL) {
 		diag_add(dl, DIAG_ERROR, map->name, line, t->col,
-		    "malformed target \"%s\": %s", q, err);
+		    "malformed target \"%s\": %s",
+		    ovr_lex_quote(q, sizeof(q), hp, hlen), err);
 		return false;
 	}
-	tg->host = ovr_arena_put(map, host, len);
 	for (i = 0; i < len; i++)
-		tg->host[i] = (char)ovr_lower((unsigned char)tg->host[i]);
+		hostbuf[i] = (char)ovr_lower((unsigned char)host[i]);
+	hostbuf[len] = '\0';
 	return true;
 }
