@@ -138,6 +138,8 @@ ovr_conds_sort(struct ovr_cond *dst, const struct ovr_cond *src, size_t n)
 	struct ovr_cond tmp;
 	size_t i, j;
 
+	if (n == 0)
+		return;
 	memcpy(dst, src, n * sizeof(*dst));
 	for (i = 1; i < n; i++)
 		for (j = i; j > 0 &&

@@ -101,10 +101,12 @@ ovr_arena_rollback(struct ovr_map *map, size_t mark)
 {
 	struct ovr_arena *a = map->arena;
 
-	if (a == NULL || mark > a->used)
-		msg_panic("%s: bad mark %zu", __func__, mark);
-	explicit_bzero(a->data + mark, a->used - mark);
-	a->used = mark;
+	if (a != NULL && mark <= a->used) {
+		explicit_bzero(a->data + mark, a->used - mark);
+		a->used = mark;
+		return;
+	}
+	msg_panic("%s: bad mark %zu", __func__, mark);
 }
 
 /* ovr_map_parse - parse map text in memory */
