@@ -57,7 +57,7 @@ struct smtp_reply {
 	size_t nlines; /* complete lines so far */
 	bool esc; /* extract enhanced status codes */
 	bool done; /* the last line was seen */
-	char line[SMTP_REPLY_LINE_MAX]; /* the line being read */
+	char line[SMTP_REPLY_LINE_MAX + 1]; /* the line being read, CR too */
 	size_t linelen; /* bytes in line */
 };
 

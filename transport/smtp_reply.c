@@ -91,6 +91,8 @@ smtp_reply_line(struct smtp_reply *r, struct why *why)
 	char sep;
 	int code;
 
+	if (n > SMTP_REPLY_LINE_MAX)
+		return smtp_reply_bad(r, "reply line too long", why);
 	if (!smtp_reply_code_ok(p, n))
 		return smtp_reply_bad(r, "malformed reply", why);
 	sep = n > 3 ? p[3] : ' ';

@@ -57,14 +57,15 @@ send_parse_host(const char *arg, struct send_host *h)
 		rb = strchr(lb, ']');
 		if (rb == NULL || rb + 1 != colon)
 			send_usage();
-		snprintf(h->name, sizeof(h->name), "%.*s", (int)(lb - arg), arg);
-		snprintf(h->addr, sizeof(h->addr), "%.*s",
-		    (int)(rb - lb - 1), lb + 1);
+		snprintf(
+		    h->name, sizeof(h->name), "%.*s", (int)(lb - arg), arg);
+		snprintf(h->addr, sizeof(h->addr), "%.*s", (int)(rb - lb - 1),
+		    lb + 1);
 	} else {
-		snprintf(h->addr, sizeof(h->addr), "%.*s",
-		    (int)(colon - arg), arg);
-		snprintf(h->name, sizeof(h->name), "%.*s", (int)(colon - arg),
-		    arg);
+		snprintf(
+		    h->addr, sizeof(h->addr), "%.*s", (int)(colon - arg), arg);
+		snprintf(
+		    h->name, sizeof(h->name), "%.*s", (int)(colon - arg), arg);
 	}
 }
 
@@ -148,8 +149,8 @@ send_one_host(const struct send_host *h, const struct smtp_opts *opts,
 
 /* send_pending - move the deferred recipients to the front */
 static size_t
-send_pending(struct smtp_rcpt *all, size_t n, struct smtp_rcpt *final,
-    size_t *fn)
+send_pending(
+    struct smtp_rcpt *all, size_t n, struct smtp_rcpt *final, size_t *fn)
 {
 	size_t i, k = 0;
 
