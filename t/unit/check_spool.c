@@ -62,11 +62,14 @@ spool_out(struct spool *sp, size_t *len)
 {
 	struct sbuf sb;
 	struct why why;
+	char *out;
 
 	sbuf_init(&sb);
 	ck_assert_int_eq(spool_stream(sp, spool_sbuf_write, &sb, &why), SD_OK);
 	*len = sb.len;
-	return sbuf_export(&sb);
+	out = sbuf_export(&sb);
+	sbuf_fini(&sb);
+	return out;
 }
 
 /* spool_check - spool in, compare the stream; size = want less dots */
