@@ -149,8 +149,9 @@ smtp_proto_reply(struct smtp_session *s, enum smtp_state st,
 
 	rc = smtp_io_flush(&s->io, timeout_ms);
 	if (rc == SMTP_IO_OK) {
-		smtp_reply_init(
-		    &s->reply, (s->caps & SMTP_CAP_ENHANCEDSTATUSCODES) != 0);
+		smtp_reply_init(&s->reply,
+		    (s->caps & SMTP_CAP_ESMTP) == 0 ||
+		        (s->caps & SMTP_CAP_ENHANCEDSTATUSCODES) != 0);
 		rc = smtp_io_reply(&s->io, &s->reply, timeout_ms, why);
 	}
 	if (rc != SMTP_IO_OK) {
