@@ -241,6 +241,17 @@ spool_body_run(const char *p, size_t n)
 	return i;
 }
 
+/* spool_run - n content bytes without line ends, in a body or a header */
+static void
+spool_run(struct spool_writer *w, const char *p, size_t n)
+{
+	w->line_open = true;
+	if (w->st != SPOOL_H_BODY)
+		spool_hash(w, p, n);
+	if (w->st != SPOOL_H_DROP)
+		spool_emit(w, p, n);
+}
+
 /* spool_feed - turn input bytes into content bytes and line ends */
 static void
 spool_feed(struct spool_writer *w, const char *buf, size_t n)
@@ -249,11 +260,11 @@ spool_feed(struct spool_writer *w, const char *buf, size_t n)
 	char c;
 
 	while (i < n && !w->failed) {
-		if (w->st == SPOOL_H_BODY && !w->cr) {
+		if (!w->cr && (w->st == SPOOL_H_BODY || w->st == SPOOL_H_KEEP ||
+				  w->st == SPOOL_H_DROP)) {
 			run = spool_body_run(buf + i, n - i);
 			if (run > 0) {
-				spool_emit(w, buf + i, run);
-				w->line_open = true;
+				spool_run(w, buf + i, run);
 				i += run;
 				continue;
 			}
