@@ -83,11 +83,15 @@ typedef ssize_t (*smtp_io_recv_fn)(
 typedef ssize_t (*smtp_io_send_fn)(
     struct smtp_io *io, const void *buf, size_t len, short *want);
 
+/* Release a layer's state (called by smtp_io_fini before close). */
+typedef void (*smtp_io_close_fn)(struct smtp_io *io);
+
 /* Buffered I/O on one connection. */
 struct smtp_io {
 	int fd; /* the non-blocking socket */
 	smtp_io_recv_fn recv; /* receive layer (plain TCP or TLS) */
 	smtp_io_send_fn send; /* send layer */
+	smtp_io_close_fn close; /* layer cleanup, NULL for TCP */
 	void *layer; /* the layer's state (SSL * later), NULL for TCP */
 	long long deadline_ms; /* overall deadline, 0 = none */
 	int err; /* errno of the last SMTP_IO_ERROR */
@@ -143,7 +147,7 @@ const char *smtp_reply_dsn(const struct smtp_reply *r, char *buf, size_t size);
 /* Prepare io on a connected non-blocking socket (plain TCP layer). */
 void smtp_io_init(struct smtp_io *io, int fd, long long deadline_ms);
 
-/* Close the socket and free the buffer. */
+/* Release the layer (io->close), close the socket, free the buffer. */
 void smtp_io_fini(struct smtp_io *io);
 
 /*

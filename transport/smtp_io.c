@@ -70,6 +70,7 @@ smtp_io_init(struct smtp_io *io, int fd, long long deadline_ms)
 	io->fd = fd;
 	io->recv = smtp_io_tcp_recv;
 	io->send = smtp_io_tcp_send;
+	io->close = NULL;
 	io->layer = NULL;
 	io->deadline_ms = deadline_ms;
 	io->err = 0;
@@ -82,6 +83,10 @@ smtp_io_init(struct smtp_io *io, int fd, long long deadline_ms)
 void
 smtp_io_fini(struct smtp_io *io)
 {
+	if (io->close != NULL)
+		io->close(io);
+	io->close = NULL;
+	io->layer = NULL;
 	if (io->fd >= 0)
 		close(io->fd);
 	io->fd = -1;

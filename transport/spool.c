@@ -260,8 +260,9 @@ spool_feed(struct spool_writer *w, const char *buf, size_t n)
 	char c;
 
 	while (i < n && !w->failed) {
-		if (!w->cr && (w->st == SPOOL_H_BODY || w->st == SPOOL_H_KEEP ||
-				  w->st == SPOOL_H_DROP)) {
+		if (!w->cr &&
+		    (w->st == SPOOL_H_BODY || w->st == SPOOL_H_KEEP ||
+		        w->st == SPOOL_H_DROP)) {
 			run = spool_body_run(buf + i, n - i);
 			if (run > 0) {
 				spool_run(w, buf + i, run);

@@ -117,6 +117,18 @@ st_send "$W/o13" "$W/msg1" -f a@b.test -s "$A:25410" "$(printf 'j\303\266rg@y.te
 st_rc "SMTPUTF8: delivered" "$W/o13" 0
 st_grep "SMTPUTF8: requested on MAIL" 'SMTPUTF8$' "$W/exact/msg-0005.env"
 
+# More recipients than one flight holds (SMTP_PIPELINE_MAX = 100).
+rcpts=$(awk 'BEGIN { for (i = 1; i <= 150; i++) printf "u%03d@y.test ", i }')
+# shellcheck disable=SC2086
+st_send "$W/o14" "$W/msg1" -f a@b.test -s "$A:25410" $rcpts
+st_rc "150 recipients: delivered" "$W/o14" 0
+st_eq "150 recipients: one transaction" \
+    "$(grep -c '^rcpt: .* 250$' "$W/exact/msg-0006.env")" 150
+st_eq "150 recipients: two flights (greeting, EHLO, 2, end, QUIT)" \
+    "$(awk '$3 == "connect" { c = $2; n = 0 }
+	$2 == c && $3 == "flush" { n++ } END { print n }' \
+	"$W/exact/commands.log")" 6
+
 # --- one recipient refused --------------------------------------------------
 st_srv rcpt $A:25411 --rcpt 'bad*=550 5.1.1 <bad@y.test>: user unknown' \
     --rcpt 'soft*=450 4.2.0 <soft@y.test>: mailbox busy'

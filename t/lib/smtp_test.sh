@@ -9,7 +9,7 @@
 #   st_ok / st_not_ok / st_rc / st_grep / st_nogrep / st_cmp   checks
 #   st_done               exit 1 when a check failed
 #
-# Servers listen on loopback only; every wait is bounded.
+# Servers listen on loopback only; every wait is bounded. KEEP=1 keeps $W.
 
 st_fail=0
 st_pids=""
@@ -45,6 +45,7 @@ st_cleanup() {
 	for p in $st_pids; do
 		st_kill "$p"
 	done
+	[ -z "${KEEP:-}" ] || return 0
 	case "${W:-}" in
 	/tmp/smtpdirect-*) rm -rf "$W" ;;
 	esac
