@@ -34,6 +34,10 @@
  *	  an enhanced code, or with a 5.5.x one): 4.5.x, next host.
  *	- a reply code that is not 4xx or 5xx where a refusal was reported:
  *	  protocol error 4.5.0, next address (Postfix bounces 5.5.0).
+ *	- DNS: a permanent answer for the domain (5.1.2, null MX 5.1.10)
+ *	  bounces, else defer; a host without addresses: next host. A
+ *	  server capability that rules the message out (SIZE 5.3.4, no
+ *	  SMTPUTF8 5.6.7) bounces when the module says 5.x.x.
  *	- local trouble: defer. Anything not a definite answer: defer.
  *	When the hosts run out, NEXT_ADDRESS and NEXT_HOST mean defer with
  *	the reason of the last attempt.

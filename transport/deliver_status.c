@@ -334,11 +334,11 @@ deliver_status_local(const struct deliver_attempt *a, struct why *why)
 enum deliver_action
 deliver_status_classify(const struct deliver_attempt *attempt, struct why *why)
 {
-	if (attempt == NULL || why == NULL)
-		msg_panic("%s: null argument", __func__);
-	if (attempt->fail == DELIVER_FAIL_REPLY)
-		return deliver_status_reply(attempt, why);
-	return deliver_status_local(attempt, why);
+	if (attempt != NULL && why != NULL)
+		return attempt->fail == DELIVER_FAIL_REPLY
+		    ? deliver_status_reply(attempt, why)
+		    : deliver_status_local(attempt, why);
+	msg_panic("%s: null argument", __func__);
 }
 
 /* deliver_outcome_init - a recipient with no decision yet */

@@ -61,8 +61,9 @@ main(int argc, char **argv)
 	struct why why;
 
 	if (argc < 4 || argc > 5) {
-		fprintf(stderr, "usage: slot_hold DIR N WAIT_SECONDS "
-				"[HOLD_SECONDS]\n");
+		fprintf(stderr,
+		    "usage: slot_hold DIR N WAIT_SECONDS "
+		    "[HOLD_SECONDS]\n");
 		return MSG_EX_USAGE;
 	}
 	msg_init("slot_hold", MSG_TO_STDERR);
