@@ -5,6 +5,7 @@
 #include "unit.h"
 
 #include "cfg.h"
+#include "cfg_unit.h"
 #include "diag.h"
 
 static char *tmpdir; /* per-test directory, made by the fixture */
@@ -33,48 +34,6 @@ cfg_test_read(const char *text, struct cfg *cfg, struct diag_list *dl)
 {
 	free(unit_write_file(tmpdir, "smtpdirect.conf", text, strlen(text)));
 	return cfg_read(conf_path, true, cfg, dl);
-}
-
-/* cfg_test_show - one field of cfg as text, chosen by its table row */
-static void
-cfg_test_show(const struct cfg *cfg, const char *key, char *buf, size_t size)
-{
-	const struct cfg_param *p = cfg_table_find(key);
-	const void *f;
-	size_t i, len = 0;
-
-	ck_assert_msg(p != NULL, "no key %s", key);
-	f = (const char *)cfg + p->offset;
-	buf[0] = '\0';
-	switch (p->type) {
-	case CFG_T_STRING:
-	case CFG_T_PATH:
-		snprintf(buf, size, "%s", *(char *const *)f);
-		break;
-	case CFG_T_UINT:
-	case CFG_T_DURATION:
-		snprintf(buf, size, "%lu", *(const unsigned long *)f);
-		break;
-	case CFG_T_PORT:
-		snprintf(buf, size, "%u", *(const unsigned *)f);
-		break;
-	case CFG_T_BOOL:
-		snprintf(buf, size, "%s", *(const bool *)f ? "yes" : "no");
-		break;
-	case CFG_T_TLS:
-		snprintf(
-		    buf, size, "%s", cfg_tls_name(*(const enum cfg_tls *)f));
-		break;
-	case CFG_T_SERVERS:
-		for (i = 0; i < cfg->dns_servers_n && len < size; i++) {
-			const struct cfg_server *s = &cfg->dns_servers[i];
-
-			len += (size_t)snprintf(buf + len, size - len,
-			    s->is_ip6 ? "%s[%s]:%u" : "%s%s:%u", i ? "," : "",
-			    s->addr, s->port);
-		}
-		break;
-	}
 }
 
 START_TEST(test_cfg_table_sorted_strictly)

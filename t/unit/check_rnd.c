@@ -57,7 +57,8 @@ START_TEST(test_rnd_below_stays_in_range)
 	rnd_init(&r, 0x5eed);
 	for (i = 0; i < RND_DRAWS; i++) {
 		x = rnd_below(&r, n);
-		ck_assert_msg(x < n, "case n=%zu: got %zu, want < %zu", n, x, n);
+		ck_assert_msg(
+		    x < n, "case n=%zu: got %zu, want < %zu", n, x, n);
 		seen[x]++;
 	}
 	/* Every value turns up: nothing is stuck at one end. */
