@@ -205,8 +205,6 @@ cfg_read(
 	FILE *fp;
 	enum cfg_status status = CFG_OK;
 
-	if (path == NULL || dl == NULL)
-		msg_panic("%s: null argument", __func__);
 	cfg_defaults(out);
 	fp = fopen(path, "r");
 	if (fp == NULL) {

@@ -119,10 +119,10 @@ void cfg_defaults(struct cfg *out);
 
 /*
  * Read path into *out (defaults first, then the file). When
- * must_exist is false a missing file means built-in defaults.
- * Problems go to dl (dl must not be NULL); CFG_NOFILE adds an error
- * with line 0 naming the file. *out is always initialised; release with
- * cfg_fini() whatever the result.
+ * must_exist is false a missing file means built-in defaults. path
+ * and dl must not be NULL. Problems go to dl; CFG_NOFILE adds an
+ * error with line 0 naming the file. *out is always initialised;
+ * release with cfg_fini() whatever the result.
  * Returns: CFG_OK, CFG_NOFILE, CFG_INVALID.
  */
 enum cfg_status cfg_read(

@@ -317,6 +317,7 @@ cfg_value_servers(struct cfg *cfg, const char *value, struct cfg_err *err)
 	size_t n = 0, pos = 0, start, end, vlen = strlen(value);
 	const char *comma;
 
+	memset(tmp, 0, sizeof(tmp));
 	while (vlen > 0) {
 		comma = strchr(value + pos, ',');
 		start = pos;
