@@ -112,6 +112,7 @@ demo: all
 	sh t/demo.sh
 
 bench: all
+	sh t/deps.sh bench
 	$(MAKE) VARIANT=normal build
 	sh t/bench/run.sh
 
