@@ -33,7 +33,8 @@
  *	offered). why names the peer and quotes the reply, e.g.
  *	"mx[192.0.2.1]:25 said: 550 5.1.1 <x@y>: user unknown (in reply
  *	to RCPT TO command)"; why.smtp_code is the reply code and why.dsn
- *	the server's enhanced code, else "C.0.0" from the reply class.
+ *	the server's enhanced code (read before EHLO and where
+ *	ENHANCEDSTATUSCODES is offered), else "C.0.0" from the reply class.
  * SEE ALSO
  *	RFC 5321 (4.2 replies, 4.5.2 transparency, 4.5.3.2 timeouts),
  *	RFC 2920, 1870, 6152, 6531, 2034, 3463; spool.h; why.h.
@@ -176,6 +177,13 @@ void smtp_session_close(struct smtp_session *s);
 
 /* The state; SMTP_ST_BROKEN once the connection is unusable. */
 enum smtp_state smtp_session_state(const struct smtp_session *s);
+
+/*
+ * The step at which the last failure of the session happened (an I/O
+ * failure, a 4xx/5xx reply, or SMTP_ST_MAIL for the 5.3.4 and 5.6.7
+ * checks made before MAIL); SMTP_ST_READY when nothing failed.
+ */
+enum smtp_state smtp_session_fail_state(const struct smtp_session *s);
 
 /* The peer as "host[address]:port". */
 const char *smtp_session_peer(const struct smtp_session *s);

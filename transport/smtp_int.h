@@ -106,6 +106,7 @@ struct smtp_io {
 struct smtp_session {
 	struct smtp_io io; /* the connection */
 	enum smtp_state state; /* the step in progress or last done */
+	enum smtp_state fail_state; /* step of the last failure, or READY */
 	bool broken; /* connection unusable: do not even QUIT */
 	bool greeted; /* the greeting was read */
 	bool need_rset; /* a transaction stopped half-way */

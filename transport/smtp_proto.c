@@ -113,6 +113,7 @@ smtp_proto_io_why(struct smtp_session *s, enum smtp_io_rc rc,
 	const char *doing = smtp_proto_doing(st);
 
 	s->broken = true;
+	s->fail_state = st;
 	switch (rc) {
 	case SMTP_IO_TIMEOUT:
 		why_set(why, "4.4.2", "conversation with %s timed out while %s",
@@ -178,6 +179,7 @@ smtp_proto_reply_why(struct smtp_session *s, const char *what, struct why *why)
 		why_set_reply(why, s->reply.code, dsn, "%s", quote);
 		return SD_OK;
 	}
+	s->fail_state = s->state;
 	why_set_reply(why, s->reply.code, dsn, "%s said: %s (in reply to %s)",
 	    s->peer, quote, what);
 	return cls == 4 ? SD_TEMP : SD_PERM;
@@ -336,6 +338,7 @@ smtp_session_open(struct smtp_session **sp, const struct smtp_peer *peer,
 	s->data_timeout_ms = opts->data_timeout_ms != 0 ? opts->data_timeout_ms
 	                                                : SMTP_DEF_DATA_MS;
 	s->state = SMTP_ST_CONNECT;
+	s->fail_state = SMTP_ST_READY;
 	if (s->port == 0 || s->port > 65535) {
 		why_set(why, "4.4.1", "connect to %s: bad port", s->peer);
 	} else if (smtp_conn_connect(s, opts->deadline_ms, why) == SD_OK) {
@@ -372,6 +375,7 @@ smtp_session_hello(struct smtp_session *s, struct why *why)
 		return st;
 	s->greeted = true;
 	if (s->reply.code / 100 != 2) {
+		s->fail_state = SMTP_ST_GREETING;
 		if (s->reply.code == 421)
 			s->broken = true;
 		smtp_reply_quote(&s->reply, quote, sizeof(quote));
@@ -460,6 +464,13 @@ enum smtp_state
 smtp_session_state(const struct smtp_session *s)
 {
 	return s->broken ? SMTP_ST_BROKEN : s->state;
+}
+
+/* smtp_session_fail_state - where the last failure happened */
+enum smtp_state
+smtp_session_fail_state(const struct smtp_session *s)
+{
+	return s->fail_state;
 }
 
 /* smtp_session_peer - "host[addr]:port" */

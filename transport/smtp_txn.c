@@ -91,6 +91,7 @@ smtp_txn_limits(struct smtp_txn_run *x, struct why *why)
 	struct why w;
 
 	if (x->utf8 && (s->caps & SMTP_CAP_SMTPUTF8) == 0) {
+		s->fail_state = SMTP_ST_MAIL;
 		why_set(&w, "5.6.7",
 		    "SMTPUTF8 is required, but was not offered by host %s",
 		    s->peer);
@@ -98,6 +99,7 @@ smtp_txn_limits(struct smtp_txn_run *x, struct why *why)
 	}
 	if ((s->caps & SMTP_CAP_SIZE) != 0 && s->size_max > 0 &&
 	    size > s->size_max) {
+		s->fail_state = SMTP_ST_MAIL;
 		why_set(&w, "5.3.4",
 		    "message size %llu exceeds size limit %llu of server %s",
 		    size, s->size_max, s->peer);

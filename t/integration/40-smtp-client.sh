@@ -192,6 +192,7 @@ st_grep "SIZE 50: 5.3.4 before MAIL" \
     "dsn=5\.3\.4 code=0 message size $size1 exceeds size limit 50 of server" \
     "$W/o40"
 st_nogrep "SIZE 50: no MAIL sent" ' in MAIL' "$W/size/commands.log"
+st_grep "SIZE 50: failure step is MAIL" 'failed at MAIL FROM\)$' "$W/o40"
 st_grep "SIZE 50: limit parsed" 'size=50 ' "$W/o40"
 
 st_srv noutf8 $A:25418 --no-smtputf8 --no-8bitmime
@@ -217,6 +218,8 @@ st_rc "drop mid-DATA: second host delivers" "$W/o50" 0
 st_grep "drop mid-DATA: first host lost the connection" \
     "rcpt <r1@y.test> first\[$A\]:25420: deferred \(4\.4\.2 code=0\) lost connection with first\[$A\]:25420 while sending (message body|end of data)" \
     "$W/o50"
+st_grep "drop mid-DATA: failure step reported" \
+    "^transaction first.*failed at (message body|end of data)\)\$" "$W/o50"
 st_cmp "drop mid-DATA: second host got the whole message" \
     "$W/second/msg-0001.data" "$W/big.data"
 

@@ -130,11 +130,12 @@ send_one_host(const struct send_host *h, const struct smtp_opts *opts,
 	send_caps(s);
 	for (n = 0; n < count; n++) {
 		st = smtp_session_send(s, t, &why);
-		printf("transaction %s: %s%s%s%s (state %s)\n",
+		printf("transaction %s: %s%s%s%s%s (state %s, failed at %s)\n",
 		    smtp_session_peer(s), send_status_name(st),
 		    st != SD_OK ? ": " : "", st != SD_OK ? why.dsn : "",
-		    st != SD_OK ? why.text : "",
-		    smtp_state_name(smtp_session_state(s)));
+		    st != SD_OK ? " " : "", st != SD_OK ? why.text : "",
+		    smtp_state_name(smtp_session_state(s)),
+		    smtp_state_name(smtp_session_fail_state(s)));
 		for (i = 0; i < t->nrcpt; i++)
 			printf("rcpt <%s> %s: %s (%s code=%d) %s\n",
 			    t->rcpt[i].addr, smtp_session_peer(s),
