@@ -88,7 +88,7 @@ if [ "$ONLY" = all ] || [ "$ONLY" = integration ]; then
 		case "$s" in *"${T:-}"*) ;; *) continue ;; esac
 		name=$(basename "$s" .sh)
 		log="$OUT/int-$name.log"
-		timeout 900 sh "$s" >"$log" 2>&1
+		timeout 900 bash "$s" >"$log" 2>&1
 		rc=$?
 		case $rc in
 		0) pass=$((pass + 1)); echo "integration $name: ok" ;;

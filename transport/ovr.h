@@ -49,6 +49,7 @@
 #define OVR_PORT_DEFAULT 25 /* port when the target names none */
 #define OVR_CRED_MAX 255 /* longest decoded user or password */
 #define OVR_DOMAIN_MAX 253 /* longest domain or pattern */
+#define OVR_FILE_MAX (1UL << 30) /* largest map file, bytes */
 
 /* Results of loading a map. */
 enum ovr_status {
@@ -97,10 +98,10 @@ struct ovr_rule {
 	char *pattern; /* domain pattern, lower case */
 	struct ovr_target target; /* where to send */
 	unsigned priority; /* $priority, OVR_PRIORITY_DEFAULT */
-	struct ovr_cond size[OVR_COND_MAX]; /* $size conditions */
-	size_t nsize; /* entries used in size */
-	struct ovr_cond retries[OVR_COND_MAX]; /* $retries conditions */
-	size_t nretries; /* entries used in retries */
+	const struct ovr_cond *size; /* nsize $size conditions, the map's */
+	size_t nsize; /* entries in size, at most OVR_COND_MAX */
+	const struct ovr_cond *retries; /* nretries $retries conditions */
+	size_t nretries; /* entries in retries, at most OVR_COND_MAX */
 	bool end; /* $end: stop at this line when it matches */
 	bool has_tls; /* a $tls: option was given */
 	enum cfg_tls tls; /* the $tls: policy when has_tls */

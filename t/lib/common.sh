@@ -1,0 +1,72 @@
+# Shared helpers for integration tests; source it after `set -eu`.
+# Provides: TOP, SD (the smtpdirect binary), WORK (private temp dir),
+# fail, expect_exit, bg_start (records PIDs), wait_port, cleanup trap.
+
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+SD=${SMTPDIRECT:-$TOP/transport/smtpdirect}
+WORK=$(mktemp -d /tmp/smtpdirect-it.XXXXXX)
+PIDS=""
+
+cleanup() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in $PIDS; do
+		n=0
+		while kill -0 "$p" 2>/dev/null && [ $n -lt 50 ]; do
+			sleep 0.1
+			n=$((n + 1))
+		done
+		kill -9 "$p" 2>/dev/null || true
+	done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+# fail MSG: report and exit 1.
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# skip MSG: report and exit 77 (a tool is absent).
+skip() {
+	echo "skipped: $*"
+	exit 77
+}
+
+# expect_exit WANT CMD...: run CMD, check its exit status.
+expect_exit() {
+	want=$1
+	shift
+	set +e
+	"$@"
+	got=$?
+	set -e
+	[ "$got" -eq "$want" ] || fail "exit $got, want $want: $*"
+}
+
+# bg_start CMD...: start CMD in the background and record its PID.
+bg_start() {
+	"$@" &
+	PIDS="$PIDS $!"
+	LAST_PID=$!
+}
+
+# wait_port ADDR PORT: wait up to 10 s for a TCP listener.
+wait_port() {
+	n=0
+	while [ $n -lt 100 ]; do
+		if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+		n=$((n + 1))
+	done
+	fail "nothing listens on $1:$2"
+}
+
+# same FILE_GOT FILE_WANT: compare, showing the diff.
+same() {
+	diff -u "$2" "$1" || fail "output differs from $2"
+}
