@@ -5,7 +5,9 @@ set -eu
 
 PKGS="gcc make pkg-config check libsubunit-dev libldns-dev ldnsutils
 liblmdb-dev libssl-dev openssl libmilter-dev postfix nsd mandoc cppcheck
-clang-format python3 procps iproute2 lmdb-utils"
+clang-format python3 procps"
+# The resolver's tests: ip (network namespace), mdb_stat (cache size).
+PKGS="$PKGS iproute2 lmdb-utils"
 # make bench also needs the references it compares with.
 [ "${1:-}" = bench ] && PKGS="$PKGS hyperfine unbound msmtp"
 
