@@ -8,10 +8,12 @@
  * its expiry time and its use sequence number; table "lru" maps the
  * big-endian sequence number to the key, so its first key is the least
  * recently used. A hit moves the entry to the newest sequence number,
- * which needs a write transaction; entries already among the newest
- * size/8 are left where they are, so that hot entries cost a read
- * transaction only. Caches of up to 15 entries are exact LRU; larger
- * ones may evict an entry that was used within the last size/8 uses.
+ * which needs a write transaction: so a hit only notes the use, and the
+ * uses noted are written together by the next put, by dns_cache_close()
+ * or when DNS_CACHE_USES_MAX have piled up. Entries already among the
+ * newest size/8 are not moved at all. Caches of up to 15 entries are
+ * exact LRU (once the uses are written); larger ones may evict an entry
+ * that was used within the last size/8 uses.
  */
 
 #include <stdlib.h>
@@ -29,17 +31,30 @@
 #define DNS_CACHE_HDR 20 /* bytes before the name */
 #define DNS_CACHE_T_ANSWERS 0 /* table of answers */
 #define DNS_CACHE_T_LRU 1 /* table of use order */
+#define DNS_CACHE_USES_MAX 64 /* uses noted before they are written */
 
 static const char *const dns_cache_tables[] = {"answers", "lru"};
+
+static void dns_cache_flush(struct dns_cache *c);
+
+/* A use of an entry, to be written to the LRU order. */
+struct dns_cache_use {
+	char *key; /* its key */
+	size_t len; /* key bytes */
+	uint64_t seq; /* its sequence number when it was used */
+};
 
 /* The cache. */
 struct dns_cache {
 	struct state_db *db; /* the store; NULL once given up */
 	size_t size; /* most entries */
 	uint64_t touch_gap; /* entries this recent are not moved */
+	struct dns_cache_use uses[DNS_CACHE_USES_MAX]; /* not yet written */
+	size_t uses_n;
 	struct sbuf key; /* scratch: the key being used */
 	struct sbuf val; /* scratch: a value */
 	struct sbuf tmp; /* scratch */
+	struct sbuf uval; /* scratch: the value of a use */
 };
 
 /* dns_cache_put64 - big-endian store */
@@ -194,6 +209,7 @@ dns_cache_open(const char *dir, size_t size, struct why *why)
 	sbuf_init(&c->key);
 	sbuf_init(&c->val);
 	sbuf_init(&c->tmp);
+	sbuf_init(&c->uval);
 	return c;
 }
 
@@ -203,10 +219,12 @@ dns_cache_close(struct dns_cache *c)
 {
 	if (c == NULL)
 		return;
+	dns_cache_flush(c);
 	state_db_close(c->db);
 	sbuf_fini(&c->key);
 	sbuf_fini(&c->val);
 	sbuf_fini(&c->tmp);
+	sbuf_fini(&c->uval);
 	free(c);
 }
 
@@ -229,12 +247,12 @@ dns_cache_last_seq(
 }
 
 /*
- * dns_cache_link - give the value in c->val (key c->key) the next
- * sequence number and store both records; drop old_seq's LRU record.
+ * dns_cache_link - give the value val of key the next sequence number
+ * and store both records; drop old_seq's LRU record.
  */
 static enum state_status
-dns_cache_link(struct dns_cache *c, struct state_txn *txn, uint64_t old_seq,
-    struct why *why)
+dns_cache_link(struct dns_cache *c, struct state_txn *txn, const char *key,
+    size_t klen, struct sbuf *val, uint64_t old_seq, struct why *why)
 {
 	unsigned char s[8];
 	enum state_status st;
@@ -249,43 +267,94 @@ dns_cache_link(struct dns_cache *c, struct state_txn *txn, uint64_t old_seq,
 	if ((st = dns_cache_last_seq(c, txn, &last, why)) != STATE_OK)
 		return st;
 	dns_cache_put64(s, last + 1);
-	memcpy(c->val.data + DNS_CACHE_OFF_SEQ, s, 8);
-	if ((st = state_put(txn, DNS_CACHE_T_ANSWERS, c->key.data, c->key.len,
-	         c->val.data, c->val.len, why)) != STATE_OK)
+	memcpy(val->data + DNS_CACHE_OFF_SEQ, s, 8);
+	st = state_put(
+	    txn, DNS_CACHE_T_ANSWERS, key, klen, val->data, val->len, why);
+	if (st != STATE_OK)
 		return st;
-	return state_put(
-	    txn, DNS_CACHE_T_LRU, s, 8, c->key.data, c->key.len, why);
+	return state_put(txn, DNS_CACHE_T_LRU, s, 8, key, klen, why);
 }
 
-/* dns_cache_touch - make the entry under c->key the most recent */
+/* dns_cache_forget - drop the uses noted */
 static void
-dns_cache_touch(struct dns_cache *c, uint64_t seq)
+dns_cache_forget(struct dns_cache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->uses_n; i++)
+		free(c->uses[i].key);
+	c->uses_n = 0;
+}
+
+/* dns_cache_apply - move the entries used to the front, in use order */
+static enum state_status
+dns_cache_apply(struct dns_cache *c, struct state_txn *txn, struct why *why)
+{
+	const struct dns_cache_use *u;
+	enum state_status st = STATE_OK;
+	size_t i;
+
+	for (i = 0; i < c->uses_n && st == STATE_OK; i++) {
+		u = &c->uses[i];
+		st = state_get(
+		    txn, DNS_CACHE_T_ANSWERS, u->key, u->len, &c->uval, why);
+		/* Replaced, moved or evicted meanwhile: nothing to do. */
+		if (st == STATE_NOTFOUND ||
+		    (st == STATE_OK &&
+		        (c->uval.len < DNS_CACHE_HDR ||
+		            dns_cache_get64((unsigned char *)c->uval.data +
+		                DNS_CACHE_OFF_SEQ) != u->seq))) {
+			st = STATE_OK;
+			continue;
+		}
+		if (st == STATE_OK)
+			st = dns_cache_link(
+			    c, txn, u->key, u->len, &c->uval, u->seq, why);
+	}
+	dns_cache_forget(c);
+	return st;
+}
+
+/* dns_cache_flush - write the uses noted, in a transaction of their own */
+static void
+dns_cache_flush(struct dns_cache *c)
 {
 	struct state_txn *txn;
 	enum state_status st;
 	struct why why;
 
-	if ((st = state_txn_begin(c->db, true, &txn, &why)) != STATE_OK) {
-		dns_cache_trouble(c, &why);
+	if (c->uses_n == 0 || c->db == NULL) {
+		dns_cache_forget(c);
 		return;
 	}
-	st = state_get(
-	    txn, DNS_CACHE_T_ANSWERS, c->key.data, c->key.len, &c->val, &why);
-	/* Someone else moved or replaced it meanwhile: fine either way. */
-	if (st != STATE_OK || c->val.len < DNS_CACHE_HDR ||
-	    dns_cache_get64((unsigned char *)c->val.data + DNS_CACHE_OFF_SEQ) !=
-	        seq) {
-		state_txn_abort(txn);
-		if (st == STATE_FAIL)
-			dns_cache_trouble(c, &why);
-		return;
+	if ((st = state_txn_begin(c->db, true, &txn, &why)) == STATE_OK) {
+		if ((st = dns_cache_apply(c, txn, &why)) == STATE_OK)
+			st = state_txn_commit(txn, &why);
+		else
+			state_txn_abort(txn);
 	}
-	if ((st = dns_cache_link(c, txn, seq, &why)) == STATE_OK)
-		st = state_txn_commit(txn, &why);
-	else
-		state_txn_abort(txn);
+	dns_cache_forget(c);
 	if (st != STATE_OK)
 		dns_cache_trouble(c, &why);
+}
+
+/* dns_cache_note_use - remember that the entry under c->key was used */
+static void
+dns_cache_note_use(struct dns_cache *c, uint64_t seq)
+{
+	struct dns_cache_use *u;
+	size_t i;
+
+	for (i = 0; i < c->uses_n; i++)
+		if (c->uses[i].len == c->key.len &&
+		    memcmp(c->uses[i].key, c->key.data, c->key.len) == 0)
+			return;
+	if (c->uses_n == DNS_CACHE_USES_MAX)
+		dns_cache_flush(c);
+	u = &c->uses[c->uses_n++];
+	u->key = xmemdup0(c->key.data, c->key.len);
+	u->len = c->key.len;
+	u->seq = seq;
 }
 
 /* dns_cache_get - look an answer up */
@@ -326,7 +395,7 @@ dns_cache_get(struct dns_cache *c, const char *name, unsigned type, time_t now,
 	ans->ttl = (uint32_t)(expire - now);
 	ans->from_cache = true;
 	if (last - seq >= c->touch_gap)
-		dns_cache_touch(c, seq);
+		dns_cache_note_use(c, seq);
 	return true;
 }
 
@@ -371,8 +440,10 @@ dns_cache_store(struct dns_cache *c, size_t keep, struct why *why)
 
 	if ((st = state_txn_begin(c->db, true, &txn, why)) != STATE_OK)
 		return st;
-	st = state_get(
-	    txn, DNS_CACHE_T_ANSWERS, c->key.data, c->key.len, &c->tmp, why);
+	/* Uses first, so that eviction sees them and old is current. */
+	if ((st = dns_cache_apply(c, txn, why)) == STATE_OK)
+		st = state_get(txn, DNS_CACHE_T_ANSWERS, c->key.data,
+		    c->key.len, &c->tmp, why);
 	if (st == STATE_OK && c->tmp.len >= DNS_CACHE_HDR)
 		old = dns_cache_get64(
 		    (unsigned char *)c->tmp.data + DNS_CACHE_OFF_SEQ);
@@ -381,7 +452,8 @@ dns_cache_store(struct dns_cache *c, size_t keep, struct why *why)
 	if (st == STATE_OK && keep < c->size)
 		st = dns_cache_evict(c, txn, keep, why);
 	if (st == STATE_OK)
-		st = dns_cache_link(c, txn, old, why);
+		st = dns_cache_link(
+		    c, txn, c->key.data, c->key.len, &c->val, old, why);
 	if (st == STATE_OK)
 		st = dns_cache_evict(c, txn, c->size, why);
 	if (st == STATE_OK)

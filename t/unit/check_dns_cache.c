@@ -151,6 +151,36 @@ START_TEST(test_dns_cache_put_evicts_least_recently_used)
 }
 END_TEST
 
+START_TEST(test_dns_cache_close_writes_uses)
+{
+	struct why why;
+	struct dns_answer ans, got;
+	struct dns_cache *c = dns_cache_open(t_dir, 3, &why);
+	const char *names[] = {"a.test", "b.test", "c.test", "d.test"};
+	size_t i;
+
+	dns_answer_init(&ans, DNS_T_A);
+	ans.status = DNS_NODATA;
+	ans.ttl = 600;
+	for (i = 0; i < 3; i++)
+		dns_cache_put(c, names[i], DNS_T_A, &ans, t_now);
+	dns_cache_close(c);
+	/* A hit in one process, written when it closes its cache... */
+	c = dns_cache_open(t_dir, 3, &why);
+	ck_assert(dns_cache_get(c, "a.test", DNS_T_A, t_now, &got));
+	dns_answer_fini(&got);
+	dns_cache_close(c);
+	/* ...decides what the next process evicts. */
+	c = dns_cache_open(t_dir, 3, &why);
+	dns_cache_put(c, names[3], DNS_T_A, &ans, t_now);
+	ck_assert(dns_cache_get(c, "a.test", DNS_T_A, t_now, &got));
+	dns_answer_fini(&got);
+	ck_assert(!dns_cache_get(c, "b.test", DNS_T_A, t_now, &got));
+	dns_answer_fini(&got);
+	dns_cache_close(c);
+}
+END_TEST
+
 START_TEST(test_dns_cache_put_keeps_size_bound)
 {
 	struct why why;
@@ -322,6 +352,7 @@ dns_cache_suite(void)
 	tcase_add_test(tc, test_dns_cache_get_hits_after_lookup);
 	tcase_add_test(tc, test_dns_cache_expires_at_ttl);
 	tcase_add_test(tc, test_dns_cache_put_evicts_least_recently_used);
+	tcase_add_test(tc, test_dns_cache_close_writes_uses);
 	tcase_add_test(tc, test_dns_cache_put_keeps_size_bound);
 	tcase_add_test(tc, test_dns_cache_keeps_negative_answers_per_soa);
 	tcase_add_test(tc, test_dns_cache_size_zero_disables);
