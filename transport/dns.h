@@ -23,8 +23,10 @@
  *	dns_host_fini(). Options are copied. The _format functions
  *	append to a caller's sbuf.
  * THREADS
- *	Safe for concurrent use of distinct resolvers; give each thread
- *	its own (they may share cache_dir).
+ *	Safe for concurrent use of distinct resolvers. LMDB allows one
+ *	handle on the cache file per process: open one resolver, and give
+ *	every other thread a dns_dup() of it (they share the cache); close
+ *	the opened one last.
  * ERRORS
  *	DNS_OK: records found. DNS_TEMP (4.4.3): time-outs, SERVFAIL,
  *	REFUSED, malformed answers, no MX host with an address: defer.
@@ -206,6 +208,12 @@ struct dns;
  */
 enum dns_status dns_open(
     const struct dns_opts *opts, struct dns **out, struct why *why);
+
+/*
+ * A resolver with the same options for another thread, sharing the
+ * cache of dns (which must be closed after it). Free with dns_close().
+ */
+struct dns *dns_dup(struct dns *dns);
 
 /* Free a resolver; NULL is ignored. */
 void dns_close(struct dns *dns);

@@ -47,6 +47,9 @@ struct dns_cache_use {
 /* The cache. */
 struct dns_cache {
 	struct state_db *db; /* the store; NULL once given up */
+	struct state_db *own; /* the store this cache closes, or NULL */
+	bool *shared; /* the store is used by other threads' caches */
+	bool shared_flag; /* storage of *shared in the opening cache */
 	size_t size; /* most entries */
 	uint64_t touch_gap; /* entries this recent are not moved */
 	struct dns_cache_use uses[DNS_CACHE_USES_MAX]; /* not yet written */
@@ -169,7 +172,11 @@ dns_cache_decode(const struct sbuf *v, unsigned type, struct dns_answer *ans,
 	return p == end;
 }
 
-/* dns_cache_trouble - log; rebuild a damaged store, else give it up */
+/*
+ * dns_cache_trouble - log; rebuild a damaged store, else give it up. A
+ * store shared with other threads cannot be rebuilt under their feet:
+ * this cache stops using it, and the next process rebuilds it.
+ */
 static void
 dns_cache_trouble(struct dns_cache *c, const struct why *why)
 {
@@ -178,11 +185,30 @@ dns_cache_trouble(struct dns_cache *c, const struct why *why)
 	msg_warn("DNS cache: %s", why->text);
 	if (c->db == NULL || !state_db_damaged(c->db))
 		return;
-	if (state_db_rebuild(c->db, &w) != STATE_OK) {
+	if (*c->shared) {
+		msg_warn("DNS cache disabled in this thread: damaged file");
+		c->db = NULL;
+	} else if (state_db_rebuild(c->db, &w) != STATE_OK) {
 		msg_warn("DNS cache disabled: %s", w.text);
-		state_db_close(c->db);
 		c->db = NULL;
 	}
+}
+
+/* dns_cache_new - a cache on an open store */
+static struct dns_cache *
+dns_cache_new(struct state_db *db, size_t size)
+{
+	struct dns_cache *c = xcalloc(1, sizeof(*c));
+
+	c->db = db;
+	c->size = size;
+	c->touch_gap = size / 8 > 1 ? size / 8 : 1;
+	c->shared = &c->shared_flag;
+	sbuf_init(&c->key);
+	sbuf_init(&c->val);
+	sbuf_init(&c->tmp);
+	sbuf_init(&c->uval);
+	return c;
 }
 
 /* dns_cache_open - open the cache in dir */
@@ -202,14 +228,22 @@ dns_cache_open(const char *dir, size_t size, struct why *why)
 	    : DNS_CACHE_MAP_MIN;
 	if (state_db_open(dir, DNS_CACHE_FILE, &opts, &db, why) != STATE_OK)
 		return NULL;
-	c = xcalloc(1, sizeof(*c));
-	c->db = db;
-	c->size = size;
-	c->touch_gap = size / 8 > 1 ? size / 8 : 1;
-	sbuf_init(&c->key);
-	sbuf_init(&c->val);
-	sbuf_init(&c->tmp);
-	sbuf_init(&c->uval);
+	c = dns_cache_new(db, size);
+	c->own = db;
+	return c;
+}
+
+/* dns_cache_dup - another cache on the same store, for another thread */
+struct dns_cache *
+dns_cache_dup(struct dns_cache *orig)
+{
+	struct dns_cache *c;
+
+	if (orig == NULL || orig->db == NULL)
+		return NULL;
+	*orig->shared = true;
+	c = dns_cache_new(orig->db, orig->size);
+	c->shared = orig->shared;
 	return c;
 }
 
@@ -220,7 +254,7 @@ dns_cache_close(struct dns_cache *c)
 	if (c == NULL)
 		return;
 	dns_cache_flush(c);
-	state_db_close(c->db);
+	state_db_close(c->own);
 	sbuf_fini(&c->key);
 	sbuf_fini(&c->val);
 	sbuf_fini(&c->tmp);

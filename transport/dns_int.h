@@ -145,6 +145,13 @@ size_t dns_resolv_conf_read(
  */
 struct dns_cache *dns_cache_open(const char *dir, size_t size, struct why *why);
 
+/*
+ * Another cache on the store of orig, for a resolver of another thread
+ * (LMDB allows one handle per file and process). orig must be closed
+ * last. NULL when orig has no store.
+ */
+struct dns_cache *dns_cache_dup(struct dns_cache *orig);
+
 /* Close the cache; NULL is ignored. */
 void dns_cache_close(struct dns_cache *cache);
 

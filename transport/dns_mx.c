@@ -255,19 +255,20 @@ dns_mx_hosts(struct dns *dns, struct dns_answer *ans, struct dns_mxset *set)
 static enum dns_status
 dns_mx_no_address(const struct dns_mxset *set, struct why *why)
 {
-	const struct dns_host *h = set->n > 0 ? &set->hosts[0] : NULL;
+	const struct dns_host *h = set->implicit ? &set->hosts[0] : NULL;
 	size_t i;
 
-	if (set->implicit && h != NULL && h->status != DNS_TEMP) {
+	/* Implicit MX: the domain itself has no address (or is gone). */
+	if (h != NULL && h->status == DNS_TEMP) {
+		*why = h->why;
+		return DNS_TEMP;
+	}
+	if (h != NULL) {
 		why_set(why, dns_status_dsn(h->status),
 		    "%s: no MX record and %s", set->domain,
 		    h->status == DNS_NXDOMAIN ? "no such domain (NXDOMAIN)"
 		                              : "no A/AAAA record");
-		return h->status == DNS_BADNAME ? DNS_NODATA : h->status;
-	}
-	if (set->implicit && h != NULL) {
-		*why = h->why;
-		return DNS_TEMP;
+		return h->status == DNS_NXDOMAIN ? DNS_NXDOMAIN : DNS_NODATA;
 	}
 	why_set(why, "4.4.3", "%s: no MX host has an address", set->domain);
 	for (i = 0; i < set->n; i++)

@@ -102,6 +102,21 @@ dns_open(const struct dns_opts *opts, struct dns **out, struct why *why)
 	return DNS_OK;
 }
 
+/* dns_dup - a resolver for another thread, sharing the cache */
+struct dns *
+dns_dup(struct dns *dns)
+{
+	struct dns *d = xmalloc(sizeof(*d));
+
+	*d = *dns;
+	rnd_init(&d->rnd, rnd_next(&dns->rnd));
+	d->buf = xmalloc(DNS_MSG_MAX);
+	d->cache = dns_cache_dup(dns->cache);
+	d->has_deadline = false;
+	d->queries = 0;
+	return d;
+}
+
 /* dns_close - free */
 void
 dns_close(struct dns *dns)

@@ -37,7 +37,7 @@ struct state_db {
 	MDB_dbi dbi[STATE_TABLES_MAX + 1]; /* tables, then the format table */
 	dev_t dev; /* identity of the file attached */
 	ino_t ino;
-	bool damaged; /* a fault or a corruption code was seen */
+	atomic_bool damaged; /* a fault or a corruption code was seen */
 	_Atomic(MDB_txn *) spare; /* a reset read transaction to reuse */
 };
 
@@ -114,19 +114,8 @@ state_reset(struct state_db *db, MDB_txn *txn)
 	return 0;
 }
 
-/* state_cursor_move - LMDB's name of a move */
-static MDB_cursor_op
-state_cursor_move(enum state_move move)
-{
-	switch (move) {
-	case STATE_FIRST:
-		return MDB_FIRST;
-	case STATE_LAST:
-		return MDB_LAST;
-	default:
-		return MDB_NEXT;
-	}
-}
+/* LMDB's names of the cursor moves, indexed by enum state_move. */
+static const MDB_cursor_op state_moves[] = {MDB_FIRST, MDB_LAST, MDB_NEXT};
 
 /* state_run_call - carry out a struct state_call */
 static int
@@ -161,7 +150,7 @@ state_run_call(struct state_db *db, struct state_call *c)
 	case STATE_OP_CUR_OPEN:
 		return mdb_cursor_open(c->txn, dbi, (MDB_cursor **)&c->cur);
 	case STATE_OP_CUR_GET:
-		rc = mdb_cursor_get(c->cur, &k, &v, state_cursor_move(c->move));
+		rc = mdb_cursor_get(c->cur, &k, &v, state_moves[c->move]);
 		return rc != 0 ? rc : state_copy_out(c, &k, &v);
 	case STATE_OP_CUR_DEL:
 		return mdb_cursor_del(c->cur, 0);

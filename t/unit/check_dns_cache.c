@@ -4,6 +4,8 @@
 
 #include <sys/wait.h>
 
+#include <pthread.h>
+
 #include "dns_canned.h"
 
 #include "state.h"
@@ -290,6 +292,50 @@ START_TEST(test_dns_cache_shared_by_processes)
 }
 END_TEST
 
+/* t_thread_hits - 200 lookups that must all be cache hits */
+static void *
+t_thread_hits(void *arg)
+{
+	struct dns *dns = arg;
+	bool cached;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (t_look(dns, i % 2 ? "a.test" : "b.test", &cached, NULL) !=
+		        DNS_OK ||
+		    !cached)
+			return arg;
+	}
+	return NULL;
+}
+
+START_TEST(test_dns_dup_shares_cache_across_threads)
+{
+	struct canned_ctx cx;
+	struct dns *dns = t_open(&cx, 10), *dups[4];
+	pthread_t th[4];
+	void *res;
+	bool cached;
+	int i;
+
+	t_look(dns, "a.test", &cached, NULL);
+	t_look(dns, "b.test", &cached, NULL);
+	for (i = 0; i < 4; i++) {
+		dups[i] = dns_dup(dns);
+		ck_assert(dns_has_cache(dups[i]));
+		ck_assert_int_eq(
+		    pthread_create(&th[i], NULL, t_thread_hits, dups[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(pthread_join(th[i], &res), 0);
+		ck_assert_ptr_null(res);
+		dns_close(dups[i]);
+	}
+	ck_assert_uint_eq(cx.udp, 2);
+	dns_close(dns);
+}
+END_TEST
+
 START_TEST(test_dns_cache_open_rebuilds_garbage_file)
 {
 	static const char junk[] = "this is not an LMDB file at all";
@@ -358,6 +404,7 @@ dns_cache_suite(void)
 	tcase_add_test(tc, test_dns_cache_size_zero_disables);
 	tcase_add_test(tc, test_dns_cache_skips_zero_ttl);
 	tcase_add_test(tc, test_dns_cache_shared_by_processes);
+	tcase_add_test(tc, test_dns_dup_shares_cache_across_threads);
 	tcase_add_test(tc, test_dns_cache_open_rebuilds_garbage_file);
 	tcase_add_test(tc, test_dns_cache_get_ignores_malformed_value);
 	suite_add_tcase(s, tc);
