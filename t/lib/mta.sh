@@ -15,6 +15,7 @@
 #   sink_wait NAME TEXT N [SECONDS]  until N dumped messages contain TEXT
 #   sink_grep NAME TEXT    print the dumps that contain TEXT
 #   mta_smtp_send ADDR PORT SENDER RCPT...  send stdin over SMTP
+#   mta_unfold FILE        print FILE with folded lines joined
 #   wait_until SECONDS CMD...  poll CMD every 0.2 s, fail after SECONDS
 #
 # MTA_KEEP=1 in the environment keeps $WORK (logs, queues, dumps) for a
@@ -136,6 +137,12 @@ sink_grep() {
 		echo "=== $f"
 		cat "$f"
 	done
+}
+
+# mta_unfold FILE - print FILE with folded lines (bounce reports, long
+# headers) joined, so that a quoted reply can be searched for as a whole.
+mta_unfold() {
+	sed -e ':a' -e 'N' -e '$!ba' -e 's/\n[[:blank:]]\+/ /g' "$1"
 }
 
 # mta_smtp_send ADDR PORT SENDER RCPT... - send standard input as one

@@ -241,3 +241,17 @@ pf_deferred_is() {
 	pf_queue_json | grep -F "\"queue_id\": \"$1\"" |
 		grep -qF '"queue_name": "deferred"'
 }
+
+# pf_use_examples SMTPDIRECT CONF USER - add the master.cf entry and the
+# main.cf settings of conf-examples/postfix/ to this instance, with the
+# program path, configuration file and user replaced by the test's.
+pf_use_examples() {
+	local ex=$TOP/conf-examples/postfix line
+	grep -v -e '^#' -e '^[[:space:]]*$' "$ex/master.cf" |
+		sed -e "s|/usr/local/sbin/smtpdirect|$1|" \
+		    -e "s|/etc/smtpdirect/smtpdirect.conf|$2|" \
+		    -e "s|user=smtpdirect|user=$3|" >>"$PF_CONF/master.cf"
+	while IFS= read -r line; do
+		pf_conf "$line"
+	done < <(grep -v -e '^#' -e '^[[:space:]]*$' "$ex/main.cf")
+}
