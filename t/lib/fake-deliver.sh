@@ -22,6 +22,7 @@ exec /usr/bin/python3 /dev/fd/3 "$@" 3<<'PYTHON'
 import hashlib, json, os, re, smtplib, socket, sys
 
 EX_OK, EX_NOUSER, EX_NOHOST, EX_UNAVAILABLE, EX_TEMPFAIL = 0, 67, 68, 69, 75
+EX_CONFIG = EX_TEMPFAIL
 
 
 def die(code, line):
@@ -42,12 +43,12 @@ def read_conf(path):
                 if not line or line.startswith("#"):
                     continue
                 if "=" not in line:
-                    die(EX_TEMPFAIL, "4.3.5 %s:%d: expected name = value" % (path, n))
+                    die(EX_CONFIG, "4.3.5 %s:%d: expected name = value" % (path, n))
                 k, v = (s.strip() for s in line.split("=", 1))
                 conf[k] = v
     except FileNotFoundError:
         if path_given:
-            die(EX_TEMPFAIL, "4.3.5 %s: no such file" % path)
+            die(EX_CONFIG, "4.3.5 %s: no such file" % path)
     conf["connect_timeout"] = float(re.sub(r"[smh]$", "", conf["connect_timeout"]) or 30)
     return conf
 
@@ -72,14 +73,14 @@ def route(conf, domain, size, retries):
     try:
         lines = open(path).read().splitlines()
     except OSError as e:
-        die(EX_TEMPFAIL, "4.3.5 %s: %s" % (path, e.strerror))
+        die(EX_CONFIG, "4.3.5 %s: %s" % (path, e.strerror))
     found = []
     for n, line in enumerate(lines, 1):
         words = line.split("#", 1)[0].split()
         if not words:
             continue
         if len(words) < 2:
-            die(EX_TEMPFAIL, "4.3.5 %s:%d:1: missing target" % (path, n))
+            die(EX_CONFIG, "4.3.5 %s:%d:1: missing target" % (path, n))
         pat = "^" + re.escape(words[0].lower()).replace(r"\*", ".*").replace(r"\?", ".") + "$"
         if not re.match(pat, domain.lower()):
             continue
@@ -98,7 +99,7 @@ def route(conf, domain, size, retries):
         target = words[1].rsplit("@", 1)[-1]
         m = re.match(r"^(\[[^]]+\]|[^:]+)(?::(\d+))?$", target)
         if not m:
-            die(EX_TEMPFAIL, "4.3.5 %s:%d:%d: malformed target" % (path, n, len(words[0]) + 2))
+            die(EX_CONFIG, "4.3.5 %s:%d:%d: malformed target" % (path, n, len(words[0]) + 2))
         found.append((prio, len(found), m.group(1).strip("[]"), int(m.group(2) or 25)))
         if end:
             break
@@ -178,8 +179,9 @@ def cmd_route(args):
             args.pop(0)
     if len(args) != 1:
         die(64, "usage: route [-c FILE] [-s SIZE] [-r RETRIES] [-o exim] DOMAIN")
-    global path_given
+    global path_given, EX_CONFIG
     path_given = conf_path is not None
+    EX_CONFIG = 78
     conf = read_conf(conf_path or os.environ.get("SMTPDIRECT_CONF", "/etc/smtpdirect/smtpdirect.conf"))
     hosts = route(conf, args[0].rsplit("@", 1)[-1], size, retries)
     if hosts is None:

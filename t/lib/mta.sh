@@ -8,6 +8,7 @@
 # Source it after `set -eu`; it sources common.sh (TOP, SD, WORK, PIDS,
 # fail, skip, bg_start, wait_port). Then:
 #   mta_at_exit CMD        run CMD (a function name) at exit, before cleanup
+#   mta_on_fail CMD        run CMD when the test fails (show logs)
 #   mta_install_sd         copy $SD to $WORK/bin/smtpdirect (see below)
 #   sink_start NAME ADDR PORT [smtp-sink options]   start, wait for it
 #   sink_stop NAME         stop it (kill by PID, bounded wait)
@@ -30,6 +31,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 MTA_AT_EXIT=""
+MTA_ON_FAIL=""
 SMTP_SINK=${SMTP_SINK:-/usr/sbin/smtp-sink}
 PYTHON3=${PYTHON3:-/usr/bin/python3}
 
@@ -37,6 +39,11 @@ PYTHON3=${PYTHON3:-/usr/bin/python3}
 mta_cleanup() {
 	rc=$?
 	set +e
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+		for f in $MTA_ON_FAIL; do
+			"$f" >&2
+		done
+	fi
 	for f in $MTA_AT_EXIT; do
 		"$f"
 	done
@@ -53,6 +60,11 @@ trap 'exit 143' INT TERM
 # mta_at_exit FUNCTION - call FUNCTION (no arguments) when the test ends.
 mta_at_exit() {
 	MTA_AT_EXIT="$1 $MTA_AT_EXIT"
+}
+
+# mta_on_fail FUNCTION - call FUNCTION when the test fails, to show logs.
+mta_on_fail() {
+	MTA_ON_FAIL="$MTA_ON_FAIL $1"
 }
 
 # mta_install_sd - copy the smtpdirect under test ($SD; for the harness

@@ -143,6 +143,7 @@ pf_start() {
 	"$PF_SBIN/postfix" -c "$PF_CONF" check 1>&2 ||
 		fail "postfix check failed for $PF_CONF"
 	mta_at_exit pf_stop
+	mta_on_fail pf_log_tail
 	timeout 60 "$PF_SBIN/postfix" -c "$PF_CONF" start ||
 		fail "postfix -c $PF_CONF start failed"
 	wait_until 20 pf_master_pid >/dev/null
@@ -223,6 +224,14 @@ pf_wait_queue_empty() {
 # pf_log - print the instance's log.
 pf_log() {
 	cat "$PF_LOG" 2>/dev/null || true
+}
+
+# pf_log_tail - the end of the log and the queue, for a failed test.
+pf_log_tail() {
+	echo "--- postfix log (last 40 lines)"
+	tail -n 40 "$PF_LOG" 2>/dev/null
+	echo "--- postfix queue"
+	pf_postqueue -p 2>&1 | head -n 40
 }
 
 # pf_log_has REGEX - true when the log matches REGEX (grep -E).
