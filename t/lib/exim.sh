@@ -36,7 +36,9 @@
 #   "loses privilege for using -C", and could then not run the pipe as
 #   its user. So the test instance sets queue_only, and deliveries
 #   happen only in queue runs that root starts (exim_queue_run): each
-#   retry happens exactly when the test asks for it.
+#   retry happens exactly when the test asks for it. Bounces are still
+#   submitted by the Exim user, which writes one harmless "exim user
+#   lost privilege for using -C option" line to the panic log each time.
 # - exim_path points at the unpacked binary (the compiled-in
 #   /usr/sbin/exim4 does not exist); spool_directory, log_file_path and
 #   pid_file_path point into $WORK; the spool and log belong to
@@ -202,6 +204,7 @@ exim_cmd() {
 # is ours to kill) and wait until it accepts connections.
 exim_daemon() {
 	bg_start "$EXIM_BIN" -C "$EXIM_CONF" -bdf
+	# shellcheck disable=SC2034 # used by the test scripts
 	EXIM_DAEMON_PID=$LAST_PID
 	wait_port "$EXIM_ADDR" "$EXIM_PORT"
 }

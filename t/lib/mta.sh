@@ -75,6 +75,7 @@ mta_install_sd() {
 	[ -x "$SD" ] || fail "$SD is not built (make)"
 	mkdir -p "$WORK/bin"
 	install -m 755 "$SD" "$WORK/bin/smtpdirect"
+	# shellcheck disable=SC2034 # used by the test scripts
 	SD_BIN=$WORK/bin/smtpdirect
 	chmod 711 "$WORK"
 }

@@ -147,6 +147,7 @@ pf_start() {
 	timeout 60 "$PF_SBIN/postfix" -c "$PF_CONF" start ||
 		fail "postfix -c $PF_CONF start failed"
 	wait_until 20 pf_master_pid >/dev/null
+	# shellcheck disable=SC2034 # used by the test scripts
 	PF_PID=$(pf_master_pid)
 	wait_port "$PF_ADDR" "$PF_PORT"
 }
