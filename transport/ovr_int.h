@@ -105,6 +105,8 @@ struct ovr_index {
 	uint32_t *always; /* wildcard patterns with no literal suffix */
 	size_t nalways; /* entries in always */
 	uint64_t lens[(OVR_DOMAIN_MAX + 64) / 64]; /* suffix lengths used */
+	uint64_t *filter; /* one bit per suffix key hash, checked first */
+	size_t fmask; /* bits in filter - 1 */
 };
 
 /* A block of the string arena; strings never span blocks. */

@@ -56,7 +56,7 @@ static char *
 slurp(const char *path, size_t *lenp)
 {
 	FILE *fp = fopen(path, "rb");
-	char *buf = NULL;
+	char *buf = NULL, *nbuf;
 	size_t len = 0, cap = 0, got;
 
 	if (fp == NULL)
@@ -64,8 +64,9 @@ slurp(const char *path, size_t *lenp)
 	do {
 		if (len + 4096 + 1 > cap) {
 			cap = cap * 2 + 8192;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
+			nbuf = realloc(buf, cap);
+			ck_assert_ptr_nonnull(nbuf);
+			buf = nbuf;
 		}
 		got = fread(buf + len, 1, 4096, fp);
 		len += got;
