@@ -4,8 +4,11 @@
 
 #include "unit.h"
 
+#include <ctype.h>
+
 #include "diag.h"
 #include "ovr.h"
+#include "ovr_int.h"
 #include "sbuf.h"
 
 /* One target line and what it must parse to (ok false: an error). */
@@ -437,6 +440,53 @@ START_TEST(test_ovr_map_parse_shares_hosts)
 }
 END_TEST
 
+START_TEST(test_ovr_ctype_table_matches_classes)
+{
+	bool space, pattern, label;
+	int c;
+
+	for (c = 0; c < 256; c++) {
+		space = c == ' ' || c == '\t' || c == '\r' || c == '\v' ||
+		    c == '\f';
+		label = c < 128 && (isalnum(c) || c == '-');
+		pattern = label || c == '.' || c == '_' || c == '*' || c == '?';
+		ck_assert_msg(ovr_ctype_is((char)c, OVR_C_SPACE) == space &&
+		        ovr_ctype_is((char)c, OVR_C_PATTERN) == pattern &&
+		        ovr_ctype_is((char)c, OVR_C_LABEL) == label,
+		    "case \"0x%02x\": got class %d, want %d/%d/%d", c,
+		    ovr_ctype[c], space, pattern, label);
+	}
+}
+END_TEST
+
+START_TEST(test_ovr_names_round_trip)
+{
+	static const enum cfg_tls tls[] = {CFG_TLS_NONE, CFG_TLS_MAY,
+	    CFG_TLS_ENCRYPT, CFG_TLS_VERIFY, CFG_TLS_DANE};
+	static const enum ovr_op ops[] = {
+	    OVR_OP_LT, OVR_OP_LE, OVR_OP_EQ, OVR_OP_NE, OVR_OP_GE, OVR_OP_GT};
+	const char *name;
+	enum cfg_tls t;
+	enum ovr_op op;
+	bool arrow, bad;
+	size_t i;
+
+	for (i = 0; i < sizeof(tls) / sizeof(tls[0]); i++) {
+		name = ovr_tls_name(tls[i]);
+		ck_assert_msg(
+		    ovr_tls_parse(name, strlen(name), &t) && t == tls[i],
+		    "case \"%s\": got %d, want %d", name, t, tls[i]);
+	}
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		name = ovr_op_name(ops[i]);
+		ck_assert_msg(ovr_lex_op(name, strlen(name), &op, &arrow,
+		                  &bad) == strlen(name) &&
+		        op == ops[i] && !bad && !arrow,
+		    "case \"%s\": got %d, want %d", name, op, ops[i]);
+	}
+}
+END_TEST
+
 /* ovr_parse_suite - parser tests */
 static Suite *
 ovr_parse_suite(void)
@@ -457,6 +507,10 @@ ovr_parse_suite(void)
 	tc = tcase_create("format");
 	tcase_add_loop_test(tc, test_ovr_rule_format_table, 0,
 	    sizeof(format_cases) / sizeof(format_cases[0]));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("tables");
+	tcase_add_test(tc, test_ovr_ctype_table_matches_classes);
+	tcase_add_test(tc, test_ovr_names_round_trip);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("lines");
 	tcase_add_test(tc, test_ovr_map_parse_lines_and_comments);
