@@ -124,17 +124,34 @@ ovr_lex_peek(const struct ovr_lex *lx, struct ovr_tok *t)
 	return ovr_lex_next(&copy, t);
 }
 
-/* ovr_lex_quote - printable, bounded copy of untrusted bytes */
+/*
+ * ovr_lex_quote - printable, bounded copy of untrusted bytes
+ * What looks like USER:PASSWORD@ (a ':' before the last '@') is shown
+ * as USER:********@, so that no message ever carries a password.
+ */
 const char *
 ovr_lex_quote(char *buf, size_t size, const char *p, size_t len)
 {
+	const char *at = memrchr(p, '@', len);
+	const char *colon =
+	    at != NULL ? memchr(p, ':', (size_t)(at - p)) : NULL;
 	size_t i, o = 0;
 
 	if (size < OVR_QUOTE_SIZE)
 		msg_panic("%s: bad buffer size %zu", __func__, size);
 	for (i = 0; i < len && o < OVR_QUOTE_MAX; i++) {
-		unsigned char c = (unsigned char)p[i];
+		unsigned char c;
 
+		if (colon != NULL && p + i == colon + 1) {
+			/* Skip the password: on at the '@'. */
+			memcpy(buf + o, "********", 8);
+			o += 8;
+			i = (size_t)(at - p);
+			colon = NULL;
+			if (o >= OVR_QUOTE_MAX)
+				break;
+		}
+		c = (unsigned char)p[i];
 		buf[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
 	}
 	if (i < len) {

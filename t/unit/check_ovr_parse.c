@@ -440,6 +440,43 @@ START_TEST(test_ovr_map_parse_shares_hosts)
 }
 END_TEST
 
+/* Tokens quoted in messages: printable, bounded, passwords hidden. */
+static const struct quote_case {
+	const char *name;
+	const char *in;
+	const char *want;
+} quote_cases[] = {
+    {"plain", "abc", "abc"},
+    {"unprintable",
+        "a\x01"
+        "b\xff",
+        "a?b?"},
+    {"long",
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx..."},
+    {"password", "u:secret@h", "u:********@h"},
+    {"empty password", "u:@h", "u:********@h"},
+    {"at in password", "u:a@b@h", "u:********@h"},
+    {"no colon", "u@h", "u@h"},
+    {"colon after at", "u@h:25", "u@h:25"},
+    {"bare", ":@", ":********@"},
+    {"long user",
+        "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu:p@h",
+        "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu:"
+        "********..."},
+};
+
+START_TEST(test_ovr_lex_quote_table)
+{
+	const struct quote_case *c = &quote_cases[_i];
+	char buf[OVR_QUOTE_SIZE];
+
+	ovr_lex_quote(buf, sizeof(buf), c->in, strlen(c->in));
+	ck_assert_msg(strcmp(buf, c->want) == 0, "case \"%s\": got %s, want %s",
+	    c->name, buf, c->want);
+}
+END_TEST
+
 START_TEST(test_ovr_ctype_table_matches_classes)
 {
 	bool space, pattern, label;
@@ -510,6 +547,8 @@ ovr_parse_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("tables");
 	tcase_add_test(tc, test_ovr_ctype_table_matches_classes);
+	tcase_add_loop_test(tc, test_ovr_lex_quote_table, 0,
+	    sizeof(quote_cases) / sizeof(quote_cases[0]));
 	tcase_add_test(tc, test_ovr_names_round_trip);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("lines");
