@@ -6,6 +6,8 @@ set -eu
 PKGS="gcc make pkg-config check libsubunit-dev libldns-dev ldnsutils
 liblmdb-dev libssl-dev openssl libmilter-dev postfix nsd mandoc cppcheck
 clang-format python3 procps"
+# make bench also needs the references it compares with.
+[ "${1:-}" = bench ] && PKGS="$PKGS hyperfine unbound msmtp"
 
 missing=""
 for p in $PKGS; do

@@ -39,6 +39,8 @@
 #define CFG_LINE_MAX 4096 /* longest configuration line */
 #define CFG_SERVERS_MAX 8 /* most entries in dns_servers */
 #define CFG_HOST_MAX 255 /* longest host name or address text */
+#define CFG_PATH_MAX 4095 /* longest path value */
+#define CFG_DNS_PORT 53 /* port of a dns_servers entry without one */
 
 /* Results of cfg_read() and cfg_load(). */
 enum cfg_status {
@@ -85,8 +87,8 @@ struct cfg {
 
 /* Types of configuration values. */
 enum cfg_type {
-	CFG_T_STRING, /* free text */
-	CFG_T_PATH, /* file or directory name, may be empty */
+	CFG_T_STRING, /* printable text without spaces */
+	CFG_T_PATH, /* absolute file or directory name, or empty */
 	CFG_T_UINT, /* decimal integer in [min, max] */
 	CFG_T_PORT, /* 1-65535 */
 	CFG_T_BOOL, /* yes/no/true/false/on/off/1/0 */
@@ -100,7 +102,8 @@ struct cfg_param {
 	const char *name; /* key, lower_case_with_underscores */
 	const char *def; /* default, as it would be written */
 	enum cfg_type type; /* value type */
-	unsigned long min, max; /* range for numbers (seconds for durations) */
+	/* Range for numbers (seconds for durations), lengths for strings. */
+	unsigned long min, max;
 	size_t offset; /* offsetof(struct cfg, field) */
 	const char *description; /* one line for --help and docs */
 };
@@ -116,9 +119,10 @@ void cfg_defaults(struct cfg *out);
 
 /*
  * Read path into *out (defaults first, then the file). When
- * must_exist is false a missing file means built-in defaults.
- * Problems go to dl. *out is always initialised; release with
- * cfg_fini() whatever the result.
+ * must_exist is false a missing file means built-in defaults. path
+ * and dl must not be NULL. Problems go to dl; CFG_NOFILE adds an
+ * error with line 0 naming the file. *out is always initialised;
+ * release with cfg_fini() whatever the result.
  * Returns: CFG_OK, CFG_NOFILE, CFG_INVALID.
  */
 enum cfg_status cfg_read(
@@ -135,15 +139,23 @@ void cfg_fini(struct cfg *cfg);
 const char *cfg_path_choose(const char *explicit_path, bool *must_exist);
 
 /*
- * Choose the path, read it and publish it for cfg_get().
+ * Choose the path, read it and publish it for cfg_get(). Only a
+ * CFG_OK result is published, and only once: a second call after a
+ * CFG_OK one is a programming error (msg_panic).
  * Returns: CFG_OK, CFG_NOFILE, CFG_INVALID.
  */
 enum cfg_status cfg_load(const char *explicit_path, struct diag_list *dl);
 
-/* The published configuration; msg_panic when cfg_load() has not run. */
+/*
+ * The published configuration; msg_panic when cfg_load() has not
+ * returned CFG_OK. Borrowed, valid until exit.
+ */
 const struct cfg *cfg_get(void);
 
-/* Parse a duration like "30s", "5m", "1h", "2d" or "90" into seconds. */
+/*
+ * Parse a duration like "30s", "5m", "1h", "2d" or "90" into seconds.
+ * Returns false on bad syntax or overflow; *out is then untouched.
+ */
 bool cfg_parse_duration(const char *s, unsigned long *out);
 
 /* Name of a TLS policy ("may"), and its parse; false on unknown names. */

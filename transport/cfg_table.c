@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/* The one table of configuration parameters, and lookups in it. */
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+
+#define CFG_DAY 86400UL /* seconds; the longest timeout we accept */
+
+/*
+ * Every key of SPEC section 3, sorted by name (a unit test checks the
+ * order, cfg_table_find() relies on it). Defaults are written as an
+ * administrator would write them; cfg_defaults() parses them.
+ */
+static const struct cfg_param cfg_table[] = {
+    {"auth_requires_tls", "yes", CFG_T_BOOL, 0, 1,
+        offsetof(struct cfg, auth_requires_tls),
+        "never send credentials over an unencrypted connection"},
+    {"command_timeout", "300s", CFG_T_DURATION, 1, CFG_DAY,
+        offsetof(struct cfg, command_timeout),
+        "time limit for each SMTP command reply"},
+    {"connect_timeout", "30s", CFG_T_DURATION, 1, CFG_DAY,
+        offsetof(struct cfg, connect_timeout),
+        "time limit for a TCP connection and the server greeting"},
+    {"data_timeout", "600s", CFG_T_DURATION, 1, CFG_DAY,
+        offsetof(struct cfg, data_timeout),
+        "time limit for the reply after the end of the message data"},
+    {"deliver_time_limit", "900s", CFG_T_DURATION, 1, CFG_DAY,
+        offsetof(struct cfg, deliver_time_limit),
+        "whole-run deadline of deliver; past it, defer (exit 75)"},
+    {"dns_cache_size", "1000", CFG_T_UINT, 0, 1000000,
+        offsetof(struct cfg, dns_cache_size),
+        "DNS results cached host-wide; 0 disables the cache"},
+    {"dns_overrides", SMTPDIRECT_SYSCONFDIR "/smtpdirect/overrides", CFG_T_PATH,
+        0, CFG_PATH_MAX, offsetof(struct cfg, dns_overrides),
+        "the override map; empty = none"},
+    {"dns_servers", "", CFG_T_SERVERS, 0, CFG_SERVERS_MAX,
+        offsetof(struct cfg, dns_servers),
+        "DNS servers, comma-separated; empty = those of /etc/resolv.conf"},
+    {"helo_name", "", CFG_T_STRING, 0, CFG_HOST_MAX,
+        offsetof(struct cfg, helo_name),
+        "name sent in EHLO/HELO; empty = the host's FQDN"},
+    {"max_concurrent", "10", CFG_T_UINT, 1, 10000,
+        offsetof(struct cfg, max_concurrent),
+        "messages sent at once, host-wide, across all processes"},
+    {"mx_port", "25", CFG_T_PORT, 1, 65535, offsetof(struct cfg, mx_port),
+        "port for direct MX delivery"},
+    {"state_dir", SMTPDIRECT_STATEDIR, CFG_T_PATH, 1, CFG_PATH_MAX,
+        offsetof(struct cfg, state_dir),
+        "directory of the DNS cache, retry state and concurrency slots"},
+    {"tls_ca_file", "", CFG_T_PATH, 0, CFG_PATH_MAX,
+        offsetof(struct cfg, tls_ca_file),
+        "CA bundle for tls_policy verify; empty = the system store"},
+    {"tls_policy", "may", CFG_T_TLS, 0, 0, offsetof(struct cfg, tls_policy),
+        "STARTTLS policy: none, may, encrypt, verify or dane"},
+};
+
+#define CFG_TABLE_N (sizeof(cfg_table) / sizeof(cfg_table[0]))
+
+static int cfg_table_cmp(const void *key, const void *elem);
+
+/* cfg_table_get - the whole table and its length */
+const struct cfg_param *
+cfg_table_get(size_t *n)
+{
+	*n = CFG_TABLE_N;
+	return cfg_table;
+}
+
+/* cfg_table_cmp - bsearch comparison of a name with a row */
+static int
+cfg_table_cmp(const void *key, const void *elem)
+{
+	const struct cfg_param *p = elem;
+
+	return strcmp(key, p->name);
+}
+
+/* cfg_table_find - binary search by name */
+const struct cfg_param *
+cfg_table_find(const char *name)
+{
+	if (name == NULL)
+		return NULL;
+	return bsearch(
+	    name, cfg_table, CFG_TABLE_N, sizeof(cfg_table[0]), cfg_table_cmp);
+}
