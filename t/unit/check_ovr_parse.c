@@ -560,6 +560,7 @@ ovr_parse_suite(void)
 	return s;
 }
 
+/* main - run the suite */
 int
 main(void)
 {
