@@ -20,6 +20,12 @@
 #ifndef SMTPDIRECT_CMD_H
 #define SMTPDIRECT_CMD_H
 
+#include <stdbool.h>
+
+#include "cfg.h"
+#include "ovr.h"
+#include "why.h"
+
 /* smtpdirect deliver: the pipe transport. */
 int cmd_deliver(int argc, char **argv);
 
@@ -34,5 +40,24 @@ int cmd_resolve(int argc, char **argv);
 
 /* Print the usage synopsis to fp. */
 void cmd_usage_print(void *fp);
+
+/*
+ * Shared glue (cmd_util.c). Load the configuration named by -c (or NULL
+ * for the default rules) and publish it. With why NULL every problem is
+ * printed on stderr; else nothing is printed and, on failure, why gets
+ * 4.3.5 and the first error. Returns false on failure.
+ */
+bool cmd_cfg_load(const char *explicit_path, struct why *why);
+
+/*
+ * Load the configured override map into *out (NULL when none is
+ * configured, or the default map file does not exist). On failure fill
+ * why with 4.3.5 and the first problem ("file:line:col: ...") and return
+ * false; *out is untouched.
+ */
+bool cmd_map_load(const struct cfg *cfg, struct ovr_map **out, struct why *why);
+
+/* Parse a decimal count for -r; false on bad syntax or overflow. */
+bool cmd_parse_count(const char *s, unsigned long *out);
 
 #endif

@@ -1,0 +1,447 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The smtpdirect authors
+"""smtpserver.py - a scripted, fault-injecting SMTP server for tests.
+
+Listens on one loopback address, answers like a small ESMTP server and
+records what it gets:
+
+  DIR/msg-NNNN.env   envelope: peer, helo, MAIL and RCPT arguments with
+                     the replies given, the end-of-data result
+  DIR/msg-NNNN.data  the exact DATA bytes received (dot-stuffed, up to
+                     but not including the final ".\\r\\n")
+  DIR/msg-NNNN.eml   the same with dot-stuffing undone
+  DIR/commands.log   "TIME CONN in LINE" per command received, "TIME CONN
+                     flush N" per write of replies (replies are written
+                     only when no more input is waiting, as Postfix's
+                     smtpd does, so flushes count the client's round
+                     trips), plus connect/close lines
+  DIR/maxconn        the largest number of simultaneous connections
+
+Faults are chosen with options; STAGE is one of greeting, ehlo, helo,
+mail, rcpt, data, body, eod, rset, quit:
+
+  --reply STAGE=REPLY      answer STAGE with REPLY ("451 4.3.0 later");
+                           "|" separates lines of a multi-line reply
+  --rcpt PATTERN=REPLY     answer RCPT for addresses matching the shell
+                           PATTERN (case-insensitive) with REPLY
+  --delay STAGE=SECONDS    wait before answering STAGE
+  --drop STAGE             close the connection instead of answering
+                           (body: after --drop-after bytes of message)
+  --garbage STAGE          answer STAGE with bytes that are not SMTP
+  --overlong STAGE         answer STAGE with a 5000-byte line
+  --multiline              every reply in three lines
+  --split                  replies written in 3-byte pieces, with pauses
+  --no-pipelining --no-size --no-8bitmime --no-smtputf8 --no-enhanced
+  --size N                 the SIZE limit announced and enforced
+  --advertise KEYWORD      extra EHLO line (hook for STARTTLS, AUTH ...)
+
+Extensions (STARTTLS, AUTH) add cmd_<verb> methods to Session and
+keywords with --advertise. Bounded: line length, message size,
+connections, idle time and total lifetime. SIGTERM ends it; the pid
+file is written once it listens (readiness) and removed at exit.
+"""
+
+import argparse
+import fnmatch
+import os
+import signal
+import socket
+import socketserver
+import sys
+import threading
+import time
+
+STAGES = ("greeting", "ehlo", "helo", "mail", "rcpt", "data", "body",
+          "eod", "rset", "quit")
+LINE_MAX = 4096
+CHUNK = 65536
+OVERLONG = 5000
+
+DEFAULT = {
+    "greeting": "220 smtpserver.test ESMTP smtpserver.py",
+    "helo": "250 smtpserver.test",
+    "mail": "250 2.1.0 Ok",
+    "rcpt": "250 2.1.5 Ok",
+    "data": "354 End data with <CR><LF>.<CR><LF>",
+    "eod": "250 2.0.0 Ok: queued as {id}",
+    "rset": "250 2.0.0 Ok",
+    "quit": "221 2.0.0 Bye",
+    "noop": "250 2.0.0 Ok",
+}
+
+
+class Shared:
+    """State shared by all connections, under one lock."""
+
+    def __init__(self, opts):
+        self.opts = opts
+        self.lock = threading.Lock()
+        self.active = 0
+        self.maxconn = 0
+        self.nconn = 0
+        self.nmsg = 0
+        self.log = open(os.path.join(opts.dir, "commands.log"), "a",
+                        encoding="utf-8", errors="replace")
+
+    def note(self, conn, what):
+        with self.lock:
+            self.log.write("%.6f %d %s\n" % (time.time(), conn, what))
+            self.log.flush()
+
+    def enter(self):
+        with self.lock:
+            self.nconn += 1
+            self.active += 1
+            if self.active > self.maxconn:
+                self.maxconn = self.active
+                path = os.path.join(self.opts.dir, "maxconn")
+                with open(path + ".tmp", "w", encoding="ascii") as f:
+                    f.write("%d\n" % self.maxconn)
+                os.replace(path + ".tmp", path)
+            return self.nconn, self.active
+
+    def leave(self):
+        with self.lock:
+            self.active -= 1
+
+    def next_msg(self):
+        with self.lock:
+            self.nmsg += 1
+            return self.nmsg
+
+
+class Drop(Exception):
+    """Close the connection now, without a reply."""
+
+
+class Session(socketserver.BaseRequestHandler):
+    """One SMTP connection."""
+
+    def setup(self):
+        self.sh = self.server.shared
+        self.o = self.sh.opts
+        self.inbuf = b""
+        self.outbuf = []
+        self.helo = ""
+        self.reset()
+        self.request.settimeout(self.o.idle_timeout)
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def reset(self):
+        self.mail = None
+        self.rcpts = []
+        self.naccepted = 0
+
+    # -- replies ---------------------------------------------------------
+    def strip_esc(self, line):
+        """Remove the enhanced status code when --no-enhanced."""
+        parts = line.split(" ", 2)
+        if self.o.no_enhanced and len(parts) >= 2 \
+                and parts[1][:1].isdigit() and parts[1].count(".") == 2:
+            return " ".join([parts[0]] + parts[2:])
+        return line
+
+    def reply(self, stage, reply, override=True):
+        """Queue REPLY for STAGE, applying the faults chosen for it."""
+        delay = self.o.delays.get(stage)
+        if delay:
+            self.flush()
+            time.sleep(delay)
+        if stage in self.o.drop:
+            raise Drop()
+        if stage in self.o.garbage:
+            self.outbuf.append(b"\x01garbage \xff\x00 not SMTP at all\r\n")
+            return
+        if stage in self.o.overlong:
+            self.outbuf.append(b"250 " + b"x" * OVERLONG + b"\r\n")
+            return
+        if override:
+            reply = self.o.replies.get(stage, reply)
+        lines = [self.strip_esc(x) for x in reply.split("|")]
+        code = lines[0][:3]
+        if self.o.multiline and len(lines) == 1:
+            lines = [code + " first line", code + " second line", lines[0]]
+        out = b""
+        for i, line in enumerate(lines):
+            body = line[4:] if line[:3] == code else line
+            sep = " " if i == len(lines) - 1 else "-"
+            out += (code + sep + body + "\r\n").encode("utf-8")
+        self.outbuf.append(out)
+
+    def flush(self):
+        if not self.outbuf:
+            return
+        data = b"".join(self.outbuf)
+        self.outbuf = []
+        self.sh.note(self.cid, "flush %d" % len(data))
+        if self.o.split:
+            for i in range(0, len(data), 3):
+                self.request.sendall(data[i:i + 3])
+                time.sleep(0.002)
+        else:
+            self.request.sendall(data)
+
+    # -- input -----------------------------------------------------------
+    def fill(self):
+        data = self.request.recv(CHUNK)
+        if not data:
+            raise Drop()
+        self.inbuf += data
+
+    def readline(self):
+        while True:
+            i = self.inbuf.find(b"\n")
+            if i >= 0:
+                line, self.inbuf = self.inbuf[:i + 1], self.inbuf[i + 1:]
+                return line
+            if len(self.inbuf) > LINE_MAX:
+                self.inbuf = b""
+                return None
+            self.flush()
+            self.fill()
+
+    # -- the conversation ------------------------------------------------
+    def handle(self):
+        self.cid, active = self.sh.enter()
+        peer = "%s:%d" % self.client_address[:2]
+        self.sh.note(self.cid, "connect %s active %d" % (peer, active))
+        try:
+            if active > self.o.max_conn:
+                self.outbuf.append(b"421 4.7.0 too many connections\r\n")
+                self.flush()
+                return
+            self.reply("greeting", DEFAULT["greeting"])
+            self.loop()
+        except (Drop, OSError):
+            pass
+        finally:
+            self.sh.note(self.cid, "close")
+            self.sh.leave()
+
+    def loop(self):
+        while True:
+            line = self.readline()
+            if line is None:
+                self.reply("line", "500 5.5.2 Error: line too long")
+                continue
+            text = line.rstrip(b"\r\n").decode("utf-8", "replace")
+            self.sh.note(self.cid, "in " + text)
+            verb = text.split(" ", 1)[0].lower()
+            arg = text[len(verb) + 1:] if " " in text else ""
+            handler = getattr(self, "cmd_" + verb, None)
+            if handler is None:
+                self.reply("other", "502 5.5.2 Error: command not recognized")
+            elif handler(arg) == "quit":
+                self.flush()
+                return
+            if not self.inbuf:
+                self.flush()
+
+    def cmd_ehlo(self, arg):
+        self.helo = arg
+        self.reset()
+        o = self.o
+        caps = ["smtpserver.test"]
+        if not o.no_pipelining:
+            caps.append("PIPELINING")
+        if not o.no_size:
+            caps.append("SIZE %d" % o.size if o.size else "SIZE")
+        if not o.no_8bitmime:
+            caps.append("8BITMIME")
+        if not o.no_smtputf8:
+            caps.append("SMTPUTF8")
+        if not o.no_enhanced:
+            caps.append("ENHANCEDSTATUSCODES")
+        caps.extend(o.advertise)
+        self.reply("ehlo", "|".join("250 " + c for c in caps))
+
+    def cmd_helo(self, arg):
+        self.helo = arg
+        self.reset()
+        self.reply("helo", DEFAULT["helo"])
+
+    def cmd_mail(self, arg):
+        if self.mail is not None:
+            self.reply("mail", "503 5.5.1 Error: nested MAIL command", False)
+            return
+        size = 0
+        for p in arg.split()[1:]:
+            if p.upper().startswith("SIZE="):
+                size = int(p[5:]) if p[5:].isdigit() else 0
+        if self.o.size and size > self.o.size:
+            self.reply("mail", "552 5.3.4 Message size exceeds limit", False)
+            return
+        reply = self.o.replies.get("mail", DEFAULT["mail"])
+        if reply.startswith("2"):
+            self.mail = arg
+        self.reply("mail", reply, False)
+
+    def cmd_rcpt(self, arg):
+        if self.mail is None:
+            self.reply("rcpt", "503 5.5.1 Error: need MAIL command", False)
+            return
+        addr = arg.split(":", 1)[-1].strip().split(" ")[0].strip("<>")
+        reply = self.o.replies.get("rcpt", DEFAULT["rcpt"])
+        for pat, r in self.o.rcpt:
+            if fnmatch.fnmatch(addr.lower(), pat.lower()):
+                reply = r
+                break
+        if reply.startswith("2"):
+            self.naccepted += 1
+        self.rcpts.append("%s %s" % (arg, reply[:3]))
+        self.reply("rcpt", reply, False)
+
+    def cmd_data(self, arg):
+        if self.mail is None or self.naccepted == 0:
+            self.reply("data", "554 5.5.1 Error: no valid recipients")
+            return
+        reply = self.o.replies.get("data", DEFAULT["data"])
+        self.reply("data", reply, False)
+        if not reply.startswith("354"):
+            return
+        self.flush()
+        self.receive()
+
+    def cmd_rset(self, arg):
+        self.reset()
+        self.reply("rset", DEFAULT["rset"])
+
+    def cmd_noop(self, arg):
+        self.reply("noop", DEFAULT["noop"])
+
+    def cmd_quit(self, arg):
+        self.reply("quit", DEFAULT["quit"])
+        return "quit"
+
+    # -- DATA ------------------------------------------------------------
+    def receive(self):
+        n = self.sh.next_msg()
+        base = os.path.join(self.o.dir, "msg-%04d" % n)
+        env = ["peer: %s:%d" % self.client_address[:2],
+               "helo: " + self.helo, "mail: " + self.mail]
+        env += ["rcpt: " + r for r in self.rcpts]
+        result = "dropped"
+        try:
+            with open(base + ".data", "wb") as raw, \
+                    open(base + ".eml", "wb") as eml:
+                self.body(raw, eml)
+            result = self.o.replies.get("eod", DEFAULT["eod"])
+            result = result.replace("{id}", "%04d" % n)
+            self.reply("eod", result, False)
+        finally:
+            with open(base + ".env", "w", encoding="utf-8") as f:
+                f.write("\n".join(env + ["result: " + result]) + "\n")
+            self.reset()
+
+    def body(self, raw, eml):
+        got = 0
+        bol = True
+        while True:
+            i = self.inbuf.find(b"\n")
+            if i < 0 and len(self.inbuf) < CHUNK:
+                self.fill()
+                continue
+            piece = self.inbuf[:i + 1] if i >= 0 else self.inbuf
+            if bol and piece in (b".\r\n", b".\n"):
+                self.inbuf = self.inbuf[len(piece):]
+                return
+            self.inbuf = self.inbuf[len(piece):]
+            got += len(piece)
+            if got > self.o.max_message:
+                raise Drop()
+            if "body" in self.o.drop and got >= self.o.drop_after:
+                raw.write(piece)
+                raise Drop()
+            raw.write(piece)
+            eml.write(piece[1:] if bol and piece[:1] == b"." else piece)
+            bol = i >= 0
+
+
+class Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+    request_queue_size = 64
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--listen", required=True, help="ADDR:PORT")
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--pidfile")
+    ap.add_argument("--reply", action="append", default=[])
+    ap.add_argument("--rcpt", action="append", default=[])
+    ap.add_argument("--delay", action="append", default=[])
+    ap.add_argument("--drop", action="append", default=[], choices=STAGES)
+    ap.add_argument("--drop-after", type=int, default=0)
+    ap.add_argument("--garbage", action="append", default=[],
+                    choices=STAGES)
+    ap.add_argument("--overlong", action="append", default=[],
+                    choices=STAGES)
+    ap.add_argument("--multiline", action="store_true")
+    ap.add_argument("--split", action="store_true")
+    ap.add_argument("--no-pipelining", action="store_true")
+    ap.add_argument("--no-size", action="store_true")
+    ap.add_argument("--no-8bitmime", action="store_true")
+    ap.add_argument("--no-smtputf8", action="store_true")
+    ap.add_argument("--no-enhanced", action="store_true")
+    ap.add_argument("--size", type=int, default=0)
+    ap.add_argument("--advertise", action="append", default=[])
+    ap.add_argument("--max-conn", type=int, default=50)
+    ap.add_argument("--idle-timeout", type=float, default=30.0)
+    ap.add_argument("--lifetime", type=float, default=600.0)
+    ap.add_argument("--max-message", type=int, default=256 << 20)
+    o = ap.parse_args(argv)
+    o.replies = {}
+    for r in o.reply:
+        stage, _, text = r.partition("=")
+        if stage not in STAGES or len(text) < 3:
+            ap.error("bad --reply %r" % r)
+        o.replies[stage] = text
+    o.rcpt = [tuple(r.split("=", 1)) for r in o.rcpt]
+    o.delays = {}
+    for d in o.delay:
+        stage, _, sec = d.partition("=")
+        if stage not in STAGES:
+            ap.error("bad --delay %r" % d)
+        o.delays[stage] = float(sec)
+    return o
+
+
+def main(argv):
+    o = parse_args(argv)
+    host, _, port = o.listen.rpartition(":")
+    if not host.startswith("127.") and host != "::1":
+        sys.exit("smtpserver.py: loopback addresses only")
+    os.makedirs(o.dir, exist_ok=True)
+    srv = Server((host, int(port)), Session)
+    srv.shared = Shared(o)
+    stop = threading.Event()
+
+    def on_term(signum, frame):
+        stop.set()
+        threading.Thread(target=srv.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    timer = threading.Timer(o.lifetime, on_term, (0, None))
+    timer.daemon = True
+    timer.start()
+    if o.pidfile:
+        with open(o.pidfile + ".tmp", "w", encoding="ascii") as f:
+            f.write("%d\n" % os.getpid())
+        os.replace(o.pidfile + ".tmp", o.pidfile)
+    try:
+        srv.serve_forever(poll_interval=0.1)
+    finally:
+        srv.server_close()
+        if o.pidfile:
+            try:
+                os.unlink(o.pidfile)
+            except OSError:
+                pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

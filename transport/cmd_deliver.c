@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/* smtpdirect deliver: the pipe transport's glue. Never bounces by itself. */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "deliver.h"
+#include "deliver_resolve.h"
+#include "deliver_run.h"
+#include "msg.h"
+#include "retry.h"
+#include "slot.h"
+#include "spool.h"
+#include "xalloc.h"
+
+#define DELIVER_SLOT_WAIT_MAX 60 /* seconds waiting for a slot */
+#define DELIVER_RETRY_MAX_AGE (7 * 86400) /* seconds a retry record lives */
+
+/* Arguments and environment of one run. */
+struct cmd_deliver_args {
+	const char *conf; /* -c */
+	const char *sender; /* -f or $SENDER, <> stripped */
+	const char *queue_id; /* -q or $MESSAGE_ID, "" if none */
+	long retries; /* -r, or -1 */
+	char **rcpts; /* recipients */
+	size_t nrcpt; /* entries in rcpts */
+};
+
+static int cmd_deliver_defer(const struct why *why);
+static bool cmd_deliver_args(
+    int argc, char **argv, struct cmd_deliver_args *a, struct why *why);
+static char *cmd_deliver_unbracket(const char *s);
+
+/* cmd_deliver_defer - the one stderr line, exit 75 */
+static int
+cmd_deliver_defer(const struct why *why)
+{
+	char dsn[WHY_DSN_MAX];
+
+	snprintf(dsn, sizeof(dsn), "%s", why->dsn[0] ? why->dsn : "4.3.0");
+	dsn[0] = '4';
+	fprintf(stderr, "%s %s\n", dsn, why->text);
+	msg_warn("deferred: %s %s", dsn, why->text);
+	return MSG_EX_TEMPFAIL;
+}
+
+/* cmd_deliver_unbracket - copy an address without one pair of <> */
+static char *
+cmd_deliver_unbracket(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= 2 && s[0] == '<' && s[n - 1] == '>')
+		return xmemdup0(s + 1, n - 2);
+	return xstrdup(s);
+}
+
+/* cmd_deliver_args - parse options, environment and recipients */
+static bool
+cmd_deliver_args(
+    int argc, char **argv, struct cmd_deliver_args *a, struct why *why)
+{
+	unsigned long r;
+	const char *sender = NULL;
+	size_t i;
+	int ch;
+
+	memset(a, 0, sizeof(*a));
+	a->retries = -1;
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt(argc, argv, "c:f:q:r:v")) != -1) {
+		switch (ch) {
+		case 'c':
+			a->conf = optarg;
+			break;
+		case 'f':
+			sender = optarg;
+			break;
+		case 'q':
+			a->queue_id = optarg;
+			break;
+		case 'r':
+			if (!cmd_parse_count(optarg, &r)) {
+				why_set(why, "4.3.5",
+				    "bad retry count \"%.50s\"", optarg);
+				return false;
+			}
+			a->retries = (long)r;
+			break;
+		case 'v':
+			msg_verbose++;
+			break;
+		default:
+			why_set(why, "4.3.5",
+			    "bad option -%c; usage: smtpdirect "
+			    "deliver [-c FILE] -f SENDER [-q "
+			    "QUEUE_ID] [-r RETRIES] -- "
+			    "RECIPIENT...",
+			    optopt);
+			return false;
+		}
+	}
+	if (sender == NULL)
+		sender = getenv("SENDER");
+	if (sender == NULL) {
+		why_set(why, "4.3.5", "no sender: give -f or set SENDER");
+		return false;
+	}
+	if (a->queue_id == NULL)
+		a->queue_id = getenv("MESSAGE_ID");
+	if (a->queue_id == NULL)
+		a->queue_id = "";
+	a->sender = cmd_deliver_unbracket(sender);
+	if (spool_addr_check(a->sender, strlen(a->sender), true, why) != SD_OK)
+		return false;
+	a->nrcpt = (size_t)(argc - optind);
+	if (a->nrcpt == 0) {
+		why_set(why, "4.3.5", "no recipients given");
+		return false;
+	}
+	a->rcpts = xcalloc(a->nrcpt, sizeof(char *));
+	for (i = 0; i < a->nrcpt; i++) {
+		a->rcpts[i] = cmd_deliver_unbracket(argv[optind + (int)i]);
+		if (spool_addr_check(
+		        a->rcpts[i], strlen(a->rcpts[i]), false, why) != SD_OK)
+			return false;
+	}
+	return true;
+}
+
+/* cmd_deliver_free - release the argument copies */
+static void
+cmd_deliver_free(struct cmd_deliver_args *a)
+{
+	size_t i;
+
+	for (i = 0; a->rcpts != NULL && i < a->nrcpt; i++)
+		free(a->rcpts[i]);
+	free(a->rcpts);
+	free((char *)a->sender);
+}
+
+/* cmd_deliver - smtpdirect deliver: exit 0, 75, 67, 68 or 69 */
+int
+cmd_deliver(int argc, char **argv)
+{
+	struct cmd_deliver_args a;
+	const struct cfg *cfg;
+	struct ovr_map *map = NULL;
+	struct spool *spool = NULL;
+	struct retry_db *retry = NULL;
+	struct slot *slot = NULL;
+	struct deliver_outcome *out = NULL;
+	const struct deliver_outcome *pick = NULL;
+	struct deliver_ctx ctx;
+	struct rnd rng;
+	struct why why;
+	char line[WHY_TEXT_MAX + WHY_DSN_MAX + 2];
+	char slots[4096];
+	char helo[256] = "";
+	unsigned wait;
+	int rc = MSG_EX_TEMPFAIL;
+
+	/* In deliver mode stderr carries nothing but the final line. */
+	msg_init("smtpdirect", MSG_TO_SYSLOG);
+	msg_set_fatal_status(MSG_EX_TEMPFAIL);
+	why_reset(&why);
+	if (!cmd_deliver_args(argc, argv, &a, &why)) {
+		rc = cmd_deliver_defer(&why);
+		goto out;
+	}
+	if (!cmd_cfg_load(a.conf, &why)) {
+		rc = cmd_deliver_defer(&why);
+		goto out;
+	}
+	cfg = cfg_get();
+	if (geteuid() == 0)
+		msg_warn("running as root; run smtpdirect as a dedicated user");
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.start_ms = smtp_clock_ms();
+	ctx.smtp.deadline_ms =
+	    ctx.start_ms + (long long)cfg->deliver_time_limit * 1000;
+	if (!cmd_map_load(cfg, &map, &why)) {
+		rc = cmd_deliver_defer(&why);
+		goto out;
+	}
+	if (spool_open(&spool, STDIN_FILENO, NULL, &why) != SD_OK) {
+		rc = cmd_deliver_defer(&why);
+		goto out;
+	}
+	if (mkdir(cfg->state_dir, 0700) < 0 && errno != EEXIST) {
+		why_set(&why, "4.3.0", "cannot create state_dir %s: %s",
+		    cfg->state_dir, strerror(errno));
+		rc = cmd_deliver_defer(&why);
+		goto out;
+	}
+	if (a.queue_id[0] != '\0' &&
+	    retry_open(cfg->state_dir, &retry, &why) != SD_OK) {
+		rc = cmd_deliver_defer(&why);
+		goto out;
+	}
+	if (retry != NULL &&
+	    retry_prune(retry, time(NULL), DELIVER_RETRY_MAX_AGE, &why) !=
+	        SD_OK)
+		msg_warn("%s", why.text);
+	snprintf(slots, sizeof(slots), "%s/slots", cfg->state_dir);
+	wait = cfg->deliver_time_limit / 4;
+	if (wait > DELIVER_SLOT_WAIT_MAX)
+		wait = DELIVER_SLOT_WAIT_MAX;
+	if (slot_dir_create(slots, 0700, &why) != SD_OK ||
+	    slot_acquire(slots, cfg->max_concurrent, wait, &slot, &why) !=
+	        SD_OK) {
+		rc = cmd_deliver_defer(&why);
+		goto out;
+	}
+	rnd_init(&rng, 0);
+	ctx.sender = a.sender;
+	ctx.queue_id = a.queue_id;
+	ctx.rcpts = a.rcpts;
+	ctx.nrcpt = a.nrcpt;
+	ctx.retries = a.retries;
+	ctx.map = map;
+	ctx.mx_port = cfg->mx_port;
+	ctx.spool = spool;
+	ctx.retry = retry;
+	ctx.resolve = deliver_resolve;
+	ctx.resolve_ctx = NULL;
+	if (cfg->helo_name[0] != '\0')
+		snprintf(helo, sizeof(helo), "%s", cfg->helo_name);
+	else if (gethostname(helo, sizeof(helo) - 1) < 0 || helo[0] == '\0')
+		snprintf(helo, sizeof(helo), "localhost");
+	ctx.smtp.helo_name = helo;
+	ctx.smtp.connect_timeout_ms = cfg->connect_timeout * 1000;
+	ctx.smtp.command_timeout_ms = cfg->command_timeout * 1000;
+	ctx.smtp.data_timeout_ms = cfg->data_timeout * 1000;
+	ctx.rng = &rng;
+	out = xcalloc(a.nrcpt, sizeof(*out));
+	deliver_run(&ctx, out);
+	rc = deliver_status_exit(out, a.nrcpt, &pick);
+	if (rc != MSG_EX_OK && pick != NULL)
+		fprintf(stderr, "%s\n",
+		    deliver_status_line(line, sizeof(line), pick));
+
+out:
+	free(out);
+	slot_release(slot);
+	retry_close(retry);
+	spool_close(spool);
+	ovr_map_free(map);
+	cmd_deliver_free(&a);
+	return rc;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/* Glue shared by the sub-commands: configuration and map loading. */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cmd.h"
+#include "diag.h"
+#include "msg.h"
+
+#define CMD_DEFAULT_MAP SMTPDIRECT_SYSCONFDIR "/smtpdirect/overrides"
+
+/* cmd_cfg_load - load and publish the configuration, or say why not */
+bool
+cmd_cfg_load(const char *explicit_path, struct why *why)
+{
+	struct diag_list *dl = diag_list_new();
+	const struct diag *d;
+	enum cfg_status st;
+	char buf[WHY_TEXT_MAX];
+
+	st = cfg_load(explicit_path, dl);
+	if (why == NULL && (st != CFG_OK || diag_count(dl) > 0))
+		diag_print(dl, stderr);
+	if (why != NULL && st != CFG_OK) {
+		d = diag_first_error(dl);
+		if (d != NULL)
+			diag_format(d, buf, sizeof(buf));
+		else
+			snprintf(buf, sizeof(buf),
+			    "cannot read the "
+			    "configuration");
+		why_set(why, "4.3.5", "bad configuration: %s", buf);
+	}
+	diag_list_free(dl);
+	return st == CFG_OK;
+}
+
+/* cmd_map_load - the configured override map */
+bool
+cmd_map_load(const struct cfg *cfg, struct ovr_map **out, struct why *why)
+{
+	struct diag_list *dl;
+	struct ovr_map *map = NULL;
+	const struct diag *d;
+	enum ovr_status st;
+	struct stat sb;
+	char buf[WHY_TEXT_MAX];
+
+	if (cfg->dns_overrides == NULL || cfg->dns_overrides[0] == '\0') {
+		*out = NULL;
+		return true;
+	}
+	/* A missing default map means none, as a missing default config. */
+	if (strcmp(cfg->dns_overrides, CMD_DEFAULT_MAP) == 0 &&
+	    stat(cfg->dns_overrides, &sb) < 0 && errno == ENOENT) {
+		*out = NULL;
+		return true;
+	}
+	dl = diag_list_new();
+	st = ovr_map_load(cfg->dns_overrides, &map, dl);
+	if (st == OVR_OK) {
+		diag_list_free(dl);
+		*out = map;
+		return true;
+	}
+	d = diag_first_error(dl);
+	if (d != NULL) {
+		diag_format(d, buf, sizeof(buf));
+		why_set(why, "4.3.5", "bad override map: %s", buf);
+	} else {
+		why_set(why, "4.3.5", "cannot load override map %s",
+		    cfg->dns_overrides);
+	}
+	ovr_map_free(map);
+	diag_list_free(dl);
+	return false;
+}
+
+/* cmd_parse_count - decimal, no sign, no overflow */
+bool
+cmd_parse_count(const char *s, unsigned long *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > 1000000000ULL)
+		return false;
+	*out = (unsigned long)v;
+	return true;
+}

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/* deliver_run: routes, groups, and the walk over hosts and addresses. */
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "deliver_run.h"
+#include "msg.h"
+#include "xalloc.h"
+
+/* Recipients that share one route, and so one transaction. */
+struct deliver_group {
+	struct route route; /* the route */
+	size_t *idx; /* indexes into ctx->rcpts */
+	size_t n; /* entries in idx */
+};
+
+static size_t deliver_plan(struct deliver_ctx *ctx, struct deliver_outcome *out,
+    struct deliver_group **groups);
+static void deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
+    struct deliver_outcome *out);
+static enum deliver_action deliver_judge(enum deliver_fail fail,
+    enum deliver_stage stage, const struct deliver_peer *peer, struct why *why);
+static enum deliver_stage deliver_stage_of(
+    const struct smtp_session *s, const struct why *why);
+static void deliver_finish(struct deliver_ctx *ctx, struct deliver_outcome *o,
+    enum deliver_rcpt_status st, const struct why *why,
+    const struct deliver_peer *peer);
+static bool deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
+    const struct deliver_target *t, struct deliver_outcome *out,
+    struct why *last, bool *skip_host);
+
+/* deliver_elapsed - seconds since the run started */
+static double
+deliver_elapsed(const struct deliver_ctx *ctx)
+{
+	return (double)(smtp_clock_ms() - ctx->start_ms) / 1000.0;
+}
+
+/* deliver_finish - settle one recipient and remember it */
+static void
+deliver_finish(struct deliver_ctx *ctx, struct deliver_outcome *o,
+    enum deliver_rcpt_status st, const struct why *why,
+    const struct deliver_peer *peer)
+{
+	struct retry_msg m;
+	struct why w;
+
+	deliver_outcome_set(o, st, why, peer, deliver_elapsed(ctx));
+	if (st != DELIVER_RCPT_SENT || ctx->retry == NULL ||
+	    ctx->queue_id[0] == '\0')
+		return;
+	m.queue_id = ctx->queue_id;
+	m.fingerprint = spool_fingerprint(ctx->spool);
+	/* Delivered: make it durable before anything else can go wrong. */
+	if (retry_mark_delivered(ctx->retry, &m, o->rcpt, time(NULL), &w) !=
+	    SD_OK)
+		msg_warn("%s: cannot record delivery to <%s>: %s",
+		    ctx->queue_id, o->rcpt, w.text);
+}
+
+/* deliver_judge - run the policy; keep the module's text, take its code */
+static enum deliver_action
+deliver_judge(enum deliver_fail fail, enum deliver_stage stage,
+    const struct deliver_peer *peer, struct why *why)
+{
+	struct deliver_attempt a;
+	struct why verdict;
+	enum deliver_action act;
+
+	memset(&a, 0, sizeof(a));
+	a.fail = fail;
+	a.stage = stage;
+	a.peer = peer;
+	a.code = why->smtp_code;
+	a.dsn = why->dsn[0] != '\0' ? why->dsn : NULL;
+	a.text = why->text;
+	why_reset(&verdict);
+	act = deliver_status_classify(&a, &verdict);
+	/* The smtp module already quoted the reply with the peer's name. */
+	if (verdict.dsn[0] != '\0')
+		memcpy(why->dsn, verdict.dsn, sizeof(why->dsn));
+	if (fail != DELIVER_FAIL_REPLY && why->text[0] == '\0')
+		memcpy(why->text, verdict.text, sizeof(why->text));
+	return act;
+}
+
+/* deliver_stage_of - which command a failure answered */
+static enum deliver_stage
+deliver_stage_of(const struct smtp_session *s, const struct why *why)
+{
+	static const struct {
+		const char *words;
+		enum deliver_stage stage;
+	} map[] = {
+	    {"(in reply to MAIL FROM command)", DELIVER_STAGE_MAIL},
+	    {"(in reply to RCPT TO command)", DELIVER_STAGE_RCPT},
+	    {"(in reply to DATA command)", DELIVER_STAGE_DATA},
+	    {"(in reply to end of DATA command)", DELIVER_STAGE_DOT},
+	    {"(in reply to EHLO command)", DELIVER_STAGE_EHLO},
+	    {"(in reply to HELO command)", DELIVER_STAGE_HELO},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strstr(why->text, map[i].words) != NULL)
+			return map[i].stage;
+	switch (s != NULL ? smtp_session_fail_state(s) : SMTP_ST_CONNECT) {
+	case SMTP_ST_MAIL:
+		return DELIVER_STAGE_MAIL;
+	case SMTP_ST_RCPT:
+		return DELIVER_STAGE_RCPT;
+	case SMTP_ST_DATA:
+		return DELIVER_STAGE_DATA;
+	case SMTP_ST_BODY:
+		return DELIVER_STAGE_BODY;
+	case SMTP_ST_DOT:
+		return DELIVER_STAGE_DOT;
+	case SMTP_ST_EHLO:
+		return DELIVER_STAGE_EHLO;
+	case SMTP_ST_HELO:
+		return DELIVER_STAGE_HELO;
+	default:
+		return DELIVER_STAGE_GREETING;
+	}
+}
+
+/*
+ * deliver_try - one address: connect, hello, one transaction for the
+ * group's pending recipients. Returns false when the rest of this host
+ * should be skipped (*skip_host) or nothing is pending any more.
+ */
+static bool
+deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
+    const struct deliver_target *t, struct deliver_outcome *out,
+    struct why *last, bool *skip_host)
+{
+	struct smtp_peer peer = {t->host, t->addr, t->port};
+	struct deliver_peer dpeer = {t->host, t->addr, t->port};
+	struct smtp_session *s = NULL;
+	struct smtp_rcpt *rc;
+	struct smtp_txn txn;
+	enum deliver_action act;
+	enum sd_status st;
+	struct why why;
+	size_t i, k, n = 0;
+
+	rc = xcalloc(g->n, sizeof(*rc));
+	for (i = 0; i < g->n; i++)
+		if (out[g->idx[i]].status == DELIVER_RCPT_PENDING)
+			rc[n++].addr = ctx->rcpts[g->idx[i]];
+	why_reset(&why);
+	if (smtp_session_open(&s, &peer, &ctx->smtp, &why) != SD_OK) {
+		deliver_judge(
+		    DELIVER_FAIL_CONNECT, DELIVER_STAGE_GREETING, &dpeer, &why);
+		*last = why;
+		goto out;
+	}
+	if ((st = smtp_session_hello(s, &why)) != SD_OK) {
+		deliver_judge(
+		    why.smtp_code ? DELIVER_FAIL_REPLY : DELIVER_FAIL_LOST,
+		    deliver_stage_of(s, &why), &dpeer, &why);
+		*last = why;
+		goto out;
+	}
+	txn.sender = ctx->sender;
+	txn.spool = ctx->spool;
+	txn.rcpt = rc;
+	txn.nrcpt = n;
+	st = smtp_session_send(s, &txn, &why);
+	for (i = 0, k = 0; i < g->n && k < n; i++) {
+		struct deliver_outcome *o = &out[g->idx[i]];
+
+		if (o->status != DELIVER_RCPT_PENDING)
+			continue;
+		if (rc[k].status == SD_OK) {
+			deliver_finish(
+			    ctx, o, DELIVER_RCPT_SENT, &rc[k].why, &dpeer);
+		} else if (!rc[k].accepted && rc[k].why.smtp_code >= 400) {
+			act = deliver_judge(DELIVER_FAIL_REPLY,
+			    DELIVER_STAGE_RCPT, &dpeer, &rc[k].why);
+			if (act == DELIVER_BOUNCE)
+				deliver_finish(ctx, o, DELIVER_RCPT_BOUNCED,
+				    &rc[k].why, &dpeer);
+			else if (act == DELIVER_DEFER)
+				deliver_finish(ctx, o, DELIVER_RCPT_DEFERRED,
+				    &rc[k].why, &dpeer);
+			else {
+				/* 4xx to RCPT: this host's policy, try another. */
+				*last = rc[k].why;
+				*skip_host = true;
+			}
+		} else if (st != SD_OK) {
+			/* The whole transaction failed; judged below. */
+		}
+		k++;
+	}
+	if (st != SD_OK) {
+		act = deliver_judge(
+		    why.smtp_code ? DELIVER_FAIL_REPLY : DELIVER_FAIL_LOST,
+		    deliver_stage_of(s, &why), &dpeer, &why);
+		*last = why;
+		if (act == DELIVER_NEXT_HOST)
+			*skip_host = true;
+		for (i = 0; i < g->n &&
+		     (act == DELIVER_BOUNCE || act == DELIVER_DEFER);
+		     i++) {
+			struct deliver_outcome *o = &out[g->idx[i]];
+
+			if (o->status == DELIVER_RCPT_PENDING)
+				deliver_finish(ctx, o,
+				    act == DELIVER_BOUNCE
+				        ? DELIVER_RCPT_BOUNCED
+				        : DELIVER_RCPT_DEFERRED,
+				    &why, &dpeer);
+		}
+	} else {
+		smtp_session_quit(s, &why);
+	}
+
+out:
+	smtp_session_close(s);
+	free(rc);
+	for (i = 0; i < g->n; i++)
+		if (out[g->idx[i]].status == DELIVER_RCPT_PENDING)
+			return !*skip_host;
+	return false;
+}
+
+/* deliver_group - resolve the route and walk its addresses */
+static void
+deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
+    struct deliver_outcome *out)
+{
+	struct deliver_target *t;
+	struct why last, why;
+	enum sd_status st;
+	size_t n = 0, i;
+	unsigned skip = (unsigned)-1;
+	bool skip_host;
+
+	t = xcalloc(DELIVER_HOSTS_MAX, sizeof(*t));
+	why_reset(&why);
+	st = ctx->resolve(
+	    ctx->resolve_ctx, &g->route, t, DELIVER_HOSTS_MAX, &n, &why);
+	if (st != SD_OK) {
+		for (i = 0; i < g->n; i++)
+			deliver_finish(ctx, &out[g->idx[i]],
+			    st == SD_PERM ? DELIVER_RCPT_BOUNCED
+			                  : DELIVER_RCPT_DEFERRED,
+			    &why, NULL);
+		free(t);
+		return;
+	}
+	why_set(
+	    &last, "4.4.0", "no server for %s could be tried", g->route.domain);
+	for (i = 0; i < n; i++) {
+		if (t[i].host_index == skip)
+			continue;
+		if (ctx->smtp.deadline_ms > 0 &&
+		    smtp_clock_ms() >= ctx->smtp.deadline_ms) {
+			why_set(&last, "4.4.7",
+			    "deliver_time_limit reached "
+			    "before %s could be tried",
+			    t[i].host);
+			break;
+		}
+		skip_host = false;
+		if (!deliver_try(ctx, g, &t[i], out, &last, &skip_host)) {
+			if (!skip_host)
+				break;
+			skip = t[i].host_index;
+		}
+	}
+	/* Hosts ran out: whatever is still pending is deferred. */
+	if (last.dsn[0] == '5')
+		last.dsn[0] = '4';
+	for (i = 0; i < g->n; i++)
+		if (out[g->idx[i]].status == DELIVER_RCPT_PENDING)
+			deliver_finish(ctx, &out[g->idx[i]],
+			    DELIVER_RCPT_DEFERRED, &last, NULL);
+	free(t);
+}
+
+/* deliver_plan - settle earlier deliveries, route and group the rest */
+static size_t
+deliver_plan(struct deliver_ctx *ctx, struct deliver_outcome *out,
+    struct deliver_group **groups)
+{
+	struct deliver_group *gs = xcalloc(ctx->nrcpt, sizeof(*gs));
+	struct retry_msg m = {ctx->queue_id, spool_fingerprint(ctx->spool)};
+	struct retry_rec rec;
+	struct route r;
+	struct why why;
+	size_t i, j, ng = 0;
+	char domain[OVR_DOMAIN_MAX + 1];
+
+	for (i = 0; i < ctx->nrcpt; i++) {
+		const char *rcpt = ctx->rcpts[i];
+		unsigned long retries = 0;
+
+		deliver_outcome_init(&out[i], rcpt);
+		memset(&rec, 0, sizeof(rec));
+		if (ctx->retry != NULL && ctx->queue_id[0] != '\0' &&
+		    retry_get(ctx->retry, &m, rcpt, &rec, &why) != SD_OK) {
+			deliver_finish(
+			    ctx, &out[i], DELIVER_RCPT_DEFERRED, &why, NULL);
+			continue;
+		}
+		if (rec.delivered) {
+			why_set(&why, "2.0.0",
+			    "already delivered in an earlier attempt");
+			deliver_finish(
+			    ctx, &out[i], DELIVER_RCPT_EARLIER, &why, NULL);
+			continue;
+		}
+		retries = ctx->retries >= 0 ? (unsigned long)ctx->retries
+		                            : rec.temp_failures;
+		if (!route_domain_of(rcpt, domain, sizeof(domain))) {
+			why_set(&why, "4.1.3", "bad recipient address <%.200s>",
+			    rcpt);
+			deliver_finish(
+			    ctx, &out[i], DELIVER_RCPT_DEFERRED, &why, NULL);
+			continue;
+		}
+		route_plan(ctx->map, domain, spool_size(ctx->spool), retries,
+		    ctx->mx_port, ctx->rng, &r);
+		for (j = 0; j < ng && !route_same(&gs[j].route, &r); j++)
+			;
+		if (j == ng) {
+			gs[ng].route = r;
+			gs[ng].idx = xcalloc(ctx->nrcpt, sizeof(size_t));
+			ng++;
+		} else {
+			route_fini(&r);
+		}
+		gs[j].idx[gs[j].n++] = i;
+	}
+	*groups = gs;
+	return ng;
+}
+
+/* deliver_run - deliver to every recipient, log each outcome */
+void
+deliver_run(struct deliver_ctx *ctx, struct deliver_outcome *out)
+{
+	struct deliver_group *gs = NULL;
+	struct retry_msg m = {ctx->queue_id, spool_fingerprint(ctx->spool)};
+	struct why why;
+	size_t ng, i;
+
+	ng = deliver_plan(ctx, out, &gs);
+	for (i = 0; i < ng; i++) {
+		deliver_group(ctx, &gs[i], out);
+		route_fini(&gs[i].route);
+		free(gs[i].idx);
+	}
+	free(gs);
+	for (i = 0; i < ctx->nrcpt; i++) {
+		if (out[i].status == DELIVER_RCPT_DEFERRED &&
+		    ctx->retry != NULL && ctx->queue_id[0] != '\0' &&
+		    retry_note_temp(
+		        ctx->retry, &m, out[i].rcpt, time(NULL), &why) != SD_OK)
+			msg_warn("%s: cannot count the retry of <%s>: %s",
+			    ctx->queue_id, out[i].rcpt, why.text);
+		deliver_log_outcome(ctx->queue_id, &out[i]);
+	}
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/*
+ * NAME
+ *	deliver_run - deliver one spooled message to its recipients
+ * DESCRIPTION
+ *	deliver_run() plans each recipient's route (override map with the
+ *	message size and the recipient's retry count, else the domain's
+ *	MX), groups recipients that share a route into one transaction,
+ *	resolves each route to addresses through a resolver callback, and
+ *	tries hosts in route order and each address of a host in turn
+ *	until the recipients are accepted or refused for good. Every
+ *	failure goes through deliver_status_classify(); delivered
+ *	recipients are recorded in the retry state at once, deferred ones
+ *	count one more temporary failure. Outcomes are logged, one line
+ *	per recipient.
+ * OWNERSHIP
+ *	The context's members are borrowed for the call; outcomes are
+ *	written into the caller's array (one per recipient, borrowing the
+ *	recipient strings). Resolver results are owned by deliver_run.
+ * THREADS
+ *	Not thread-safe.
+ * ERRORS
+ *	None returned: every recipient ends with an outcome; the exit
+ *	status comes from deliver_status_exit().
+ * SEE ALSO
+ *	deliver.h, route.h, smtp.h, retry.h; SPEC sections 2, 4 and 6.
+ */
+#ifndef SMTPDIRECT_DELIVER_RUN_H
+#define SMTPDIRECT_DELIVER_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "deliver.h"
+#include "ovr.h"
+#include "retry.h"
+#include "rnd.h"
+#include "route.h"
+#include "smtp.h"
+#include "spool.h"
+#include "why.h"
+
+#define DELIVER_ADDR_MAX 64 /* longest numeric address text */
+#define DELIVER_HOSTS_MAX 64 /* most addresses tried for one route */
+
+/* One address to try, in order. */
+struct deliver_target {
+	char host[SMTP_HOST_MAX + 1]; /* host name, or the address */
+	char addr[DELIVER_ADDR_MAX]; /* numeric address, no brackets */
+	unsigned port; /* TCP port */
+	unsigned host_index; /* which host of the route */
+	const struct ovr_rule *rule; /* override line, NULL for MX */
+};
+
+/*
+ * Resolver callback: fill at most max targets for route r, in the order
+ * to try (hosts in route order, each host's addresses in turn).
+ * Returns SD_OK with *n >= 1, SD_TEMP (try later), or SD_PERM (the
+ * domain does not exist, 5.1.2, or publishes a null MX, 5.1.10), with
+ * why filled.
+ */
+typedef enum sd_status (*deliver_resolve_fn)(void *ctx, const struct route *r,
+    struct deliver_target *out, size_t max, size_t *n, struct why *why);
+
+/* Everything one run needs. */
+struct deliver_ctx {
+	const char *sender; /* "" for the null sender */
+	const char *queue_id; /* for logs and retry state; may be "" */
+	char **rcpts; /* recipients */
+	size_t nrcpt; /* entries in rcpts */
+	long retries; /* -r value, or -1: from the state */
+	const struct ovr_map *map; /* override map, NULL for none */
+	unsigned mx_port; /* port for MX delivery */
+	struct spool *spool; /* the message */
+	struct retry_db *retry; /* retry state, NULL for none */
+	deliver_resolve_fn resolve; /* resolver callback */
+	void *resolve_ctx; /* its argument */
+	struct smtp_opts smtp; /* session options, with the deadline */
+	struct rnd *rng; /* shuffles */
+	long long start_ms; /* smtp_clock_ms() at start */
+};
+
+/* Deliver; out has ctx->nrcpt entries. */
+void deliver_run(struct deliver_ctx *ctx, struct deliver_outcome *out);
+
+#endif

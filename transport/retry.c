@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/* Retry state: attempt counts and delivered marks on the state store. */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "retry.h"
+#include "sbuf.h"
+#include "state.h"
+#include "xalloc.h"
+
+#define RETRY_FORMAT "smtpdirect-retry 1" /* store owner and version */
+#define RETRY_TABLE 0 /* the one table */
+
+/* The record as stored: fixed-size, host byte order (same host only). */
+struct retry_val {
+	uint32_t version; /* RETRY_VAL_VERSION */
+	uint32_t delivered; /* 0 or 1 */
+	uint64_t temp_failures; /* count */
+	int64_t first; /* epoch seconds */
+	int64_t last; /* epoch seconds */
+};
+
+#define RETRY_VAL_VERSION 1
+
+struct retry_db {
+	struct state_db *db; /* the store */
+	struct sbuf key; /* scratch key */
+	struct sbuf val; /* scratch value */
+};
+
+static const char *const retry_tables[] = {"rcpt"};
+
+static bool retry_key(struct retry_db *r, const struct retry_msg *m,
+    const char *rcpt, struct why *why);
+static enum sd_status retry_update(struct retry_db *r,
+    const struct retry_msg *m, const char *rcpt, time_t now, bool delivered,
+    struct why *why);
+static void retry_decode(const struct sbuf *val, struct retry_rec *out);
+
+/* retry_open - open the store */
+enum sd_status
+retry_open(const char *state_dir, struct retry_db **out, struct why *why)
+{
+	struct state_opts opts = {
+	    .format = RETRY_FORMAT,
+	    .tables = retry_tables,
+	    .tables_n = 1,
+	    .map_size = RETRY_MAP_SIZE,
+	    .durable = true,
+	};
+	struct state_db *db = NULL;
+	struct retry_db *r;
+
+	if (state_db_open(state_dir, RETRY_FILE, &opts, &db, why) != STATE_OK) {
+		why_prefix(why, "retry state");
+		snprintf(why->dsn, sizeof(why->dsn), "4.3.0");
+		return SD_TEMP;
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->db = db;
+	sbuf_init(&r->key);
+	sbuf_init(&r->val);
+	*out = r;
+	return SD_OK;
+}
+
+/* retry_close - release */
+void
+retry_close(struct retry_db *r)
+{
+	if (r == NULL)
+		return;
+	sbuf_fini(&r->val);
+	sbuf_fini(&r->key);
+	state_db_close(r->db);
+	free(r);
+}
+
+/* retry_key - "queue_id NUL fingerprint NUL recipient" */
+static bool
+retry_key(struct retry_db *r, const struct retry_msg *m, const char *rcpt,
+    struct why *why)
+{
+	sbuf_reset(&r->key);
+	sbuf_append(&r->key, m->queue_id, strlen(m->queue_id) + 1);
+	sbuf_append(&r->key, m->fingerprint, strlen(m->fingerprint) + 1);
+	sbuf_puts(&r->key, rcpt);
+	if (r->key.len > STATE_KEY_MAX) {
+		why_set(why, "4.3.0", "retry state: key for <%.100s> too long",
+		    rcpt);
+		return false;
+	}
+	return true;
+}
+
+/* retry_decode - stored bytes to a record; anything odd reads as new */
+static void
+retry_decode(const struct sbuf *val, struct retry_rec *out)
+{
+	struct retry_val v;
+
+	memset(out, 0, sizeof(*out));
+	if (val->len != sizeof(v))
+		return;
+	memcpy(&v, val->data, sizeof(v));
+	if (v.version != RETRY_VAL_VERSION)
+		return;
+	out->delivered = v.delivered != 0;
+	out->temp_failures = (unsigned long)v.temp_failures;
+	out->first = (time_t)v.first;
+	out->last = (time_t)v.last;
+}
+
+/* retry_get - read one record */
+enum sd_status
+retry_get(struct retry_db *r, const struct retry_msg *m, const char *rcpt,
+    struct retry_rec *out, struct why *why)
+{
+	struct state_txn *txn = NULL;
+	enum state_status st;
+
+	if (!retry_key(r, m, rcpt, why))
+		return SD_TEMP;
+	if (state_txn_begin(r->db, false, &txn, why) != STATE_OK)
+		goto fail;
+	st = state_get(txn, RETRY_TABLE, r->key.data, r->key.len, &r->val, why);
+	state_txn_abort(txn);
+	if (st == STATE_NOTFOUND) {
+		memset(out, 0, sizeof(*out));
+		return SD_OK;
+	}
+	if (st != STATE_OK)
+		goto fail;
+	retry_decode(&r->val, out);
+	return SD_OK;
+
+fail:
+	snprintf(why->dsn, sizeof(why->dsn), "4.3.0");
+	return SD_TEMP;
+}
+
+/* retry_update - read, change and write one record in one transaction */
+static enum sd_status
+retry_update(struct retry_db *r, const struct retry_msg *m, const char *rcpt,
+    time_t now, bool delivered, struct why *why)
+{
+	struct state_txn *txn = NULL;
+	struct retry_rec rec;
+	struct retry_val v;
+	enum state_status st;
+
+	if (!retry_key(r, m, rcpt, why))
+		return SD_TEMP;
+	if (state_txn_begin(r->db, true, &txn, why) != STATE_OK)
+		goto fail;
+	st = state_get(txn, RETRY_TABLE, r->key.data, r->key.len, &r->val, why);
+	if (st == STATE_OK)
+		retry_decode(&r->val, &rec);
+	else if (st == STATE_NOTFOUND)
+		memset(&rec, 0, sizeof(rec));
+	else
+		goto fail;
+	memset(&v, 0, sizeof(v));
+	v.version = RETRY_VAL_VERSION;
+	v.delivered = (delivered || rec.delivered) ? 1 : 0;
+	v.temp_failures = rec.temp_failures + (delivered ? 0 : 1);
+	v.first = rec.first != 0 ? (int64_t)rec.first : (int64_t)now;
+	v.last = (int64_t)now;
+	if (state_put(txn, RETRY_TABLE, r->key.data, r->key.len, &v, sizeof(v),
+	        why) != STATE_OK)
+		goto fail;
+	st = state_txn_commit(txn, why);
+	txn = NULL;
+	if (st != STATE_OK)
+		goto fail;
+	return SD_OK;
+
+fail:
+	state_txn_abort(txn);
+	why_prefix(why, "retry state");
+	snprintf(why->dsn, sizeof(why->dsn), "4.3.0");
+	return SD_TEMP;
+}
+
+/* retry_mark_delivered - remember the delivery */
+enum sd_status
+retry_mark_delivered(struct retry_db *r, const struct retry_msg *m,
+    const char *rcpt, time_t now, struct why *why)
+{
+	return retry_update(r, m, rcpt, now, true, why);
+}
+
+/* retry_note_temp - one more temporary failure */
+enum sd_status
+retry_note_temp(struct retry_db *r, const struct retry_msg *m, const char *rcpt,
+    time_t now, struct why *why)
+{
+	return retry_update(r, m, rcpt, now, false, why);
+}
+
+/* retry_prune - delete old records, a bounded number examined */
+enum sd_status
+retry_prune(
+    struct retry_db *r, time_t now, unsigned long max_age, struct why *why)
+{
+	struct state_txn *txn = NULL;
+	struct state_cursor *cur = NULL;
+	enum state_move move = STATE_FIRST;
+	struct retry_rec rec;
+	enum state_status st;
+	unsigned long seen;
+
+	if (state_txn_begin(r->db, true, &txn, why) != STATE_OK)
+		goto fail;
+	if (state_cursor_open(txn, RETRY_TABLE, &cur, why) != STATE_OK)
+		goto fail;
+	for (seen = 0; seen < RETRY_PRUNE_BATCH; seen++, move = STATE_NEXT) {
+		st = state_cursor_get(cur, move, NULL, &r->val, why);
+		if (st == STATE_NOTFOUND)
+			break;
+		if (st != STATE_OK)
+			goto fail;
+		retry_decode(&r->val, &rec);
+		if (rec.last + (time_t)max_age < now &&
+		    state_cursor_del(cur, why) != STATE_OK)
+			goto fail;
+	}
+	state_cursor_close(cur);
+	cur = NULL;
+	st = state_txn_commit(txn, why);
+	txn = NULL;
+	if (st != STATE_OK)
+		goto fail;
+	return SD_OK;
+
+fail:
+	state_cursor_close(cur);
+	state_txn_abort(txn);
+	snprintf(why->dsn, sizeof(why->dsn), "4.3.0");
+	return SD_TEMP;
+}

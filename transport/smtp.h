@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/*
+ * NAME
+ *	smtp - one SMTP client session to one address
+ * DESCRIPTION
+ *	smtp_session_open() connects (non-blocking, connect timeout,
+ *	TCP_NODELAY); smtp_session_hello() reads the greeting and sends
+ *	EHLO (HELO when EHLO is refused with 5xx) and records the
+ *	capabilities; smtp_session_send() runs one mail transaction
+ *	(MAIL, RCPTs, DATA pipelined per RFC 2920 where offered, then the
+ *	spooled message dot-stuffed in large writes, then end of data) and
+ *	reports per recipient; smtp_session_quit() and _close() end it.
+ *	STARTTLS and AUTH (a later issue) slot in between hello and send.
+ *	Every wait is bounded by its step timeout and by the session's
+ *	overall deadline. The module reports; it decides no policy (no
+ *	exit codes, no "try the next host"): that is deliver's job.
+ *	Peers are named host[address]:port; server text is cleaned before
+ *	it is quoted. With msg_verbose >= 1 every command and reply line is
+ *	traced with msg_debug (secrets masked; the body is not traced).
+ * OWNERSHIP
+ *	smtp_session_open() returns a session the caller ends with
+ *	smtp_session_close(). Strings in the options and peer are copied;
+ *	a transaction's sender, recipients and spool are borrowed for the
+ *	call. Strings returned by accessors live as long as the session.
+ * THREADS
+ *	Safe for concurrent use of distinct sessions.
+ * ERRORS
+ *	SD_OK; SD_TEMP (connect failure, timeout, lost connection, 4xx
+ *	reply, malformed or overlong reply: try later or elsewhere);
+ *	SD_PERM (5xx reply, or a definite local finding: 5.3.4 message
+ *	larger than the server's SIZE, 5.6.7 SMTPUTF8 needed but not
+ *	offered). why names the peer and quotes the reply, e.g.
+ *	"mx[192.0.2.1]:25 said: 550 5.1.1 <x@y>: user unknown (in reply
+ *	to RCPT TO command)"; why.smtp_code is the reply code and why.dsn
+ *	the server's enhanced code (read before EHLO and where
+ *	ENHANCEDSTATUSCODES is offered), else "C.0.0" from the reply class.
+ * SEE ALSO
+ *	RFC 5321 (4.2 replies, 4.5.2 transparency, 4.5.3.2 timeouts),
+ *	RFC 2920, 1870, 6152, 6531, 2034, 3463; spool.h; why.h.
+ */
+#ifndef SMTPDIRECT_SMTP_H
+#define SMTPDIRECT_SMTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "spool.h"
+#include "why.h"
+
+#define SMTP_HOST_MAX 255 /* longest host name kept, bytes */
+#define SMTP_PEER_MAX 352 /* "host[address]:port" buffer, bytes */
+#define SMTP_AUTH_MECHS_MAX 256 /* AUTH mechanism list kept, bytes */
+#define SMTP_PIPELINE_MAX 100 /* most commands sent in one flight */
+#define SMTP_QUIT_TIMEOUT_MS 5000 /* longest wait for the QUIT reply */
+
+/* Capabilities, from the EHLO reply (smtp_session_caps). */
+#define SMTP_CAP_ESMTP 0x01 /* EHLO was accepted */
+#define SMTP_CAP_PIPELINING 0x02 /* RFC 2920 */
+#define SMTP_CAP_SIZE 0x04 /* RFC 1870; limit in smtp_session_size_max */
+#define SMTP_CAP_8BITMIME 0x08 /* RFC 6152 */
+#define SMTP_CAP_SMTPUTF8 0x10 /* RFC 6531 */
+#define SMTP_CAP_ENHANCEDSTATUSCODES 0x20 /* RFC 2034 */
+#define SMTP_CAP_STARTTLS 0x40 /* RFC 3207 */
+#define SMTP_CAP_AUTH 0x80 /* RFC 4954; smtp_session_auth_mechs */
+
+/* Session states, for logs (smtp_state_name) and reuse decisions. */
+enum smtp_state {
+	SMTP_ST_CONNECT, /* connecting */
+	SMTP_ST_GREETING, /* waiting for the 220 greeting */
+	SMTP_ST_EHLO, /* EHLO sent */
+	SMTP_ST_HELO, /* HELO sent (EHLO refused) */
+	SMTP_ST_STARTTLS, /* STARTTLS and handshake (later issue) */
+	SMTP_ST_AUTH, /* AUTH exchange (later issue) */
+	SMTP_ST_READY, /* between transactions: send, quit */
+	SMTP_ST_MAIL, /* MAIL FROM sent */
+	SMTP_ST_RCPT, /* RCPT TO sent */
+	SMTP_ST_DATA, /* DATA sent */
+	SMTP_ST_BODY, /* sending the message */
+	SMTP_ST_DOT, /* end of data sent, waiting for the reply */
+	SMTP_ST_RSET, /* RSET sent */
+	SMTP_ST_QUIT, /* QUIT sent */
+	SMTP_ST_BROKEN, /* lost, timed out, 421 or out of sync: close */
+	SMTP_ST_CLOSED /* QUIT done */
+};
+
+/* The address to connect to. */
+struct smtp_peer {
+	const char *host; /* host name for logs (and TLS later) */
+	const char *addr; /* numeric IPv4 or IPv6 address, [] allowed */
+	unsigned port; /* TCP port, 1-65535 */
+};
+
+/* Session options; times in milliseconds. */
+struct smtp_opts {
+	const char *helo_name; /* EHLO/HELO argument */
+	unsigned long connect_timeout_ms; /* TCP connect */
+	unsigned long command_timeout_ms; /* each command reply, greeting */
+	unsigned long data_timeout_ms; /* each body write, end-of-data reply */
+	long long deadline_ms; /* absolute smtp_clock_ms() time; 0 = none */
+};
+
+/* One recipient of a transaction. */
+struct smtp_rcpt {
+	const char *addr; /* in: address without <> (borrowed) */
+	bool accepted; /* out: RCPT TO got a 2xx reply */
+	enum sd_status status; /* out: SD_OK delivered, SD_TEMP, SD_PERM */
+	struct why why; /* out: the reply (also on success) or reason */
+};
+
+/* One mail transaction. */
+struct smtp_txn {
+	const char *sender; /* address without <>, "" = null sender */
+	struct spool *spool; /* the message (borrowed) */
+	struct smtp_rcpt *rcpt; /* recipients (borrowed, results written) */
+	size_t nrcpt; /* entries in rcpt, at least 1 */
+};
+
+/* An opaque session. */
+struct smtp_session;
+
+/* Milliseconds on the monotonic clock: the time base of deadline_ms. */
+long long smtp_clock_ms(void);
+
+/* Short name of a state for logs ("RCPT TO", "message body"). */
+const char *smtp_state_name(enum smtp_state st);
+
+/*
+ * Connect to peer. On SD_OK *sp is a new session in SMTP_ST_GREETING
+ * owned by the caller; on failure *sp is NULL and why says
+ * "connect to host[addr]:port: ..." (4.4.1; 4.4.7 at the deadline).
+ * Returns: SD_OK, SD_TEMP.
+ */
+enum sd_status smtp_session_open(struct smtp_session **sp,
+    const struct smtp_peer *peer, const struct smtp_opts *opts,
+    struct why *why);
+
+/*
+ * Read the greeting and say EHLO (HELO if EHLO gets 5xx). On SD_OK the
+ * session is SMTP_ST_READY. A refused greeting is reported as
+ * "host[addr]:port refused to talk to me: 554 ..."; it concerns the
+ * host, not the recipients.
+ * Returns: SD_OK, SD_TEMP, SD_PERM.
+ */
+enum sd_status smtp_session_hello(struct smtp_session *s, struct why *why);
+
+/*
+ * Run one transaction on a ready session (RSET first if an earlier one
+ * failed half-way). Every recipient gets status and why: SD_OK with
+ * the end-of-data reply when delivered, else the RCPT reply or the
+ * transaction's failure. The return is SD_OK when the transaction ran
+ * to its end (recipients may still have been refused one by one), or
+ * the status of a failure of the whole transaction, which is then
+ * also in why and in every recipient not refused at RCPT. Checks done
+ * before MAIL: 5.6.7 (SMTPUTF8), 5.3.4 (SIZE). A session that is not
+ * ready gives SD_TEMP 4.3.0.
+ * Returns: SD_OK, SD_TEMP, SD_PERM.
+ */
+enum sd_status smtp_session_send(
+    struct smtp_session *s, struct smtp_txn *t, struct why *why);
+
+/*
+ * Send RSET. Rarely needed: smtp_session_send() resets by itself.
+ * Returns: SD_OK, SD_TEMP, SD_PERM.
+ */
+enum sd_status smtp_session_reset(struct smtp_session *s, struct why *why);
+
+/*
+ * Send QUIT and wait (at most SMTP_QUIT_TIMEOUT_MS) for the reply;
+ * the session becomes SMTP_ST_CLOSED whatever the answer.
+ * Returns: SD_OK, SD_TEMP, SD_PERM.
+ */
+enum sd_status smtp_session_quit(struct smtp_session *s, struct why *why);
+
+/* QUIT if the session is still in step, close the socket, free; NULL ok. */
+void smtp_session_close(struct smtp_session *s);
+
+/* The state; SMTP_ST_BROKEN once the connection is unusable. */
+enum smtp_state smtp_session_state(const struct smtp_session *s);
+
+/*
+ * The step at which the last failure of the session happened (an I/O
+ * failure, a 4xx/5xx reply, or SMTP_ST_MAIL for the 5.3.4 and 5.6.7
+ * checks made before MAIL); SMTP_ST_READY when nothing failed.
+ */
+enum smtp_state smtp_session_fail_state(const struct smtp_session *s);
+
+/* The peer as "host[address]:port". */
+const char *smtp_session_peer(const struct smtp_session *s);
+
+/* The SMTP_CAP_* bits of the last EHLO reply. */
+unsigned smtp_session_caps(const struct smtp_session *s);
+
+/* The SIZE limit in bytes; 0 when none was announced. */
+unsigned long long smtp_session_size_max(const struct smtp_session *s);
+
+/* AUTH mechanisms announced, upper case, space-separated; "" if none. */
+const char *smtp_session_auth_mechs(const struct smtp_session *s);
+
+#endif

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/*
+ * NAME
+ *	smtp_int - declarations shared by the files of the smtp module
+ * DESCRIPTION
+ *	The reply parser (smtp_reply.c), a pure function of the bytes fed
+ *	to it; the I/O layer (smtp_io.c): buffered reads and writes over a
+ *	pair of function pointers, plain TCP by default, so that a TLS
+ *	layer can be put under the line reader; the connection
+ *	(smtp_conn.c); and the session record with the command helpers
+ *	that STARTTLS and AUTH code will use (smtp_proto.c).
+ *	Not for use outside smtp_*.c and their unit tests.
+ * OWNERSHIP
+ *	struct smtp_io and struct smtp_reply are embedded in the session;
+ *	smtp_io_init/smtp_io_fini manage the output buffer.
+ * THREADS
+ *	Safe for concurrent use of distinct objects.
+ * ERRORS
+ *	enum smtp_io_rc for the I/O layer; enum smtp_reply_rc for the
+ *	parser; enum sd_status plus struct why elsewhere.
+ * SEE ALSO
+ *	smtp.h; RFC 5321 section 4.2.
+ */
+#ifndef SMTPDIRECT_SMTP_INT_H
+#define SMTPDIRECT_SMTP_INT_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "smtp.h"
+#include "why.h"
+
+#define SMTP_REPLY_LINE_MAX 2048 /* longest reply line, without CRLF */
+#define SMTP_REPLY_LINES_MAX 100 /* most lines in one reply */
+#define SMTP_REPLY_TEXT_MAX 8192 /* most text bytes kept for one reply */
+#define SMTP_IO_INBUF 8192 /* bytes read at once */
+#define SMTP_IO_OUTBUF 65536 /* bytes written at once (at most) */
+#define SMTP_CMD_MAX 2048 /* longest command we build, bytes */
+#define SMTP_TRACE_MASK "********" /* what a masked secret looks like */
+
+/* Result of feeding bytes to the reply parser. */
+enum smtp_reply_rc {
+	SMTP_REPLY_MORE, /* the reply is not complete yet */
+	SMTP_REPLY_DONE, /* a complete, well-formed reply */
+	SMTP_REPLY_BAD /* malformed or too long; why is set (4.5.0) */
+};
+
+/* A reply and the parser state that builds it. */
+struct smtp_reply {
+	int code; /* reply code (200-559), 0 before the first line */
+	char dsn[WHY_DSN_MAX]; /* enhanced code of the first line, or "" */
+	char text[SMTP_REPLY_TEXT_MAX]; /* line texts, '\n'-separated */
+	size_t textlen; /* bytes used in text */
+	size_t nlines; /* complete lines so far */
+	bool esc; /* extract enhanced status codes */
+	bool done; /* the last line was seen */
+	char line[SMTP_REPLY_LINE_MAX + 1]; /* the line being read, CR too */
+	size_t linelen; /* bytes in line */
+};
+
+/* Result of an I/O operation. */
+enum smtp_io_rc {
+	SMTP_IO_OK, /* done */
+	SMTP_IO_TIMEOUT, /* the step timeout expired */
+	SMTP_IO_DEADLINE, /* the overall deadline passed */
+	SMTP_IO_EOF, /* the peer closed the connection */
+	SMTP_IO_ERROR, /* a system error; see err */
+	SMTP_IO_BAD /* a malformed reply; why is set */
+};
+
+struct smtp_io;
+
+/*
+ * Transfer functions of an I/O layer, both non-blocking: return the
+ * bytes moved (> 0), 0 at end of file (receive only), or -1 with errno;
+ * EAGAIN means "poll for *want (POLLIN or POLLOUT) and call again".
+ */
+typedef ssize_t (*smtp_io_recv_fn)(
+    struct smtp_io *io, void *buf, size_t len, short *want);
+typedef ssize_t (*smtp_io_send_fn)(
+    struct smtp_io *io, const void *buf, size_t len, short *want);
+
+/* Release a layer's state (called by smtp_io_fini before close). */
+typedef void (*smtp_io_close_fn)(struct smtp_io *io);
+
+/* Buffered I/O on one connection. */
+struct smtp_io {
+	int fd; /* the non-blocking socket */
+	smtp_io_recv_fn recv; /* receive layer (plain TCP or TLS) */
+	smtp_io_send_fn send; /* send layer */
+	smtp_io_close_fn close; /* layer cleanup, NULL for TCP */
+	void *layer; /* the layer's state (SSL * later), NULL for TCP */
+	long long deadline_ms; /* overall deadline, 0 = none */
+	int err; /* errno of the last SMTP_IO_ERROR */
+	char in[SMTP_IO_INBUF]; /* received, not yet parsed */
+	size_t in_off; /* first unparsed byte in in */
+	size_t in_len; /* end of received bytes in in */
+	char *out; /* SMTP_IO_OUTBUF bytes to send */
+	size_t out_len; /* bytes waiting in out */
+};
+
+/* A session (the public type of smtp.h). */
+struct smtp_session {
+	struct smtp_io io; /* the connection */
+	enum smtp_state state; /* the step in progress or last done */
+	enum smtp_state fail_state; /* step of the last failure, or READY */
+	bool broken; /* connection unusable: do not even QUIT */
+	bool greeted; /* the greeting was read */
+	bool need_rset; /* a transaction stopped half-way */
+	char host[SMTP_HOST_MAX + 1]; /* peer name */
+	char addr[64]; /* peer address, no brackets */
+	unsigned port; /* peer port */
+	char peer[SMTP_PEER_MAX]; /* "host[addr]:port" */
+	char *helo_name; /* EHLO argument (owned) */
+	unsigned long connect_timeout_ms; /* see smtp_opts */
+	unsigned long command_timeout_ms; /* see smtp_opts */
+	unsigned long data_timeout_ms; /* see smtp_opts */
+	unsigned caps; /* SMTP_CAP_* */
+	unsigned long long size_max; /* SIZE limit, 0 = none */
+	char auth_mechs[SMTP_AUTH_MECHS_MAX]; /* "PLAIN LOGIN" */
+	struct smtp_reply reply; /* the last reply */
+};
+
+/* Reply parser (smtp_reply.c). */
+
+/* Prepare r for a new reply; esc: strip and keep enhanced codes. */
+void smtp_reply_init(struct smtp_reply *r, bool esc);
+
+/*
+ * Feed len bytes; *used is how many belong to this reply (the rest is
+ * the next reply's). Accepts CRLF and bare LF line ends.
+ * Returns: SMTP_REPLY_MORE, SMTP_REPLY_DONE, SMTP_REPLY_BAD.
+ */
+enum smtp_reply_rc smtp_reply_parse(struct smtp_reply *r, const char *buf,
+    size_t len, size_t *used, struct why *why);
+
+/* Format "550 5.1.1 text of all lines" cleaned into buf; returns buf. */
+char *smtp_reply_quote(const struct smtp_reply *r, char *buf, size_t size);
+
+/* The enhanced code to report: the server's, else "C.0.0". */
+const char *smtp_reply_dsn(const struct smtp_reply *r, char *buf, size_t size);
+
+/* I/O layer (smtp_io.c). */
+
+/* Prepare io on a connected non-blocking socket (plain TCP layer). */
+void smtp_io_init(struct smtp_io *io, int fd, long long deadline_ms);
+
+/* Release the layer (io->close), close the socket, free the buffer. */
+void smtp_io_fini(struct smtp_io *io);
+
+/*
+ * Wait until fd is ready for events, at most timeout_ms and never past
+ * deadline_ms (0 = none).
+ * Returns: SMTP_IO_OK, SMTP_IO_TIMEOUT, SMTP_IO_DEADLINE, SMTP_IO_ERROR.
+ */
+enum smtp_io_rc smtp_io_wait(int fd, short events, unsigned long timeout_ms,
+    long long deadline_ms, int *err);
+
+/*
+ * Read one reply into r (prepared by smtp_reply_init), waiting at most
+ * timeout_ms in all.
+ * Returns: SMTP_IO_OK, SMTP_IO_TIMEOUT, SMTP_IO_DEADLINE, SMTP_IO_EOF,
+ * SMTP_IO_ERROR, SMTP_IO_BAD.
+ */
+enum smtp_io_rc smtp_io_reply(struct smtp_io *io, struct smtp_reply *r,
+    unsigned long timeout_ms, struct why *why);
+
+/*
+ * Queue len bytes, sending full buffers as they fill; each send waits at
+ * most timeout_ms.
+ * Returns: SMTP_IO_OK, SMTP_IO_TIMEOUT, SMTP_IO_DEADLINE, SMTP_IO_EOF,
+ * SMTP_IO_ERROR.
+ */
+enum smtp_io_rc smtp_io_write(
+    struct smtp_io *io, const void *buf, size_t len, unsigned long timeout_ms);
+
+/* Send everything queued, at most timeout_ms. Returns: as smtp_io_write. */
+enum smtp_io_rc smtp_io_flush(struct smtp_io *io, unsigned long timeout_ms);
+
+/* Bytes received but not yet parsed (STARTTLS must find none). */
+size_t smtp_io_pending(const struct smtp_io *io);
+
+/* Connection (smtp_conn.c). */
+
+/*
+ * Connect s->io to s->addr:s->port within s->connect_timeout_ms.
+ * Returns: SD_OK, SD_TEMP (why set).
+ */
+enum sd_status smtp_conn_connect(
+    struct smtp_session *s, long long deadline_ms, struct why *why);
+
+/* Protocol helpers (smtp_proto.c), also for STARTTLS and AUTH. */
+
+/*
+ * Queue one command line (CRLF is added) and trace it; bytes from
+ * mask_from on are shown as SMTP_TRACE_MASK (SIZE_MAX: no mask).
+ * Returns: SMTP_IO_OK or as smtp_io_write.
+ */
+enum smtp_io_rc smtp_proto_put(
+    struct smtp_session *s, const char *cmd, size_t mask_from);
+
+/*
+ * Flush and read the next reply into s->reply, timeout_ms; on I/O
+ * failure why says what happened while in state st and the session
+ * is broken.
+ * Returns: SD_OK (a reply, of any code, is in s->reply), SD_TEMP.
+ */
+enum sd_status smtp_proto_reply(struct smtp_session *s, enum smtp_state st,
+    unsigned long timeout_ms, struct why *why);
+
+/*
+ * Fill why from s->reply: "peer said: CODE DSN text (in reply to WHAT
+ * command)"; a 421 reply breaks the session.
+ * Returns: SD_OK (2xx/3xx), SD_TEMP (4xx), SD_PERM (5xx).
+ */
+enum sd_status smtp_proto_reply_why(
+    struct smtp_session *s, const char *what, struct why *why);
+
+/* Fill why for an I/O failure in state st; the session becomes broken. */
+void smtp_proto_io_why(struct smtp_session *s, enum smtp_io_rc rc,
+    enum smtp_state st, struct why *why);
+
+/* Say EHLO (or HELO) again and reparse capabilities (after STARTTLS). */
+enum sd_status smtp_proto_ehlo(struct smtp_session *s, struct why *why);
+
+#endif

@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/*
+ * The session around the transactions: open, greeting, EHLO/HELO and
+ * capabilities, RSET, QUIT, close; and the command/reply helpers with
+ * the protocol trace that every step (and later STARTTLS and AUTH)
+ * goes through.
+ */
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "msg.h"
+#include "smtp_int.h"
+#include "xalloc.h"
+
+#define SMTP_DEF_CONNECT_MS 30000 /* connect timeout when 0 is given */
+#define SMTP_DEF_COMMAND_MS 300000 /* command timeout when 0 is given */
+#define SMTP_DEF_DATA_MS 600000 /* data timeout when 0 is given */
+
+/* Names and "while ..." phrases of the states, indexed by state. */
+static const struct {
+	const char *name; /* smtp_state_name() */
+	const char *doing; /* for "lost connection ... while %s" */
+} smtp_states[] = {
+    [SMTP_ST_CONNECT] = {"connect", "connecting"},
+    [SMTP_ST_GREETING] = {"greeting", "receiving the initial server greeting"},
+    [SMTP_ST_EHLO] = {"EHLO", "performing the EHLO handshake"},
+    [SMTP_ST_HELO] = {"HELO", "performing the HELO handshake"},
+    [SMTP_ST_STARTTLS] = {"STARTTLS", "performing the STARTTLS handshake"},
+    [SMTP_ST_AUTH] = {"AUTH", "performing SASL authentication"},
+    [SMTP_ST_READY] = {"ready", "idle"},
+    [SMTP_ST_MAIL] = {"MAIL FROM", "sending MAIL FROM"},
+    [SMTP_ST_RCPT] = {"RCPT TO", "sending RCPT TO"},
+    [SMTP_ST_DATA] = {"DATA", "sending DATA command"},
+    [SMTP_ST_BODY] = {"message body", "sending message body"},
+    [SMTP_ST_DOT] = {"end of data",
+        "sending end of data -- message may be sent more than once"},
+    [SMTP_ST_RSET] = {"RSET", "sending RSET"},
+    [SMTP_ST_QUIT] = {"QUIT", "sending QUIT"},
+    [SMTP_ST_BROKEN] = {"broken", "after the connection broke"},
+    [SMTP_ST_CLOSED] = {"closed", "after QUIT"},
+};
+
+/* smtp_state_name - name of a state for logs */
+const char *
+smtp_state_name(enum smtp_state st)
+{
+	if ((size_t)st >= sizeof(smtp_states) / sizeof(smtp_states[0]))
+		return "unknown";
+	return smtp_states[st].name;
+}
+
+/* smtp_proto_doing - the "while ..." phrase of a state */
+static const char *
+smtp_proto_doing(enum smtp_state st)
+{
+	if ((size_t)st >= sizeof(smtp_states) / sizeof(smtp_states[0]))
+		return "in an unknown state";
+	return smtp_states[st].doing;
+}
+
+/* smtp_proto_put - queue one command and trace it */
+enum smtp_io_rc
+smtp_proto_put(struct smtp_session *s, const char *cmd, size_t mask_from)
+{
+	size_t len = strlen(cmd);
+	enum smtp_io_rc rc;
+
+	if (msg_verbose > 0) {
+		if (mask_from < len)
+			msg_debug("%s: > %.*s%s", s->peer, (int)mask_from, cmd,
+			    SMTP_TRACE_MASK);
+		else
+			msg_debug("%s: > %s", s->peer, cmd);
+	}
+	rc = smtp_io_write(&s->io, cmd, len, s->command_timeout_ms);
+	if (rc == SMTP_IO_OK)
+		rc = smtp_io_write(&s->io, "\r\n", 2, s->command_timeout_ms);
+	return rc;
+}
+
+/* smtp_proto_trace - trace a reply, one line at a time */
+static void
+smtp_proto_trace(const struct smtp_session *s)
+{
+	const struct smtp_reply *r = &s->reply;
+	const char *p = r->text, *nl;
+	char clean[256];
+	size_t i, n;
+
+	for (i = 0; i < r->nlines; i++) {
+		nl = strchr(p, '\n');
+		n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		why_printable(clean, sizeof(clean), p, n);
+		msg_debug("%s: < %03d%c%s%s%s", s->peer, r->code,
+		    i + 1 < r->nlines ? '-' : ' ', r->dsn,
+		    r->dsn[0] != '\0' ? " " : "", clean);
+		p = nl != NULL ? nl + 1 : p + n;
+	}
+}
+
+/* smtp_proto_io_why - describe an I/O failure; the session is broken */
+void
+smtp_proto_io_why(struct smtp_session *s, enum smtp_io_rc rc,
+    enum smtp_state st, struct why *why)
+{
+	char old[WHY_TEXT_MAX];
+	const char *doing = smtp_proto_doing(st);
+
+	s->broken = true;
+	s->fail_state = st;
+	switch (rc) {
+	case SMTP_IO_TIMEOUT:
+		why_set(why, "4.4.2", "conversation with %s timed out while %s",
+		    s->peer, doing);
+		break;
+	case SMTP_IO_DEADLINE:
+		why_set(why, "4.4.7",
+		    "conversation with %s: delivery time limit exceeded "
+		    "while %s",
+		    s->peer, doing);
+		break;
+	case SMTP_IO_EOF:
+		why_set(why, "4.4.2", "lost connection with %s while %s",
+		    s->peer, doing);
+		break;
+	case SMTP_IO_BAD:
+		snprintf(old, sizeof(old), "%s", why->text);
+		why_set(why, "4.5.0", "%s sent a bad reply while %s: %s",
+		    s->peer, doing, old);
+		break;
+	default:
+		why_set(why, "4.4.2", "error talking to %s while %s: %s",
+		    s->peer, doing, strerror(s->io.err));
+		break;
+	}
+}
+
+/* smtp_proto_reply - flush, then read the next reply */
+enum sd_status
+smtp_proto_reply(struct smtp_session *s, enum smtp_state st,
+    unsigned long timeout_ms, struct why *why)
+{
+	enum smtp_io_rc rc;
+
+	rc = smtp_io_flush(&s->io, timeout_ms);
+	if (rc == SMTP_IO_OK) {
+		smtp_reply_init(&s->reply,
+		    (s->caps & SMTP_CAP_ESMTP) == 0 ||
+		        (s->caps & SMTP_CAP_ENHANCEDSTATUSCODES) != 0);
+		rc = smtp_io_reply(&s->io, &s->reply, timeout_ms, why);
+	}
+	if (rc != SMTP_IO_OK) {
+		smtp_proto_io_why(s, rc, st, why);
+		return SD_TEMP;
+	}
+	if (msg_verbose > 0)
+		smtp_proto_trace(s);
+	return SD_OK;
+}
+
+/* smtp_proto_reply_why - quote the last reply */
+enum sd_status
+smtp_proto_reply_why(struct smtp_session *s, const char *what, struct why *why)
+{
+	char quote[WHY_TEXT_MAX], dsn[WHY_DSN_MAX];
+	int cls = s->reply.code / 100;
+
+	smtp_reply_quote(&s->reply, quote, sizeof(quote));
+	smtp_reply_dsn(&s->reply, dsn, sizeof(dsn));
+	if (s->reply.code == 421)
+		s->broken = true;
+	if (cls == 2 || cls == 3) {
+		why_set_reply(why, s->reply.code, dsn, "%s", quote);
+		return SD_OK;
+	}
+	s->fail_state = s->state;
+	why_set_reply(why, s->reply.code, dsn, "%s said: %s (in reply to %s)",
+	    s->peer, quote, what);
+	return cls == 4 ? SD_TEMP : SD_PERM;
+}
+
+/* smtp_proto_cap - take one EHLO keyword line */
+static void
+smtp_proto_cap(struct smtp_session *s, const char *p, size_t n)
+{
+	size_t k, used;
+	char word[32];
+
+	for (k = 0; k < n && k < sizeof(word) - 1 && p[k] != ' ' && p[k] != '=';
+	     k++)
+		word[k] = p[k];
+	word[k] = '\0';
+	if (strcasecmp(word, "PIPELINING") == 0)
+		s->caps |= SMTP_CAP_PIPELINING;
+	else if (strcasecmp(word, "8BITMIME") == 0)
+		s->caps |= SMTP_CAP_8BITMIME;
+	else if (strcasecmp(word, "SMTPUTF8") == 0)
+		s->caps |= SMTP_CAP_SMTPUTF8;
+	else if (strcasecmp(word, "ENHANCEDSTATUSCODES") == 0)
+		s->caps |= SMTP_CAP_ENHANCEDSTATUSCODES;
+	else if (strcasecmp(word, "STARTTLS") == 0)
+		s->caps |= SMTP_CAP_STARTTLS;
+	else if (strcasecmp(word, "SIZE") == 0) {
+		s->caps |= SMTP_CAP_SIZE;
+		if (k < n && p[k] == ' ')
+			s->size_max = strtoull(p + k + 1, NULL, 10);
+	} else if (strcasecmp(word, "AUTH") == 0 && k < n) {
+		s->caps |= SMTP_CAP_AUTH;
+		used = strlen(s->auth_mechs);
+		for (k++; k < n && used < sizeof(s->auth_mechs) - 2; k++) {
+			if (used > 0 && p[k] == ' ' &&
+			    s->auth_mechs[used - 1] == ' ')
+				continue;
+			s->auth_mechs[used++] =
+			    (char)toupper((unsigned char)p[k]);
+		}
+		if (used > 0 && s->auth_mechs[used - 1] != ' ')
+			s->auth_mechs[used++] = ' ';
+		s->auth_mechs[used] = '\0';
+	}
+}
+
+/* smtp_proto_caps - parse the EHLO reply's keyword lines */
+static void
+smtp_proto_caps(struct smtp_session *s)
+{
+	const char *p = s->reply.text, *nl;
+	size_t i, n;
+
+	s->caps = SMTP_CAP_ESMTP;
+	for (i = 0; i < s->reply.nlines; i++) {
+		nl = strchr(p, '\n');
+		n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		if (i > 0)
+			smtp_proto_cap(s, p, n);
+		p = nl != NULL ? nl + 1 : p + n;
+	}
+	n = strlen(s->auth_mechs);
+	if (n > 0 && s->auth_mechs[n - 1] == ' ')
+		s->auth_mechs[n - 1] = '\0';
+	if ((s->caps & SMTP_CAP_SIZE) == 0)
+		s->size_max = 0;
+}
+
+/* smtp_proto_helo - say HELO after EHLO was refused */
+static enum sd_status
+smtp_proto_helo(struct smtp_session *s, struct why *why)
+{
+	char cmd[SMTP_CMD_MAX];
+	enum smtp_io_rc rc;
+	enum sd_status st;
+
+	snprintf(cmd, sizeof(cmd), "HELO %s", s->helo_name);
+	s->state = SMTP_ST_HELO;
+	rc = smtp_proto_put(s, cmd, SIZE_MAX);
+	if (rc != SMTP_IO_OK) {
+		smtp_proto_io_why(s, rc, s->state, why);
+		return SD_TEMP;
+	}
+	st = smtp_proto_reply(s, s->state, s->command_timeout_ms, why);
+	if (st != SD_OK)
+		return st;
+	st = smtp_proto_reply_why(s, "HELO command", why);
+	if (st == SD_OK)
+		s->state = SMTP_ST_READY;
+	return st;
+}
+
+/* smtp_proto_ehlo - say EHLO, fall back to HELO, learn capabilities */
+enum sd_status
+smtp_proto_ehlo(struct smtp_session *s, struct why *why)
+{
+	char cmd[SMTP_CMD_MAX];
+	enum smtp_io_rc rc;
+	enum sd_status st;
+
+	s->caps = 0;
+	s->size_max = 0;
+	s->auth_mechs[0] = '\0';
+	snprintf(cmd, sizeof(cmd), "EHLO %s", s->helo_name);
+	s->state = SMTP_ST_EHLO;
+	rc = smtp_proto_put(s, cmd, SIZE_MAX);
+	if (rc != SMTP_IO_OK) {
+		smtp_proto_io_why(s, rc, s->state, why);
+		return SD_TEMP;
+	}
+	st = smtp_proto_reply(s, s->state, s->command_timeout_ms, why);
+	if (st != SD_OK)
+		return st;
+	st = smtp_proto_reply_why(s, "EHLO command", why);
+	if (st == SD_OK && s->reply.code / 100 == 2) {
+		smtp_proto_caps(s);
+		s->state = SMTP_ST_READY;
+		return SD_OK;
+	}
+	if (st == SD_PERM)
+		return smtp_proto_helo(s, why);
+	return st == SD_OK ? SD_TEMP : st;
+}
+
+/* smtp_session_open - connect */
+enum sd_status
+smtp_session_open(struct smtp_session **sp, const struct smtp_peer *peer,
+    const struct smtp_opts *opts, struct why *why)
+{
+	struct smtp_session *s;
+	const char *a = peer->addr;
+	size_t alen = strlen(a);
+
+	*sp = NULL;
+	s = xcalloc(1, sizeof(*s));
+	s->io.fd = -1;
+	snprintf(s->host, sizeof(s->host), "%s",
+	    peer->host != NULL && *peer->host != '\0' ? peer->host : a);
+	if (alen >= 2 && a[0] == '[' && a[alen - 1] == ']') {
+		a++;
+		alen -= 2;
+	}
+	snprintf(s->addr, sizeof(s->addr), "%.*s", (int)alen, a);
+	s->port = peer->port;
+	snprintf(
+	    s->peer, sizeof(s->peer), "%s[%s]:%u", s->host, s->addr, s->port);
+	s->helo_name = xstrdup(opts->helo_name != NULL && *opts->helo_name
+	        ? opts->helo_name
+	        : "localhost");
+	s->connect_timeout_ms = opts->connect_timeout_ms != 0
+	    ? opts->connect_timeout_ms
+	    : SMTP_DEF_CONNECT_MS;
+	s->command_timeout_ms = opts->command_timeout_ms != 0
+	    ? opts->command_timeout_ms
+	    : SMTP_DEF_COMMAND_MS;
+	s->data_timeout_ms = opts->data_timeout_ms != 0 ? opts->data_timeout_ms
+	                                                : SMTP_DEF_DATA_MS;
+	s->state = SMTP_ST_CONNECT;
+	s->fail_state = SMTP_ST_READY;
+	if (s->port == 0 || s->port > 65535) {
+		why_set(why, "4.4.1", "connect to %s: bad port", s->peer);
+	} else if (smtp_conn_connect(s, opts->deadline_ms, why) == SD_OK) {
+		s->state = SMTP_ST_GREETING;
+		*sp = s;
+		return SD_OK;
+	}
+	free(s->helo_name);
+	free(s);
+	return SD_TEMP;
+}
+
+/* smtp_session_not_ready - refuse a step in the wrong state */
+static enum sd_status
+smtp_session_not_ready(
+    struct smtp_session *s, const char *step, struct why *why)
+{
+	why_set(why, "4.3.0", "%s: cannot %s in state %s", s->peer, step,
+	    smtp_state_name(smtp_session_state(s)));
+	return SD_TEMP;
+}
+
+/* smtp_session_hello - greeting and EHLO */
+enum sd_status
+smtp_session_hello(struct smtp_session *s, struct why *why)
+{
+	enum sd_status st;
+	char quote[WHY_TEXT_MAX], dsn[WHY_DSN_MAX];
+
+	if (s->broken || s->state != SMTP_ST_GREETING || s->greeted)
+		return smtp_session_not_ready(s, "say hello", why);
+	st = smtp_proto_reply(s, s->state, s->command_timeout_ms, why);
+	if (st != SD_OK)
+		return st;
+	s->greeted = true;
+	if (s->reply.code / 100 != 2) {
+		s->fail_state = SMTP_ST_GREETING;
+		if (s->reply.code == 421)
+			s->broken = true;
+		smtp_reply_quote(&s->reply, quote, sizeof(quote));
+		why_set_reply(why, s->reply.code,
+		    smtp_reply_dsn(&s->reply, dsn, sizeof(dsn)),
+		    "%s refused to talk to me: %s", s->peer, quote);
+		return s->reply.code / 100 == 4 ? SD_TEMP : SD_PERM;
+	}
+	return smtp_proto_ehlo(s, why);
+}
+
+/* smtp_session_reset - RSET */
+enum sd_status
+smtp_session_reset(struct smtp_session *s, struct why *why)
+{
+	enum smtp_io_rc rc;
+	enum sd_status st;
+
+	if (s->broken || s->state != SMTP_ST_READY)
+		return smtp_session_not_ready(s, "send RSET", why);
+	s->state = SMTP_ST_RSET;
+	rc = smtp_proto_put(s, "RSET", SIZE_MAX);
+	if (rc != SMTP_IO_OK) {
+		smtp_proto_io_why(s, rc, s->state, why);
+		return SD_TEMP;
+	}
+	st = smtp_proto_reply(s, s->state, s->command_timeout_ms, why);
+	if (st != SD_OK)
+		return st;
+	st = smtp_proto_reply_why(s, "RSET command", why);
+	if (st != SD_OK) {
+		s->broken = true;
+		return st;
+	}
+	s->need_rset = false;
+	s->state = SMTP_ST_READY;
+	return SD_OK;
+}
+
+/* smtp_session_quit - QUIT, briefly waiting for the answer */
+enum sd_status
+smtp_session_quit(struct smtp_session *s, struct why *why)
+{
+	unsigned long t = s->command_timeout_ms;
+	enum smtp_io_rc rc;
+	enum sd_status st;
+
+	if (s->broken || s->state == SMTP_ST_CLOSED ||
+	    (s->state == SMTP_ST_GREETING && !s->greeted))
+		return smtp_session_not_ready(s, "send QUIT", why);
+	if (t > SMTP_QUIT_TIMEOUT_MS)
+		t = SMTP_QUIT_TIMEOUT_MS;
+	s->state = SMTP_ST_QUIT;
+	rc = smtp_proto_put(s, "QUIT", SIZE_MAX);
+	if (rc != SMTP_IO_OK) {
+		smtp_proto_io_why(s, rc, s->state, why);
+		st = SD_TEMP;
+	} else {
+		st = smtp_proto_reply(s, s->state, t, why);
+		if (st == SD_OK)
+			st = smtp_proto_reply_why(s, "QUIT command", why);
+	}
+	s->state = SMTP_ST_CLOSED;
+	s->broken = false;
+	return st;
+}
+
+/* smtp_session_close - end the session */
+void
+smtp_session_close(struct smtp_session *s)
+{
+	struct why why;
+
+	if (s == NULL)
+		return;
+	if (!s->broken && s->state != SMTP_ST_CLOSED &&
+	    (s->state != SMTP_ST_GREETING || s->greeted))
+		(void)smtp_session_quit(s, &why);
+	smtp_io_fini(&s->io);
+	free(s->helo_name);
+	free(s);
+}
+
+/* smtp_session_state - current state, BROKEN once unusable */
+enum smtp_state
+smtp_session_state(const struct smtp_session *s)
+{
+	return s->broken ? SMTP_ST_BROKEN : s->state;
+}
+
+/* smtp_session_fail_state - where the last failure happened */
+enum smtp_state
+smtp_session_fail_state(const struct smtp_session *s)
+{
+	return s->fail_state;
+}
+
+/* smtp_session_peer - "host[addr]:port" */
+const char *
+smtp_session_peer(const struct smtp_session *s)
+{
+	return s->peer;
+}
+
+/* smtp_session_caps - capability bits */
+unsigned
+smtp_session_caps(const struct smtp_session *s)
+{
+	return s->caps;
+}
+
+/* smtp_session_size_max - announced SIZE limit */
+unsigned long long
+smtp_session_size_max(const struct smtp_session *s)
+{
+	return s->size_max;
+}
+
+/* smtp_session_auth_mechs - announced AUTH mechanisms */
+const char *
+smtp_session_auth_mechs(const struct smtp_session *s)
+{
+	return s->auth_mechs;
+}

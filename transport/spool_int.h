@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/*
+ * NAME
+ *	spool_int - declarations shared by the files of the spool module
+ * DESCRIPTION
+ *	The spool record itself; spool.c fills it, spool_stream.c reads it.
+ *	Not for use outside spool_*.c.
+ * OWNERSHIP
+ *	See spool.h.
+ * THREADS
+ *	See spool.h.
+ * ERRORS
+ *	See spool.h.
+ * SEE ALSO
+ *	spool.h.
+ */
+#ifndef SMTPDIRECT_SPOOL_INT_H
+#define SMTPDIRECT_SPOOL_INT_H
+
+#include <stdbool.h>
+
+#include "spool.h"
+
+/* A spooled message. */
+struct spool {
+	int fd; /* the unlinked file, wire form without dot-stuffing */
+	unsigned long long size; /* bytes in the file */
+	bool has_8bit; /* some byte has the high bit set */
+	char fpr[SPOOL_FPR_LEN + 1]; /* hex SHA-256 of the header block */
+};
+
+#endif
