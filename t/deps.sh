@@ -5,7 +5,13 @@ set -eu
 
 PKGS="gcc make pkg-config check libsubunit-dev libldns-dev ldnsutils
 liblmdb-dev libssl-dev openssl libmilter-dev postfix nsd mandoc cppcheck
-clang-format python3 procps"
+clang-format python3 procps
+libc6 libcrypt1 libdb5.3 libgnutls-dane0 libgnutls30 libidn12 libidn2-0
+libnsl2 libpcre2-8-0 util-linux passwd"
+# The line above: what Exim 4.96 needs to run from its packages unpacked
+# by t/lib/exim.sh (exim4 itself conflicts with postfix and is fetched
+# with "apt-get download" into /var/cache/smtpdirect-tests, never
+# installed), plus unshare/flock and useradd.
 # The resolver's tests: ip (network namespace), mdb_stat (cache size).
 PKGS="$PKGS iproute2 lmdb-utils"
 # make bench also needs the references it compares with.

@@ -107,7 +107,7 @@ deliver_stage_of(const struct smtp_session *s, const struct why *why)
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (strstr(why->text, map[i].words) != NULL)
 			return map[i].stage;
-	switch (s != NULL ? smtp_session_state(s) : SMTP_ST_CONNECT) {
+	switch (s != NULL ? smtp_session_fail_state(s) : SMTP_ST_CONNECT) {
 	case SMTP_ST_MAIL:
 		return DELIVER_STAGE_MAIL;
 	case SMTP_ST_RCPT:

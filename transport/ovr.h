@@ -14,6 +14,10 @@
  *	literal suffix, so a lookup never scans the whole map. ovr_lint()
  *	adds the warnings of SPEC section 2 (lint). DNS is not consulted
  *	here: route.h combines matches with the resolver.
+ *	Syntax details: a # that starts a token starts a comment (inside
+ *	a token it is an ordinary byte, so a password may hold one); a
+ *	CR before the LF and a UTF-8 BOM at the start are ignored;
+ *	qualifier names and $tls: policies are case-insensitive.
  * OWNERSHIP
  *	ovr_map_load() and ovr_map_parse() allocate a map; ovr_map_free()
  *	releases it and every rule (passwords are wiped). Rules and
@@ -118,10 +122,12 @@ struct ovr_match {
 struct ovr_map;
 
 /*
- * Read the map at path ("-" is standard input) and index it. On OVR_OK
- * and OVR_INVALID *out receives a map (for OVR_INVALID it holds the lines
- * that parsed, so lint can still check them; never route mail by it).
- * On OVR_NOFILE *out is untouched and dl names the file and the reason.
+ * Read the map at path ("-" is standard input, named "-" in messages)
+ * and index it. On OVR_OK and OVR_INVALID *out receives a map (for
+ * OVR_INVALID it holds the lines that parsed, so lint can still check
+ * them; never route mail by it). The file's mode is recorded for
+ * ovr_lint(). On OVR_NOFILE *out is untouched and dl names the file
+ * and the reason (a record without line number).
  * Returns: OVR_OK, OVR_NOFILE, OVR_INVALID.
  */
 enum ovr_status ovr_map_load(
@@ -129,7 +135,8 @@ enum ovr_status ovr_map_load(
 
 /*
  * Parse len bytes of map text; name is used in diagnostics. Always
- * returns a map (free with ovr_map_free); errors go to dl.
+ * returns a map (free with ovr_map_free); errors go to dl (not NULL).
+ * Text from memory has no file mode, so lint does not judge it.
  */
 struct ovr_map *ovr_map_parse(
     const char *name, const char *buf, size_t len, struct diag_list *dl);
@@ -149,8 +156,10 @@ const char *ovr_map_name(const struct ovr_map *map);
 /*
  * Match domain (case-insensitive, a trailing dot ignored) with the
  * message size in bytes and the recipient's earlier temporary failures.
- * Fills *out (release with ovr_match_fini); rng shuffles equal
- * priorities. Returns the number of matching lines (0: use DNS).
+ * Always fills *out (release with ovr_match_fini); rng shuffles equal
+ * priorities (NULL: file order among equals). A domain longer than
+ * OVR_DOMAIN_MAX matches nothing.
+ * Returns the number of matching lines (0: use DNS).
  */
 size_t ovr_map_match(const struct ovr_map *map, const char *domain,
     unsigned long long size, unsigned long retries, struct rnd *rng,
@@ -159,7 +168,10 @@ size_t ovr_map_match(const struct ovr_map *map, const char *domain,
 /* Release the arrays of a match result. */
 void ovr_match_fini(struct ovr_match *m);
 
-/* True when the pattern matches the (lower-case) domain. */
+/*
+ * True when the pattern matches the domain (ASCII case-insensitive).
+ * Work is bounded by pattern length times domain length.
+ */
 bool ovr_pattern_match(const char *pattern, const char *domain);
 
 /* True when value compares to the condition. */
@@ -171,6 +183,9 @@ const char *ovr_op_name(enum ovr_op op);
 /*
  * Append the rule in canonical form to sb, the password replaced by
  * "********": "*.example.org fred:********@relay:587 $priority:5 $end".
+ * Defaults (port 25, priority 10) are left out; the user name is
+ * written with %XX escapes where needed; $size, $retries, $tls, $end
+ * come in that order.
  */
 void ovr_rule_format(const struct ovr_rule *rule, struct sbuf *sb);
 

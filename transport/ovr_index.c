@@ -16,6 +16,8 @@
 
 #define OVR_INDEX_BATCH 16 /* rules hashed and prefetched together */
 
+static void ovr_filter_set(struct ovr_index *idx, uint64_t mixed);
+static bool ovr_filter_test(const struct ovr_index *idx, uint64_t mixed);
 static void ovr_htab_init(struct ovr_htab *h, size_t n);
 static bool ovr_key_eq(const struct ovr_map *map, uint32_t i, const char *key,
     size_t klen, bool exact);
@@ -48,6 +50,24 @@ ovr_index_suffix_len(const char *pattern, size_t len)
 	while (k < len && !ovr_is_wild(pattern[len - 1 - k]))
 		k++;
 	return k;
+}
+
+/* ovr_filter_set - note a suffix key in the filter */
+static void
+ovr_filter_set(struct ovr_index *idx, uint64_t mixed)
+{
+	size_t bit = (size_t)(mixed >> 20) & idx->fmask;
+
+	idx->filter[bit / 64] |= 1ULL << (bit % 64);
+}
+
+/* ovr_filter_test - false when no suffix key can have this hash */
+static bool
+ovr_filter_test(const struct ovr_index *idx, uint64_t mixed)
+{
+	size_t bit = (size_t)(mixed >> 20) & idx->fmask;
+
+	return (idx->filter[bit / 64] & (1ULL << (bit % 64))) != 0;
 }
 
 /* ovr_htab_init - empty table for up to n keys, at most 2/3 full */
@@ -162,6 +182,7 @@ ovr_index_batch(struct ovr_map *map, size_t lo, size_t hi)
 			ovr_htab_insert(map, &idx->suffix, (uint32_t)(i - 1),
 			    mixed[i - 1 - lo], slen, false);
 			idx->lens[slen / 64] |= 1ULL << (slen % 64);
+			ovr_filter_set(idx, mixed[i - 1 - lo]);
 		}
 	}
 }
@@ -171,7 +192,7 @@ void
 ovr_index_build(struct ovr_map *map)
 {
 	struct ovr_index *idx = &map->idx;
-	size_t i, nexact = 0, nsuffix = 0, nalways = 0, lo;
+	size_t i, nexact = 0, nsuffix = 0, nalways = 0, lo, fbits;
 
 	memset(idx, 0, sizeof(*idx));
 	for (i = 0; i < map->n; i++) {
@@ -186,6 +207,11 @@ ovr_index_build(struct ovr_map *map)
 	idx->always = xreallocarray(NULL, nalways + 1, sizeof(*idx->always));
 	ovr_htab_init(&idx->exact, nexact);
 	ovr_htab_init(&idx->suffix, nsuffix);
+	/* About 16 filter bits per suffix key: few false positives. */
+	for (fbits = 64; fbits < nsuffix * 16; fbits *= 2)
+		continue;
+	idx->filter = xcalloc(fbits / 64, sizeof(*idx->filter));
+	idx->fmask = fbits - 1;
 	/* Backwards, so that prepending leaves each chain in line order. */
 	for (i = map->n; i > 0; i = lo) {
 		lo = i > OVR_INDEX_BATCH ? i - OVR_INDEX_BATCH : 0;
@@ -204,6 +230,7 @@ ovr_index_free(struct ovr_index *idx)
 	free(idx->suffix.slot);
 	free(idx->next);
 	free(idx->always);
+	free(idx->filter);
 	memset(idx, 0, sizeof(*idx));
 }
 
@@ -223,7 +250,7 @@ ovr_index_candidates(const struct ovr_map *map, const char *domain, size_t len,
     struct ovr_vec *out)
 {
 	const struct ovr_index *idx = &map->idx;
-	uint64_t hash = OVR_HASH_SEED;
+	uint64_t hash = OVR_HASH_SEED, mixed;
 	const struct ovr_slot *s;
 	size_t k;
 
@@ -234,8 +261,11 @@ ovr_index_candidates(const struct ovr_map *map, const char *domain, size_t len,
 		if (k > OVR_DOMAIN_MAX ||
 		    (idx->lens[k / 64] & (1ULL << (k % 64))) == 0)
 			continue;
-		s = ovr_htab_find(&idx->suffix, map, ovr_hash_mix(hash),
-		    domain + len - k, k, false);
+		mixed = ovr_hash_mix(hash);
+		if (!ovr_filter_test(idx, mixed))
+			continue;
+		s = ovr_htab_find(
+		    &idx->suffix, map, mixed, domain + len - k, k, false);
 		ovr_index_chain(map, s->head, out);
 	}
 	s = ovr_htab_find(

@@ -36,7 +36,7 @@
 #define OVR_NONE UINT32_MAX /* no rule: end of a chain, empty slot */
 #define OVR_RULES_MAX (UINT32_MAX - 1) /* rule indices are 32-bit */
 #define OVR_QUOTE_MAX 64 /* bytes of a token quoted in a message */
-#define OVR_QUOTE_SIZE (OVR_QUOTE_MAX + 4) /* buffer for ovr_lex_quote */
+#define OVR_QUOTE_SIZE (OVR_QUOTE_MAX + 12) /* buffer for ovr_lex_quote */
 #define OVR_HASH_SEED 0xcbf29ce484222325ULL /* FNV-1a offset basis */
 #define OVR_HASH_MUL 0x100000001b3ULL /* FNV-1a prime */
 
@@ -105,6 +105,8 @@ struct ovr_index {
 	uint32_t *always; /* wildcard patterns with no literal suffix */
 	size_t nalways; /* entries in always */
 	uint64_t lens[(OVR_DOMAIN_MAX + 64) / 64]; /* suffix lengths used */
+	uint64_t *filter; /* one bit per suffix key hash, checked first */
+	size_t fmask; /* bits in filter - 1 */
 };
 
 /* A block of the string arena; strings never span blocks. */
@@ -195,7 +197,8 @@ bool ovr_lex_peek(const struct ovr_lex *lx, struct ovr_tok *t);
 
 /*
  * Printable copy of len bytes for a message in buf (size at least
- * OVR_QUOTE_SIZE): other bytes become '?', long text ends in "...".
+ * OVR_QUOTE_SIZE): other bytes become '?', long text ends in "...",
+ * and a password (between ':' and the last '@') becomes "********".
  */
 const char *ovr_lex_quote(char *buf, size_t size, const char *p, size_t len);
 

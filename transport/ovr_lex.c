@@ -15,264 +15,26 @@ static int ovr_lex_hex(unsigned char c);
  * Character classes of bytes: OVR_C_SPACE separates tokens, OVR_C_PATTERN
  * may appear in a domain pattern, OVR_C_LABEL in a host name label.
  */
+/* clang-format off */
 const unsigned char ovr_ctype[256] = {
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    1,
-    0,
-    1,
-    1,
-    1,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    1,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    2,
-    0,
-    0,
-    6,
-    2,
-    0,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    0,
-    0,
-    0,
-    0,
-    0,
-    2,
-    0,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    0,
-    0,
-    0,
-    0,
-    2,
-    0,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    6,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 1, 0, 0, /* 0x00 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+	1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 6, 2, 0, /* 0x20 */
+	6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 0, 0, 0, 0, 0, 2, /* 0x30 */
+	0, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, /* 0x40 */
+	6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 0, 0, 0, 0, 2, /* 0x50 */
+	0, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, /* 0x60 */
+	6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 0, 0, 0, 0, 0, /* 0x70 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x80 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x90 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xa0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xb0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xc0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xd0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xe0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xf0 */
 };
+/* clang-format on */
 
 /* The $tls: policies (a plain list: it is searched linearly). */
 static const struct {
@@ -362,17 +124,34 @@ ovr_lex_peek(const struct ovr_lex *lx, struct ovr_tok *t)
 	return ovr_lex_next(&copy, t);
 }
 
-/* ovr_lex_quote - printable, bounded copy of untrusted bytes */
+/*
+ * ovr_lex_quote - printable, bounded copy of untrusted bytes
+ * What looks like USER:PASSWORD@ (a ':' before the last '@') is shown
+ * as USER:********@, so that no message ever carries a password.
+ */
 const char *
 ovr_lex_quote(char *buf, size_t size, const char *p, size_t len)
 {
+	const char *at = memrchr(p, '@', len);
+	const char *colon =
+	    at != NULL ? memchr(p, ':', (size_t)(at - p)) : NULL;
 	size_t i, o = 0;
 
 	if (size < OVR_QUOTE_SIZE)
 		msg_panic("%s: bad buffer size %zu", __func__, size);
 	for (i = 0; i < len && o < OVR_QUOTE_MAX; i++) {
-		unsigned char c = (unsigned char)p[i];
+		unsigned char c;
 
+		if (colon != NULL && p + i == colon + 1) {
+			/* Skip the password: on at the '@'. */
+			memcpy(buf + o, "********", 8);
+			o += 8;
+			i = (size_t)(at - p);
+			colon = NULL;
+			if (o >= OVR_QUOTE_MAX)
+				break;
+		}
+		c = (unsigned char)p[i];
 		buf[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
 	}
 	if (i < len) {

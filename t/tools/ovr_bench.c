@@ -7,10 +7,13 @@
  *   ovr_bench [-l LOOKUPS] [-s SEED] [-m] FILE
  *	load FILE, then look up a mix of domains derived from its rules
  *	(hits on exact and wildcard lines) and unknown domains; print
- *	load time, lookups per second and peak RSS (-m: a markdown row).
+ *	rules, file size, load time, lookups per second, microseconds and
+ *	matches per lookup, the memory the loaded map holds and the peak
+ *	RSS (getrusage ru_maxrss); -m prints a markdown table row.
  */
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +24,7 @@
 #include "diag.h"
 #include "ovr.h"
 #include "rnd.h"
+#include "sbuf.h"
 #include "xalloc.h"
 
 #define BENCH_DOMAIN_SIZE (OVR_DOMAIN_MAX + 1) /* room for a domain */
@@ -30,6 +34,9 @@ static int bench_usage(void);
 static int bench_generate(unsigned long lines, uint64_t seed, const char *out);
 static void bench_domain_from(
     const char *pattern, struct rnd *rng, char *buf, size_t size);
+static double bench_rss_mb(void);
+static char **bench_domains(const struct ovr_map *map, unsigned long lookups,
+    struct rnd *rng, struct sbuf *store);
 static int bench_measure(
     const char *path, unsigned long lookups, uint64_t seed, int markdown);
 
@@ -115,6 +122,50 @@ bench_domain_from(const char *pattern, struct rnd *rng, char *buf, size_t size)
 	buf[o] = '\0';
 }
 
+/* bench_rss_mb - resident set size now, from /proc/self/statm */
+static double
+bench_rss_mb(void)
+{
+	unsigned long size = 0, resident = 0;
+	FILE *fp = fopen("/proc/self/statm", "r");
+
+	if (fp == NULL)
+		return 0;
+	if (fscanf(fp, "%lu %lu", &size, &resident) != 2)
+		resident = 0;
+	fclose(fp);
+	return (double)resident * (double)sysconf(_SC_PAGESIZE) / 1048576.0;
+}
+
+/* bench_domains - lookups: 3/4 hits derived from rules, 1/4 unknown */
+static char **
+bench_domains(const struct ovr_map *map, unsigned long lookups, struct rnd *rng,
+    struct sbuf *store)
+{
+	char **doms = xreallocarray(NULL, lookups, sizeof(*doms));
+	size_t *at = xreallocarray(NULL, lookups, sizeof(*at));
+	char one[BENCH_DOMAIN_SIZE];
+	size_t n = ovr_map_count(map);
+	unsigned long i;
+
+	for (i = 0; i < lookups; i++) {
+		if (n == 0 || rnd_below(rng, 4) == 0)
+			snprintf(one, sizeof(one),
+			    "nohost%lu.unknown%zu.example.com", i,
+			    rnd_below(rng, 100000));
+		else
+			bench_domain_from(
+			    ovr_map_rule(map, rnd_below(rng, n))->pattern, rng,
+			    one, sizeof(one));
+		at[i] = store->len;
+		sbuf_append(store, one, strlen(one) + 1);
+	}
+	for (i = 0; i < lookups; i++)
+		doms[i] = store->data + at[i];
+	free(at);
+	return doms;
+}
+
 /* bench_measure - load a map and time lookups */
 static int
 bench_measure(
@@ -123,18 +174,27 @@ bench_measure(
 	struct diag_list *dl = diag_list_new();
 	struct ovr_map *map = NULL;
 	struct ovr_match m;
-	struct rnd rng;
+	struct sbuf store;
 	struct rusage ru;
-	enum ovr_status st;
-	char(*doms)[BENCH_DOMAIN_SIZE];
-	double t0, load, look;
-	unsigned long i, hits = 0, matched = 0;
+	struct stat st;
+	struct rnd rng;
+	enum ovr_status status;
+	double t0, load, look, rss0, rss;
+	unsigned long i, matched = 0;
+	char **doms;
 	size_t n;
 
+	if (stat(path, &st) < 0) {
+		perror(path);
+		diag_list_free(dl);
+		return 1;
+	}
+	rss0 = bench_rss_mb();
 	t0 = bench_now();
-	st = ovr_map_load(path, &map, dl);
+	status = ovr_map_load(path, &map, dl);
 	load = bench_now() - t0;
-	if (st != OVR_OK) {
+	rss = bench_rss_mb() - rss0;
+	if (status != OVR_OK) {
 		diag_print(dl, stderr);
 		diag_list_free(dl);
 		ovr_map_free(map);
@@ -142,40 +202,26 @@ bench_measure(
 	}
 	n = ovr_map_count(map);
 	rnd_init(&rng, seed);
-	doms = xreallocarray(NULL, lookups, sizeof(*doms));
-	for (i = 0; i < lookups; i++) {
-		if (n == 0 || rnd_below(&rng, 4) == 0)
-			snprintf(doms[i], sizeof(doms[i]),
-			    "nohost%lu.unknown%zu.example.com", i,
-			    rnd_below(&rng, 100000));
-		else
-			bench_domain_from(
-			    ovr_map_rule(map, rnd_below(&rng, n))->pattern,
-			    &rng, doms[i], sizeof(doms[i]));
-	}
+	sbuf_init(&store);
+	doms = bench_domains(map, lookups, &rng, &store);
 	t0 = bench_now();
 	for (i = 0; i < lookups; i++) {
-		if (ovr_map_match(map, doms[i], 1000, 0, &rng, &m) > 0)
-			hits++;
-		matched += m.n;
+		matched += ovr_map_match(map, doms[i], 1000, 0, &rng, &m);
 		ovr_match_fini(&m);
 	}
 	look = bench_now() - t0;
 	getrusage(RUSAGE_SELF, &ru);
-	if (markdown)
-		printf("| %zu | %.3f | %.0f | %.2f | %.1f | %.1f |\n", n, load,
-		    (double)lookups / look, look / (double)lookups * 1e6,
-		    (double)matched / (double)lookups,
-		    (double)ru.ru_maxrss / 1024.0);
-	else
-		printf("rules=%zu load_s=%.3f lookups=%lu lookups_per_s=%.0f "
-		       "us_per_lookup=%.2f hits=%lu avg_matches=%.1f "
-		       "maxrss_mb=%.1f\n",
-		    n, load, lookups, (double)lookups / look,
-		    look / (double)lookups * 1e6, hits,
-		    (double)matched / (double)lookups,
-		    (double)ru.ru_maxrss / 1024.0);
+	printf(markdown
+	        ? "| %zu | %.1f | %.3f | %.0f | %.2f | %.2f | %.0f | "
+	          "%.0f |\n"
+	        : "rules=%zu file_mb=%.1f load_s=%.3f lookups_per_s=%.0f "
+	          "us_per_lookup=%.2f matches_per_lookup=%.2f "
+	          "map_rss_mb=%.0f peak_rss_mb=%.0f\n",
+	    n, (double)st.st_size / 1048576.0, load, (double)lookups / look,
+	    look / (double)lookups * 1e6, (double)matched / (double)lookups,
+	    rss, (double)ru.ru_maxrss / 1024.0);
 	free(doms);
+	sbuf_fini(&store);
 	ovr_map_free(map);
 	diag_list_free(dl);
 	return 0;

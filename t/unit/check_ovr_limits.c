@@ -185,20 +185,38 @@ START_TEST(test_ovr_map_match_pathological_pattern)
 }
 END_TEST
 
+static char *tmpdir; /* the test's own directory, from the fixture */
+
+/* tmp_setup - a private directory for each test that touches disk */
+static void
+tmp_setup(void)
+{
+	tmpdir = unit_tmpdir();
+}
+
+/* tmp_teardown - remove it */
+static void
+tmp_teardown(void)
+{
+	unit_rmtree(tmpdir);
+	free(tmpdir);
+	tmpdir = NULL;
+}
+
 /* load_text - write text to a fresh file with a mode and load it */
 static enum ovr_status
 load_text(const char *text, size_t len, mode_t mode, struct ovr_map **map,
     struct diag_list *dl)
 {
-	char *dir = unit_tmpdir();
-	char *path = unit_write_file(dir, "o.map", text, len);
+	static unsigned serial;
 	enum ovr_status st;
+	char name[32], *path;
 
+	snprintf(name, sizeof(name), "o%u.map", serial++);
+	path = unit_write_file(tmpdir, name, text, len);
 	ck_assert_int_eq(chmod(path, mode), 0);
 	st = ovr_map_load(path, map, dl);
-	unit_rmtree(dir);
 	free(path);
-	free(dir);
 	return st;
 }
 
@@ -322,6 +340,7 @@ ovr_limits_suite(void)
 	tcase_add_test(tc, test_ovr_map_match_pathological_pattern);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("load");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_add_test(tc, test_ovr_map_load_missing_file);
 	tcase_add_test(tc, test_ovr_map_load_status);
 	tcase_add_test(tc, test_ovr_map_load_huge_line);
@@ -330,6 +349,7 @@ ovr_limits_suite(void)
 	return s;
 }
 
+/* main - run the suite */
 int
 main(void)
 {

@@ -22,6 +22,23 @@
 static char golden_top[PATH_MAX]; /* the directory tests start in */
 static char *golden_names[GOLDEN_MAX]; /* NAME.in, sorted */
 static size_t ngolden; /* entries in golden_names */
+static char *tmpdir; /* the test's own directory, from the fixture */
+
+/* tmp_setup - a private directory for each test that touches disk */
+static void
+tmp_setup(void)
+{
+	tmpdir = unit_tmpdir();
+}
+
+/* tmp_teardown - remove it */
+static void
+tmp_teardown(void)
+{
+	unit_rmtree(tmpdir);
+	free(tmpdir);
+	tmpdir = NULL;
+}
 
 /* golden_cmp - names in byte order */
 static int
@@ -56,7 +73,7 @@ static char *
 slurp(const char *path, size_t *lenp)
 {
 	FILE *fp = fopen(path, "rb");
-	char *buf = NULL;
+	char *buf = NULL, *nbuf;
 	size_t len = 0, cap = 0, got;
 
 	if (fp == NULL)
@@ -64,8 +81,9 @@ slurp(const char *path, size_t *lenp)
 	do {
 		if (len + 4096 + 1 > cap) {
 			cap = cap * 2 + 8192;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
+			nbuf = realloc(buf, cap);
+			ck_assert_ptr_nonnull(nbuf);
+			buf = nbuf;
 		}
 		got = fread(buf + len, 1, 4096, fp);
 		len += got;
@@ -97,9 +115,10 @@ START_TEST(test_ovr_lint_golden_files)
 	const char *name = golden_names[_i];
 	struct diag_list *dl = diag_list_new();
 	char path[PATH_MAX + 64], g[512], w[512];
-	char *dir, *in, *ref, *copy, *out = NULL;
+	char *in, *ref, *copy, *out = NULL;
 	struct ovr_map *map = NULL;
 	size_t inlen, reflen, outlen = 0;
+	enum ovr_status st;
 	FILE *fp;
 
 	snprintf(path, sizeof(path), "%s/%s/%s", golden_top, GOLDEN_DIR, name);
@@ -109,12 +128,12 @@ START_TEST(test_ovr_lint_golden_files)
 	ref = slurp(path, &reflen);
 	ck_assert_msg(ref != NULL, "case \"%s\": no .ref file", name);
 	/* A private copy readable by all, loaded by its bare name. */
-	dir = unit_tmpdir();
-	copy = unit_write_file(dir, name, in, inlen);
+	copy = unit_write_file(tmpdir, name, in, inlen);
 	ck_assert_int_eq(chmod(copy, 0644), 0);
-	ck_assert_int_eq(chdir(dir), 0);
-	ck_assert_int_ne(ovr_map_load(name, &map, dl), OVR_NOFILE);
+	ck_assert_int_eq(chdir(tmpdir), 0);
+	st = ovr_map_load(name, &map, dl);
 	ck_assert_int_eq(chdir(golden_top), 0);
+	ck_assert_int_ne(st, OVR_NOFILE);
 	ovr_lint(map, dl);
 	fp = open_memstream(&out, &outlen);
 	ck_assert_ptr_nonnull(fp);
@@ -126,9 +145,7 @@ START_TEST(test_ovr_lint_golden_files)
 	free(out);
 	ovr_map_free(map);
 	diag_list_free(dl);
-	unit_rmtree(dir);
 	free(copy);
-	free(dir);
 	free(ref);
 	free(in);
 }
@@ -218,6 +235,7 @@ ovr_lint_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("golden");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_add_test(tc, test_ovr_lint_golden_files_found);
 	tcase_add_loop_test(tc, test_ovr_lint_golden_files, 0, (int)ngolden);
 	suite_add_tcase(s, tc);
@@ -229,6 +247,7 @@ ovr_lint_suite(void)
 	return s;
 }
 
+/* main - run the suite */
 int
 main(void)
 {

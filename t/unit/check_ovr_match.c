@@ -458,6 +458,7 @@ ovr_match_suite(void)
 	return s;
 }
 
+/* main - run the suite */
 int
 main(void)
 {

@@ -4,8 +4,11 @@
 
 #include "unit.h"
 
+#include <ctype.h>
+
 #include "diag.h"
 #include "ovr.h"
+#include "ovr_int.h"
 #include "sbuf.h"
 
 /* One target line and what it must parse to (ok false: an error). */
@@ -437,6 +440,90 @@ START_TEST(test_ovr_map_parse_shares_hosts)
 }
 END_TEST
 
+/* Tokens quoted in messages: printable, bounded, passwords hidden. */
+static const struct quote_case {
+	const char *name;
+	const char *in;
+	const char *want;
+} quote_cases[] = {
+    {"plain", "abc", "abc"},
+    {"unprintable",
+        "a\x01"
+        "b\xff",
+        "a?b?"},
+    {"long",
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx..."},
+    {"password", "u:secret@h", "u:********@h"},
+    {"empty password", "u:@h", "u:********@h"},
+    {"at in password", "u:a@b@h", "u:********@h"},
+    {"no colon", "u@h", "u@h"},
+    {"colon after at", "u@h:25", "u@h:25"},
+    {"bare", ":@", ":********@"},
+    {"long user",
+        "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu:p@h",
+        "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu:"
+        "********..."},
+};
+
+START_TEST(test_ovr_lex_quote_table)
+{
+	const struct quote_case *c = &quote_cases[_i];
+	char buf[OVR_QUOTE_SIZE];
+
+	ovr_lex_quote(buf, sizeof(buf), c->in, strlen(c->in));
+	ck_assert_msg(strcmp(buf, c->want) == 0, "case \"%s\": got %s, want %s",
+	    c->name, buf, c->want);
+}
+END_TEST
+
+START_TEST(test_ovr_ctype_table_matches_classes)
+{
+	bool space, pattern, label;
+	int c;
+
+	for (c = 0; c < 256; c++) {
+		space = c == ' ' || c == '\t' || c == '\r' || c == '\v' ||
+		    c == '\f';
+		label = c < 128 && (isalnum(c) || c == '-');
+		pattern = label || c == '.' || c == '_' || c == '*' || c == '?';
+		ck_assert_msg(ovr_ctype_is((char)c, OVR_C_SPACE) == space &&
+		        ovr_ctype_is((char)c, OVR_C_PATTERN) == pattern &&
+		        ovr_ctype_is((char)c, OVR_C_LABEL) == label,
+		    "case \"0x%02x\": got class %d, want %d/%d/%d", c,
+		    ovr_ctype[c], space, pattern, label);
+	}
+}
+END_TEST
+
+START_TEST(test_ovr_names_round_trip)
+{
+	static const enum cfg_tls tls[] = {CFG_TLS_NONE, CFG_TLS_MAY,
+	    CFG_TLS_ENCRYPT, CFG_TLS_VERIFY, CFG_TLS_DANE};
+	static const enum ovr_op ops[] = {
+	    OVR_OP_LT, OVR_OP_LE, OVR_OP_EQ, OVR_OP_NE, OVR_OP_GE, OVR_OP_GT};
+	const char *name;
+	enum cfg_tls t;
+	enum ovr_op op;
+	bool arrow, bad;
+	size_t i;
+
+	for (i = 0; i < sizeof(tls) / sizeof(tls[0]); i++) {
+		name = ovr_tls_name(tls[i]);
+		ck_assert_msg(
+		    ovr_tls_parse(name, strlen(name), &t) && t == tls[i],
+		    "case \"%s\": got %d, want %d", name, t, tls[i]);
+	}
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		name = ovr_op_name(ops[i]);
+		ck_assert_msg(ovr_lex_op(name, strlen(name), &op, &arrow,
+		                  &bad) == strlen(name) &&
+		        op == ops[i] && !bad && !arrow,
+		    "case \"%s\": got %d, want %d", name, op, ops[i]);
+	}
+}
+END_TEST
+
 /* ovr_parse_suite - parser tests */
 static Suite *
 ovr_parse_suite(void)
@@ -458,6 +545,12 @@ ovr_parse_suite(void)
 	tcase_add_loop_test(tc, test_ovr_rule_format_table, 0,
 	    sizeof(format_cases) / sizeof(format_cases[0]));
 	suite_add_tcase(s, tc);
+	tc = tcase_create("tables");
+	tcase_add_test(tc, test_ovr_ctype_table_matches_classes);
+	tcase_add_loop_test(tc, test_ovr_lex_quote_table, 0,
+	    sizeof(quote_cases) / sizeof(quote_cases[0]));
+	tcase_add_test(tc, test_ovr_names_round_trip);
+	suite_add_tcase(s, tc);
 	tc = tcase_create("lines");
 	tcase_add_test(tc, test_ovr_map_parse_lines_and_comments);
 	tcase_add_test(tc, test_ovr_map_parse_bom_at_start);
@@ -467,6 +560,7 @@ ovr_parse_suite(void)
 	return s;
 }
 
+/* main - run the suite */
 int
 main(void)
 {

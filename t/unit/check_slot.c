@@ -166,11 +166,11 @@ START_TEST(test_slot_acquire_times_out_then_killed_holder_frees)
 			close(hold[1]);
 			hold_slot(dir, report[1], hold[0]);
 		}
+		/* One at a time, so idx[i] is the slot of pid[i]. */
+		ck_assert_int_eq(read(report[0], &idx[i], 1), 1);
 	}
 	close(report[1]);
 	close(hold[0]);
-	for (i = 0; i < HOLDERS; i++)
-		ck_assert_int_eq(read(report[0], &idx[i], 1), 1);
 
 	/* All taken: the next one waits its bound, then gives up. */
 	t0 = now_ms();
