@@ -139,8 +139,8 @@ echo
 echo "A cache hit is $(ratio "$(field "$ub_one" median_us)" \
     "$(field "$c_one" median_us)")× faster than one loopback round trip to"
 echo "unbound (median against median; goal ≥ 20×); a cached MX+A lookup is"
-echo "$(ratio "$(field "$ub_mx" median_us)" "$(field "$c_mx" median_us)")× faster than asking unbound for both. Round trips to"
-echo "unbound vary with the load of the machine; the cache's figures do not."
+echo "$(ratio "$(field "$ub_mx" median_us)" "$(field "$c_mx" median_us)")× faster than asking unbound for both. All figures vary"
+echo "with the load of the machine; round trips to unbound vary most."
 echo
 echo "### A cache of 100k entries"
 echo
