@@ -186,7 +186,7 @@ cmd_deliver(int argc, char **argv)
 	if (geteuid() == 0)
 		msg_warn("running as root; run smtpdirect as a dedicated user");
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.start_ms = smtp_clock_ms();
+	ctx.start_ms = mono_now_ms();
 	ctx.smtp.deadline_ms =
 	    ctx.start_ms + (long long)cfg->deliver_time_limit * 1000;
 	if (!cmd_map_load(cfg, &map, &why)) {

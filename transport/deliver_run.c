@@ -36,7 +36,7 @@ static bool deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 static double
 deliver_elapsed(const struct deliver_ctx *ctx)
 {
-	return (double)(smtp_clock_ms() - ctx->start_ms) / 1000.0;
+	return (double)(mono_now_ms() - ctx->start_ms) / 1000.0;
 }
 
 /* deliver_finish - settle one recipient and remember it */
@@ -260,7 +260,7 @@ deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
 		if (t[i].host_index == skip)
 			continue;
 		if (ctx->smtp.deadline_ms > 0 &&
-		    smtp_clock_ms() >= ctx->smtp.deadline_ms) {
+		    mono_now_ms() >= ctx->smtp.deadline_ms) {
 			why_set(&last, "4.4.7",
 			    "deliver_time_limit reached "
 			    "before %s could be tried",

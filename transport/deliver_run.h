@@ -78,7 +78,7 @@ struct deliver_ctx {
 	void *resolve_ctx; /* its argument */
 	struct smtp_opts smtp; /* session options, with the deadline */
 	struct rnd *rng; /* shuffles */
-	long long start_ms; /* smtp_clock_ms() at start */
+	long long start_ms; /* mono_now_ms() at start */
 };
 
 /* Deliver; out has ctx->nrcpt entries. */

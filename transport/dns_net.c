@@ -9,20 +9,10 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "dns_int.h"
-
-/* dns_net_now_ms - CLOCK_MONOTONIC in milliseconds */
-static long long
-dns_net_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "mono.h"
 
 /* dns_net_wait - wait for events until deadline: 1 ready, 0 timeout, -1 */
 static int
@@ -33,7 +23,7 @@ dns_net_wait(int fd, short events, long long deadline)
 	int n;
 
 	for (;;) {
-		left = deadline - dns_net_now_ms();
+		left = deadline - mono_now_ms();
 		if (left <= 0)
 			return 0;
 		n = poll(&pfd, 1, (int)left);
@@ -184,7 +174,7 @@ dns_net_send(void *arg, const struct dns_server *server, bool tcp,
     const unsigned char *query, size_t query_len, unsigned char *reply,
     size_t reply_size, size_t *reply_len, int timeout_ms, struct why *why)
 {
-	long long deadline = dns_net_now_ms() + timeout_ms;
+	long long deadline = mono_now_ms() + timeout_ms;
 	enum dns_send_status st;
 	int fd;
 

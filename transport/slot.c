@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mono.h"
 #include "msg.h"
 #include "rnd.h"
 #include "slot.h"
@@ -40,7 +41,6 @@ static enum sd_status slot_dir_refuse(
 static int slot_dir_open(const char *dir, struct why *why);
 static enum slot_try slot_try_one(
     int dirfd, const char *dir, unsigned long index, int *fdp, struct why *why);
-static uint64_t slot_now_ms(void);
 static void slot_sleep_ms(uint64_t ms);
 
 /* slot_dir_refuse - explain why dir cannot be used as the slot directory */
@@ -147,17 +147,6 @@ slot_try_one(
 	return SLOT_TRY_ERROR;
 }
 
-/* slot_now_ms - the monotonic clock in milliseconds */
-static uint64_t
-slot_now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		msg_panic("%s: clock_gettime: %s", __func__, strerror(errno));
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* slot_sleep_ms - pause; an interrupted pause just ends early */
 static void
 slot_sleep_ms(uint64_t ms)
@@ -185,7 +174,7 @@ slot_acquire(const char *dir, unsigned long n, unsigned wait_seconds,
 	if ((dirfd = slot_dir_open(dir, why)) < 0)
 		return SD_TEMP;
 	rnd_init(&rnd, 0);
-	start = slot_now_ms();
+	start = (uint64_t)mono_now_ms();
 	deadline = start + (uint64_t)wait_seconds * 1000;
 
 	/* Sweep the files from a random start; pause while all are busy. */
@@ -207,7 +196,7 @@ slot_acquire(const char *dir, unsigned long n, unsigned wait_seconds,
 				break;
 			}
 		}
-		now = slot_now_ms();
+		now = (uint64_t)mono_now_ms();
 		if (now >= deadline)
 			break;
 		pause = backoff + rnd_below(&rnd, (size_t)backoff / 2 + 1);

@@ -45,6 +45,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mono.h"
 #include "spool.h"
 #include "why.h"
 
@@ -97,7 +98,7 @@ struct smtp_opts {
 	unsigned long connect_timeout_ms; /* TCP connect */
 	unsigned long command_timeout_ms; /* each command reply, greeting */
 	unsigned long data_timeout_ms; /* each body write, end-of-data reply */
-	long long deadline_ms; /* absolute smtp_clock_ms() time; 0 = none */
+	long long deadline_ms; /* absolute mono_now_ms() time; 0 = none */
 };
 
 /* One recipient of a transaction. */
@@ -118,9 +119,6 @@ struct smtp_txn {
 
 /* An opaque session. */
 struct smtp_session;
-
-/* Milliseconds on the monotonic clock: the time base of deadline_ms. */
-long long smtp_clock_ms(void);
 
 /* Short name of a state for logs ("RCPT TO", "message body"). */
 const char *smtp_state_name(enum smtp_state st);

@@ -15,21 +15,10 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "smtp_int.h"
 #include "xalloc.h"
-
-/* smtp_clock_ms - monotonic milliseconds */
-long long
-smtp_clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* smtp_io_tcp_recv - plain TCP receive */
 static ssize_t
@@ -100,7 +89,7 @@ enum smtp_io_rc
 smtp_io_wait(int fd, short events, unsigned long timeout_ms,
     long long deadline_ms, int *err)
 {
-	long long now = smtp_clock_ms(), end, left;
+	long long now = mono_now_ms(), end, left;
 	enum smtp_io_rc late = SMTP_IO_TIMEOUT;
 	struct pollfd pfd;
 	int n;
@@ -124,7 +113,7 @@ smtp_io_wait(int fd, short events, unsigned long timeout_ms,
 			*err = errno;
 			return SMTP_IO_ERROR;
 		}
-		now = smtp_clock_ms();
+		now = mono_now_ms();
 	}
 }
 
@@ -158,7 +147,7 @@ smtp_io_fill(struct smtp_io *io, long long end)
 			    ? SMTP_IO_EOF
 			    : SMTP_IO_ERROR;
 		}
-		left = end - smtp_clock_ms();
+		left = end - mono_now_ms();
 		rc = smtp_io_wait(io->fd, want,
 		    left > 0 ? (unsigned long)left : 0, io->deadline_ms,
 		    &io->err);
@@ -172,7 +161,7 @@ enum smtp_io_rc
 smtp_io_reply(struct smtp_io *io, struct smtp_reply *r,
     unsigned long timeout_ms, struct why *why)
 {
-	long long end = smtp_clock_ms() + (long long)timeout_ms;
+	long long end = mono_now_ms() + (long long)timeout_ms;
 	enum smtp_reply_rc prc;
 	enum smtp_io_rc rc;
 	size_t used;
@@ -197,7 +186,7 @@ smtp_io_reply(struct smtp_io *io, struct smtp_reply *r,
 enum smtp_io_rc
 smtp_io_flush(struct smtp_io *io, unsigned long timeout_ms)
 {
-	long long end = smtp_clock_ms() + (long long)timeout_ms, left;
+	long long end = mono_now_ms() + (long long)timeout_ms, left;
 	enum smtp_io_rc rc;
 	size_t off = 0;
 	short want;
@@ -216,7 +205,7 @@ smtp_io_flush(struct smtp_io *io, unsigned long timeout_ms)
 			    ? SMTP_IO_EOF
 			    : SMTP_IO_ERROR;
 		}
-		left = end - smtp_clock_ms();
+		left = end - mono_now_ms();
 		rc = smtp_io_wait(io->fd, want,
 		    left > 0 ? (unsigned long)left : 0, io->deadline_ms,
 		    &io->err);

@@ -238,7 +238,7 @@ main(int argc, char **argv)
 	if (sender == NULL || nhosts == 0 || optind >= argc || count < 1)
 		send_usage();
 	if (deadline > 0)
-		opts.deadline_ms = smtp_clock_ms() + deadline;
+		opts.deadline_ms = mono_now_ms() + deadline;
 	if (spool_open(&sp, 0, tmpdir, &why) != SD_OK) {
 		printf("spool: failed: %s %s\n", why.dsn, why.text);
 		return MSG_EX_TEMPFAIL;
