@@ -39,16 +39,18 @@ static bool cmd_deliver_args(
     int argc, char **argv, struct cmd_deliver_args *a, struct why *why);
 static char *cmd_deliver_unbracket(const char *s);
 
-/* cmd_deliver_defer - the one stderr line, exit 75 */
+/* cmd_deliver_defer - before any delivery: the one stderr line, exit 75 */
 static int
 cmd_deliver_defer(const struct why *why)
 {
-	char dsn[WHY_DSN_MAX];
+	struct deliver_outcome o;
+	char line[WHY_TEXT_MAX + WHY_DSN_MAX + 2];
 
-	snprintf(dsn, sizeof(dsn), "%s", why->dsn[0] ? why->dsn : "4.3.0");
-	dsn[0] = '4';
-	fprintf(stderr, "%s %s\n", dsn, why->text);
-	msg_warn("deferred: %s %s", dsn, why->text);
+	deliver_outcome_init(&o, "");
+	deliver_outcome_set(&o, DELIVER_RCPT_DEFERRED, why, NULL, 0);
+	deliver_status_line(line, sizeof(line), &o);
+	fprintf(stderr, "%s\n", line);
+	msg_warn("deferred: %s", line);
 	return MSG_EX_TEMPFAIL;
 }
 

@@ -23,14 +23,22 @@ static void deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
     struct deliver_outcome *out);
 static enum deliver_action deliver_judge(enum deliver_fail fail,
     enum deliver_stage stage, const struct deliver_peer *peer, struct why *why);
-static enum deliver_stage deliver_stage_of(
-    const struct smtp_session *s, const struct why *why);
+static enum deliver_stage deliver_stage_of(const struct smtp_session *s);
 static void deliver_finish(struct deliver_ctx *ctx, struct deliver_outcome *o,
     enum deliver_rcpt_status st, const struct why *why,
     const struct deliver_peer *peer);
 static bool deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
     const struct deliver_target *t, struct deliver_outcome *out,
     struct why *last, bool *skip_host);
+
+/* deliver_msg - the retry-state key of this message */
+static struct retry_msg
+deliver_msg(const struct deliver_ctx *ctx)
+{
+	struct retry_msg m = {ctx->queue_id, spool_fingerprint(ctx->spool)};
+
+	return m;
+}
 
 /* deliver_elapsed - seconds since the run started */
 static double
@@ -45,15 +53,13 @@ deliver_finish(struct deliver_ctx *ctx, struct deliver_outcome *o,
     enum deliver_rcpt_status st, const struct why *why,
     const struct deliver_peer *peer)
 {
-	struct retry_msg m;
+	struct retry_msg m = deliver_msg(ctx);
 	struct why w;
 
 	deliver_outcome_set(o, st, why, peer, deliver_elapsed(ctx));
 	if (st != DELIVER_RCPT_SENT || ctx->retry == NULL ||
 	    ctx->queue_id[0] == '\0')
 		return;
-	m.queue_id = ctx->queue_id;
-	m.fingerprint = spool_fingerprint(ctx->spool);
 	/* Delivered: make it durable before anything else can go wrong. */
 	if (retry_mark_delivered(ctx->retry, &m, o->rcpt, time(NULL), &w) !=
 	    SD_OK)
@@ -87,26 +93,10 @@ deliver_judge(enum deliver_fail fail, enum deliver_stage stage,
 	return act;
 }
 
-/* deliver_stage_of - which command a failure answered */
+/* deliver_stage_of - the step at which the session last failed */
 static enum deliver_stage
-deliver_stage_of(const struct smtp_session *s, const struct why *why)
+deliver_stage_of(const struct smtp_session *s)
 {
-	static const struct {
-		const char *words;
-		enum deliver_stage stage;
-	} map[] = {
-	    {"(in reply to MAIL FROM command)", DELIVER_STAGE_MAIL},
-	    {"(in reply to RCPT TO command)", DELIVER_STAGE_RCPT},
-	    {"(in reply to DATA command)", DELIVER_STAGE_DATA},
-	    {"(in reply to end of DATA command)", DELIVER_STAGE_DOT},
-	    {"(in reply to EHLO command)", DELIVER_STAGE_EHLO},
-	    {"(in reply to HELO command)", DELIVER_STAGE_HELO},
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strstr(why->text, map[i].words) != NULL)
-			return map[i].stage;
 	switch (s != NULL ? smtp_session_fail_state(s) : SMTP_ST_CONNECT) {
 	case SMTP_ST_MAIL:
 		return DELIVER_STAGE_MAIL;
@@ -161,7 +151,7 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 	if ((st = smtp_session_hello(s, &why)) != SD_OK) {
 		deliver_judge(
 		    why.smtp_code ? DELIVER_FAIL_REPLY : DELIVER_FAIL_LOST,
-		    deliver_stage_of(s, &why), &dpeer, &why);
+		    deliver_stage_of(s), &dpeer, &why);
 		*last = why;
 		goto out;
 	}
@@ -200,7 +190,7 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 	if (st != SD_OK) {
 		act = deliver_judge(
 		    why.smtp_code ? DELIVER_FAIL_REPLY : DELIVER_FAIL_LOST,
-		    deliver_stage_of(s, &why), &dpeer, &why);
+		    deliver_stage_of(s), &dpeer, &why);
 		*last = why;
 		if (act == DELIVER_NEXT_HOST)
 			*skip_host = true;
@@ -274,9 +264,7 @@ deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
 			skip = t[i].host_index;
 		}
 	}
-	/* Hosts ran out: whatever is still pending is deferred. */
-	if (last.dsn[0] == '5')
-		last.dsn[0] = '4';
+	/* Hosts ran out: pending is deferred (the code reads 4.x.x then). */
 	for (i = 0; i < g->n; i++)
 		if (out[g->idx[i]].status == DELIVER_RCPT_PENDING)
 			deliver_finish(ctx, &out[g->idx[i]],
@@ -290,7 +278,7 @@ deliver_plan(struct deliver_ctx *ctx, struct deliver_outcome *out,
     struct deliver_group **groups)
 {
 	struct deliver_group *gs = xcalloc(ctx->nrcpt, sizeof(*gs));
-	struct retry_msg m = {ctx->queue_id, spool_fingerprint(ctx->spool)};
+	struct retry_msg m = deliver_msg(ctx);
 	struct retry_rec rec;
 	struct route r;
 	struct why why;
@@ -347,7 +335,7 @@ void
 deliver_run(struct deliver_ctx *ctx, struct deliver_outcome *out)
 {
 	struct deliver_group *gs = NULL;
-	struct retry_msg m = {ctx->queue_id, spool_fingerprint(ctx->spool)};
+	struct retry_msg m = deliver_msg(ctx);
 	struct why why;
 	size_t ng, i;
 
