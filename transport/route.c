@@ -10,25 +10,32 @@
 #include "route.h"
 #include "xalloc.h"
 
+static bool route_target_same(
+    const struct ovr_target *t, const struct ovr_target *u);
 static bool route_hop_seen(const struct route *r, const struct ovr_rule *rule);
+
+/* route_target_same - same host, port and credentials */
+static bool
+route_target_same(const struct ovr_target *t, const struct ovr_target *u)
+{
+	if (t->port != u->port || strcmp(t->host, u->host) != 0 ||
+	    t->user_len != u->user_len || t->pass_len != u->pass_len)
+		return false;
+	if (t->user == NULL || u->user == NULL)
+		return t->user == u->user;
+	return memcmp(t->user, u->user, t->user_len) == 0 &&
+	    memcmp(t->pass, u->pass, t->pass_len) == 0;
+}
 
 /* route_hop_seen - an earlier hop has the same target */
 static bool
 route_hop_seen(const struct route *r, const struct ovr_rule *rule)
 {
-	const struct ovr_target *t = &rule->target;
 	size_t i;
 
-	for (i = 0; i < r->n; i++) {
-		const struct ovr_target *u = &r->hops[i].rule->target;
-
-		if (u->port == t->port && strcmp(u->host, t->host) == 0 &&
-		    u->user_len == t->user_len &&
-		    (u->user == t->user ||
-		        (u->user != NULL && t->user != NULL &&
-		            memcmp(u->user, t->user, t->user_len) == 0)))
+	for (i = 0; i < r->n; i++)
+		if (route_target_same(&r->hops[i].rule->target, &rule->target))
 			return true;
-	}
 	return false;
 }
 
@@ -92,11 +99,8 @@ route_same(const struct route *a, const struct route *b)
 	if (a->n != b->n)
 		return false;
 	for (i = 0; i < a->n; i++)
-		if (a->hops[i].rule != b->hops[i].rule &&
-		    !(a->hops[i].port == b->hops[i].port &&
-		        strcmp(a->hops[i].host, b->hops[i].host) == 0 &&
-		        a->hops[i].rule->target.user == NULL &&
-		        b->hops[i].rule->target.user == NULL))
+		if (!route_target_same(
+		        &a->hops[i].rule->target, &b->hops[i].rule->target))
 			return false;
 	return true;
 }
