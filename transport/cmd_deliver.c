@@ -210,7 +210,9 @@ cmd_deliver(int argc, char **argv)
 		rc = cmd_deliver_defer(&why);
 		goto out;
 	}
-	if (retry != NULL &&
+	/* Pruning scans the store: now and then, not for every message. */
+	rnd_init(&rng, 0);
+	if (retry != NULL && rnd_below(&rng, RETRY_PRUNE_ODDS) == 0 &&
 	    retry_prune(retry, time(NULL), DELIVER_RETRY_MAX_AGE, &why) !=
 	        SD_OK)
 		msg_warn("%s", why.text);
@@ -224,7 +226,6 @@ cmd_deliver(int argc, char **argv)
 		rc = cmd_deliver_defer(&why);
 		goto out;
 	}
-	rnd_init(&rng, 0);
 	ctx.sender = a.sender;
 	ctx.queue_id = a.queue_id;
 	ctx.rcpts = a.rcpts;

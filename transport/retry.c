@@ -212,7 +212,7 @@ retry_prune(
 	enum state_move move = STATE_FIRST;
 	struct retry_rec rec;
 	enum state_status st;
-	unsigned long seen;
+	unsigned long seen, deleted = 0;
 
 	if (state_txn_begin(r->db, true, &txn, why) != STATE_OK)
 		goto fail;
@@ -225,12 +225,19 @@ retry_prune(
 		if (st != STATE_OK)
 			goto fail;
 		retry_decode(&r->val, &rec);
-		if (rec.last + (time_t)max_age < now &&
-		    state_cursor_del(cur, why) != STATE_OK)
+		if (rec.last + (time_t)max_age >= now)
+			continue;
+		if (state_cursor_del(cur, why) != STATE_OK)
 			goto fail;
+		deleted++;
 	}
 	state_cursor_close(cur);
 	cur = NULL;
+	/* Nothing to delete: no durable commit, no fsync. */
+	if (deleted == 0) {
+		state_txn_abort(txn);
+		return SD_OK;
+	}
 	st = state_txn_commit(txn, why);
 	txn = NULL;
 	if (st != STATE_OK)

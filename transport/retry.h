@@ -36,6 +36,7 @@
 #define RETRY_FILE "retry.lmdb" /* store file in state_dir */
 #define RETRY_MAP_SIZE (256UL * 1024 * 1024) /* largest store file */
 #define RETRY_PRUNE_BATCH 10000 /* records examined per prune */
+#define RETRY_PRUNE_ODDS 64 /* deliver prunes on one run in this many */
 
 /* What is remembered of one recipient of one message. */
 struct retry_rec {
