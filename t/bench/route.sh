@@ -8,7 +8,7 @@ SD="$TOP/transport/smtpdirect"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
-python3 "$TOP/t/bench/genmap.py" 100000 >"$dir/map"
+"$TOP/build/normal/t/tools/ovr_bench" -g 100000 -o "$dir/map" >/dev/null
 printf 'dns_overrides = %s\nstate_dir = %s\n' "$dir/map" "$dir" >"$dir/conf"
 
 cmd_route="$SD route -c $dir/conf -s 20M user@d50000.example"
@@ -16,8 +16,8 @@ hyperfine -N --warmup 5 --runs 100 --export-markdown "$dir/md" \
     "true" "$cmd_route" >/dev/null 2>&1
 echo "## One \`smtpdirect route\` process, 100k-line map"
 echo
-echo "The map is made by \`t/bench/genmap.py 100000\` (mixed exact and"
-echo "wildcard lines). Command: \`hyperfine -N --warmup 5 --runs 100 true"
+echo "The map is made by \`ovr_bench -g 100000\` (the generator of the"
+echo "map benchmark above). Command: \`hyperfine -N --warmup 5 --runs 100 true"
 echo "'smtpdirect route -c CONF -s 20M user@d50000.example'\`."
 echo
 sed 's|'"$dir"'|DIR|g; s|'"$SD"'|smtpdirect|g' "$dir/md"
