@@ -52,7 +52,6 @@ static const char *const deliver_stage_while[] = {
 
 static const char *deliver_status_stage_text(
     const char *const *table, enum deliver_stage stage);
-static void deliver_status_clean(char *dst, size_t size, const char *src);
 static void deliver_status_peer(
     char *buf, size_t size, const struct deliver_peer *peer, bool always_port);
 static void deliver_status_pick_dsn(
@@ -77,42 +76,6 @@ deliver_status_stage_text(const char *const *table, enum deliver_stage stage)
 }
 
 /*
- * deliver_status_clean - copy remote or free text into one clean line:
- * line breaks become spaces, other non-printable bytes '?', trailing
- * blanks go, and text that does not fit ends with "...".
- */
-static void
-deliver_status_clean(char *dst, size_t size, const char *src)
-{
-	size_t o = 0;
-	bool cut = false;
-	const char *p;
-
-	if (size == 0)
-		return;
-	for (p = src != NULL ? src : ""; *p != '\0'; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '\r' && p[1] == '\n')
-			continue;
-		if (c == '\r' || c == '\n')
-			c = ' ';
-		else if (c < 0x20 || c >= 0x7f)
-			c = '?';
-		if (o + 1 >= size) {
-			cut = true;
-			break;
-		}
-		dst[o++] = (char)c;
-	}
-	while (!cut && o > 0 && dst[o - 1] == ' ')
-		o--;
-	dst[o] = '\0';
-	if (cut && size >= 4)
-		memcpy(dst + size - 4, "...", 4);
-}
-
-/*
  * deliver_status_peer - "host[addr]" or "host[addr]:port"; the port is
  * shown when always_port is set or it is not 25, as Postfix's
  * namaddr/namaddrport do.
@@ -128,8 +91,8 @@ deliver_status_peer(
 		snprintf(buf, size, "unknown host");
 		return;
 	}
-	deliver_status_clean(host, sizeof(host), peer->host);
-	deliver_status_clean(addr, sizeof(addr), peer->addr);
+	why_printable_line(host, sizeof(host), peer->host);
+	why_printable_line(addr, sizeof(addr), peer->addr);
 	if (host[0] == '\0')
 		snprintf(host, sizeof(host), "%s", addr);
 	if (always_port || peer->port != DELIVER_PORT_SMTP)
@@ -201,7 +164,7 @@ deliver_status_reply(const struct deliver_attempt *a, struct why *why)
 	room = WHY_TEXT_MAX - strlen(name) - DELIVER_WORDS_MAX;
 	if (room < DELIVER_REPLY_MIN)
 		room = DELIVER_REPLY_MIN;
-	deliver_status_clean(reply, room, a->text);
+	why_printable_line(reply, room, a->text);
 	cmd = deliver_status_stage_text(deliver_stage_cmd, a->stage);
 
 	/* A success or intermediate code reported as a refusal. */
@@ -268,7 +231,7 @@ deliver_status_local(const struct deliver_attempt *a, struct why *why)
 	char dsn[WHY_DSN_MAX];
 	const char *during;
 
-	deliver_status_clean(text, sizeof(text), a->text);
+	why_printable_line(text, sizeof(text), a->text);
 	during = deliver_status_stage_text(deliver_stage_while, a->stage);
 	switch (a->fail) {
 	case DELIVER_FAIL_CONNECT:
@@ -477,7 +440,7 @@ deliver_status_line(char *buf, size_t size, const struct deliver_outcome *pick)
 		return buf;
 	}
 	deliver_outcome_dsn(pick, dsn, sizeof(dsn));
-	deliver_status_clean(text, sizeof(text), pick->why.text);
+	why_printable_line(text, sizeof(text), pick->why.text);
 	r = snprintf(buf, size, "%s %s", dsn,
 	    text[0] != '\0' ? text : "no reason recorded");
 	if (r >= 0 && (size_t)r >= size && size >= 4)

@@ -12,6 +12,8 @@
 static void why_vset(struct why *why, const char *dsn, const char *fmt,
     va_list ap) __attribute__((format(printf, 3, 0)));
 static void why_append(char *dst, size_t size, size_t off, const char *src);
+static char *why_clean(
+    char *dst, size_t dstsize, const char *src, size_t len, bool one_line);
 
 /* why_reset - clear */
 void
@@ -125,22 +127,52 @@ why_dsn_valid(const char *s)
 	return n >= 1 && n <= 3 && s[n] == '\0';
 }
 
-/* why_printable - clean remote text for logs */
-char *
-why_printable(char *dst, size_t dstsize, const char *src, size_t len)
+/*
+ * why_clean - the cleaning of why_printable and why_printable_line:
+ * bytes that are not printable ASCII become '?'; with one_line, CR LF
+ * and lone CR or LF become one space and trailing blanks go. Text that
+ * does not fit ends with "...".
+ */
+static char *
+why_clean(char *dst, size_t dstsize, const char *src, size_t len, bool one_line)
 {
-	size_t i, room;
+	size_t i, o = 0, room;
 
 	if (dstsize == 0)
 		return dst;
 	room = dstsize - 1;
-	for (i = 0; i < len && i < room; i++) {
+	for (i = 0; i < len && o < room; i++) {
 		unsigned char c = (unsigned char)src[i];
 
-		dst[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+		if (one_line && c == '\r' && i + 1 < len && src[i + 1] == '\n')
+			continue;
+		if (one_line && (c == '\r' || c == '\n'))
+			c = ' ';
+		dst[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
 	}
-	dst[i] = '\0';
-	if (i < len && room >= 3)
-		memcpy(dst + room - 3, "...", 4);
+	if (i < len) {
+		dst[o] = '\0';
+		if (room >= 3)
+			memcpy(dst + room - 3, "...", 4);
+		return dst;
+	}
+	while (one_line && o > 0 && dst[o - 1] == ' ')
+		o--;
+	dst[o] = '\0';
 	return dst;
+}
+
+/* why_printable - clean remote text for logs */
+char *
+why_printable(char *dst, size_t dstsize, const char *src, size_t len)
+{
+	return why_clean(dst, dstsize, src, len, false);
+}
+
+/* why_printable_line - clean remote text into one line */
+char *
+why_printable_line(char *dst, size_t dstsize, const char *src)
+{
+	return why_clean(dst, dstsize, src != NULL ? src : "",
+	    src != NULL ? strlen(src) : 0, true);
 }

@@ -75,4 +75,11 @@ bool why_dsn_valid(const char *s);
  */
 char *why_printable(char *dst, size_t dstsize, const char *src, size_t len);
 
+/*
+ * Like why_printable for a C string (NULL reads as ""), and on one line:
+ * CR LF, CR and LF become a space and trailing blanks are dropped.
+ * Returns dst.
+ */
+char *why_printable_line(char *dst, size_t dstsize, const char *src);
+
 #endif

@@ -75,6 +75,21 @@ START_TEST(test_why_printable_cleans_and_cuts)
 }
 END_TEST
 
+START_TEST(test_why_printable_line_joins_lines)
+{
+	char out[16];
+
+	why_printable_line(out, sizeof(out), "550 a\r\n550 b\n \t");
+	ck_assert_str_eq(out, "550 a 550 b  ?");
+	why_printable_line(out, sizeof(out), "x \r\n");
+	ck_assert_str_eq(out, "x");
+	why_printable_line(out, sizeof(out), NULL);
+	ck_assert_str_eq(out, "");
+	why_printable_line(out, 8, "0123456789");
+	ck_assert_str_eq(out, "0123...");
+}
+END_TEST
+
 START_TEST(test_sbuf_printf_grows)
 {
 	struct sbuf sb;
@@ -165,6 +180,7 @@ base_suite(void)
 	tcase_add_test(tc, test_why_set_class);
 	tcase_add_test(tc, test_why_set_long_text_is_cut);
 	tcase_add_test(tc, test_why_printable_cleans_and_cuts);
+	tcase_add_test(tc, test_why_printable_line_joins_lines);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sbuf");
 	tcase_add_test(tc, test_sbuf_printf_grows);
