@@ -12,8 +12,6 @@
 #include "diag.h"
 #include "msg.h"
 
-#define CMD_DEFAULT_MAP SMTPDIRECT_SYSCONFDIR "/smtpdirect/overrides"
-
 /* cmd_cfg_load - load and publish the configuration, or say why not */
 bool
 cmd_cfg_load(const char *explicit_path, struct why *why)
@@ -47,6 +45,7 @@ cmd_map_load(const struct cfg *cfg, struct ovr_map **out, struct why *why)
 	struct diag_list *dl;
 	struct ovr_map *map = NULL;
 	const struct diag *d;
+	const char *def;
 	enum ovr_status st;
 	struct stat sb;
 	char buf[WHY_TEXT_MAX];
@@ -56,7 +55,8 @@ cmd_map_load(const struct cfg *cfg, struct ovr_map **out, struct why *why)
 		return true;
 	}
 	/* A missing default map means none, as a missing default config. */
-	if (strcmp(cfg->dns_overrides, CMD_DEFAULT_MAP) == 0 &&
+	def = cfg_table_find("dns_overrides")->def;
+	if (strcmp(cfg->dns_overrides, def) == 0 &&
 	    stat(cfg->dns_overrides, &sb) < 0 && errno == ENOENT) {
 		*out = NULL;
 		return true;
