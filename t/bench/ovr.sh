@@ -17,6 +17,12 @@ fi
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT INT TERM
 
+echo "## Override map: load and lookup"
+echo
+echo "Commands, for each N in $SIZES: \`ovr_bench -g N -o MAP\` (mixed"
+echo "exact and wildcard lines), then \`ovr_bench -m -l $LOOKUPS MAP\`, one"
+echo "process per map. Goal: 1M lines load well under a second."
+echo
 echo "| lines | rules | file MB | load s | lookups/s | us/lookup |" \
     "matches/lookup | map RSS MB | peak RSS MB |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
