@@ -245,6 +245,9 @@ cmd_deliver(int argc, char **argv)
 	ctx.smtp.connect_timeout_ms = cfg->connect_timeout * 1000;
 	ctx.smtp.command_timeout_ms = cfg->command_timeout * 1000;
 	ctx.smtp.data_timeout_ms = cfg->data_timeout * 1000;
+	ctx.smtp.tls_ca_file = cfg->tls_ca_file;
+	ctx.smtp.auth_without_tls = !cfg->auth_requires_tls;
+	ctx.tls_policy = cfg->tls_policy;
 	ctx.rng = &rng;
 	out = xcalloc(a.nrcpt, sizeof(*out));
 	deliver_run(&ctx, out);

@@ -112,8 +112,47 @@ deliver_stage_of(const struct smtp_session *s)
 		return DELIVER_STAGE_EHLO;
 	case SMTP_ST_HELO:
 		return DELIVER_STAGE_HELO;
+	case SMTP_ST_STARTTLS:
+		return DELIVER_STAGE_STARTTLS;
+	case SMTP_ST_AUTH:
+		return DELIVER_STAGE_AUTH;
 	default:
 		return DELIVER_STAGE_GREETING;
+	}
+}
+
+/* deliver_fail_of - what kind of failure a session without reply met */
+static enum deliver_fail
+deliver_fail_of(const struct smtp_session *s, const struct why *why)
+{
+	if (why->smtp_code != 0)
+		return DELIVER_FAIL_REPLY;
+	switch (smtp_session_fail_state(s)) {
+	case SMTP_ST_STARTTLS:
+	case SMTP_ST_AUTH:
+		return DELIVER_FAIL_TLS;
+	default:
+		return DELIVER_FAIL_LOST;
+	}
+}
+
+/* deliver_smtp_peer - address, TLS policy and credentials of a target */
+static void
+deliver_smtp_peer(const struct deliver_ctx *ctx, const struct deliver_target *t,
+    struct smtp_peer *p)
+{
+	const struct ovr_rule *r = t->rule;
+
+	memset(p, 0, sizeof(*p));
+	p->host = t->host;
+	p->addr = t->addr;
+	p->port = t->port;
+	p->tls = r != NULL && r->has_tls ? r->tls : ctx->tls_policy;
+	if (r != NULL && r->target.user != NULL) {
+		p->user = r->target.user;
+		p->user_len = r->target.user_len;
+		p->pass = r->target.pass;
+		p->pass_len = r->target.pass_len;
 	}
 }
 
@@ -127,16 +166,18 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
     const struct deliver_target *t, struct deliver_outcome *out,
     struct why *last, bool *skip_host)
 {
-	struct smtp_peer peer = {t->host, t->addr, t->port};
 	struct deliver_peer dpeer = {t->host, t->addr, t->port};
 	struct smtp_session *s = NULL;
+	struct smtp_peer peer;
 	struct smtp_rcpt *rc;
 	struct smtp_txn txn;
 	enum deliver_action act;
 	enum sd_status st;
 	struct why why;
 	size_t i, k, n = 0;
+	char tls[SMTP_TLS_TEXT_MAX];
 
+	deliver_smtp_peer(ctx, t, &peer);
 	rc = xcalloc(g->n, sizeof(*rc));
 	for (i = 0; i < g->n; i++)
 		if (out[g->idx[i]].status == DELIVER_RCPT_PENDING)
@@ -149,12 +190,17 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 		goto out;
 	}
 	if ((st = smtp_session_hello(s, &why)) != SD_OK) {
-		deliver_judge(
-		    why.smtp_code ? DELIVER_FAIL_REPLY : DELIVER_FAIL_LOST,
+		act = deliver_judge(deliver_fail_of(s, &why),
 		    deliver_stage_of(s), &dpeer, &why);
 		*last = why;
+		/* A refused AUTH: the host's other addresses would refuse too. */
+		if (act == DELIVER_NEXT_HOST)
+			*skip_host = true;
 		goto out;
 	}
+	msg_info("%s: relay=%s, %s",
+	    ctx->queue_id[0] != '\0' ? ctx->queue_id : "NOQUEUE",
+	    smtp_session_peer(s), smtp_session_tls_text(s, tls, sizeof(tls)));
 	txn.sender = ctx->sender;
 	txn.spool = ctx->spool;
 	txn.rcpt = rc;

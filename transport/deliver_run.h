@@ -77,6 +77,7 @@ struct deliver_ctx {
 	deliver_resolve_fn resolve; /* resolver callback */
 	void *resolve_ctx; /* its argument */
 	struct smtp_opts smtp; /* session options, with the deadline */
+	enum cfg_tls tls_policy; /* tls_policy, where a rule has no $tls: */
 	struct rnd *rng; /* shuffles */
 	long long start_ms; /* mono_now_ms() at start */
 };

@@ -11,7 +11,16 @@
  *	(MAIL, RCPTs, DATA pipelined per RFC 2920 where offered, then the
  *	spooled message dot-stuffed in large writes, then end of data) and
  *	reports per recipient; smtp_session_quit() and _close() end it.
- *	STARTTLS and AUTH (a later issue) slot in between hello and send.
+ *	Hello also runs STARTTLS per the peer's TLS policy and AUTH with
+ *	the peer's credentials (smtp_tls.c, smtp_auth.c): none; may
+ *	(opportunistic: a refused STARTTLS continues in plaintext, a
+ *	failed handshake reconnects once in plaintext, as Postfix does);
+ *	encrypt; verify (chain and name checked by OpenSSL, SNI sent);
+ *	dane (RFC 7672 with the TLSA records the caller found secure;
+ *	none given: may; none usable: encrypt). TLS below
+ *	smtp_opts.tls_min_version (default TLS 1.2) is never negotiated.
+ *	Credentials are sent only over TLS unless auth_without_tls; AUTH
+ *	PLAIN is preferred to LOGIN. Passwords are never logged or traced.
  *	Every wait is bounded by its step timeout and by the session's
  *	overall deadline. The module reports; it decides no policy (no
  *	exit codes, no "try the next host"): that is deliver's job.
@@ -20,7 +29,8 @@
  *	traced with msg_debug (secrets masked; the body is not traced).
  * OWNERSHIP
  *	smtp_session_open() returns a session the caller ends with
- *	smtp_session_close(). Strings in the options and peer are copied;
+ *	smtp_session_close(). Strings in the options and peer are copied
+ *	(credentials too; they are wiped when the session ends);
  *	a transaction's sender, recipients and spool are borrowed for the
  *	call. Strings returned by accessors live as long as the session.
  * THREADS
@@ -35,9 +45,16 @@
  *	to RCPT TO command)"; why.smtp_code is the reply code and why.dsn
  *	the server's enhanced code (read before EHLO and where
  *	ENHANCEDSTATUSCODES is offered), else "C.0.0" from the reply class.
+ *	TLS and AUTH failures are always SD_TEMP: 4.7.4 (TLS required, not
+ *	offered), 4.7.5 (handshake or certificate failure), 4.7.10
+ *	(credentials would travel without TLS), 4.7.0 (no AUTH or no
+ *	usable mechanism); a refused STARTTLS or AUTH (535 too) gives the
+ *	server's reply as it came (why.smtp_code, why.dsn; deliver makes
+ *	the class 4).
  * SEE ALSO
  *	RFC 5321 (4.2 replies, 4.5.2 transparency, 4.5.3.2 timeouts),
- *	RFC 2920, 1870, 6152, 6531, 2034, 3463; spool.h; why.h.
+ *	RFC 2920, 1870, 6152, 6531, 2034, 3463; RFC 3207 (STARTTLS), 4954
+ *	and 4616 (AUTH, PLAIN), 7672 (DANE for SMTP); spool.h; why.h.
  */
 #ifndef SMTPDIRECT_SMTP_H
 #define SMTPDIRECT_SMTP_H
@@ -45,6 +62,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cfg.h"
 #include "mono.h"
 #include "spool.h"
 #include "why.h"
@@ -54,6 +72,8 @@
 #define SMTP_AUTH_MECHS_MAX 256 /* AUTH mechanism list kept, bytes */
 #define SMTP_PIPELINE_MAX 100 /* most commands sent in one flight */
 #define SMTP_QUIT_TIMEOUT_MS 5000 /* longest wait for the QUIT reply */
+#define SMTP_TLSA_MAX 16 /* most TLSA records used for one peer */
+#define SMTP_TLS_TEXT_MAX 160 /* smtp_session_tls_text() buffer, bytes */
 
 /* Capabilities, from the EHLO reply (smtp_session_caps). */
 #define SMTP_CAP_ESMTP 0x01 /* EHLO was accepted */
@@ -71,8 +91,8 @@ enum smtp_state {
 	SMTP_ST_GREETING, /* waiting for the 220 greeting */
 	SMTP_ST_EHLO, /* EHLO sent */
 	SMTP_ST_HELO, /* HELO sent (EHLO refused) */
-	SMTP_ST_STARTTLS, /* STARTTLS and handshake (later issue) */
-	SMTP_ST_AUTH, /* AUTH exchange (later issue) */
+	SMTP_ST_STARTTLS, /* STARTTLS and handshake */
+	SMTP_ST_AUTH, /* AUTH exchange */
 	SMTP_ST_READY, /* between transactions: send, quit */
 	SMTP_ST_MAIL, /* MAIL FROM sent */
 	SMTP_ST_RCPT, /* RCPT TO sent */
@@ -85,11 +105,43 @@ enum smtp_state {
 	SMTP_ST_CLOSED /* QUIT done */
 };
 
-/* The address to connect to. */
+/* Lowest TLS protocol version negotiated (smtp_opts.tls_min_version). */
+enum smtp_tls_version {
+	SMTP_TLSV_DEFAULT, /* TLSv1.2 */
+	SMTP_TLSV1_0, /* TLSv1 (also lowers OpenSSL's security level) */
+	SMTP_TLSV1_1, /* TLSv1.1 (likewise) */
+	SMTP_TLSV1_2, /* TLSv1.2 */
+	SMTP_TLSV1_3 /* TLSv1.3 */
+};
+
+/* How far the server's certificate was checked (Postfix's words). */
+enum smtp_tls_trust {
+	SMTP_TLS_ANONYMOUS, /* no certificate */
+	SMTP_TLS_UNTRUSTED, /* a certificate that did not verify */
+	SMTP_TLS_VERIFIED /* chain and name verified, or a DANE match */
+};
+
+/* One TLSA record (RFC 6698), borrowed for smtp_session_open(). */
+struct smtp_tlsa {
+	unsigned char usage; /* 2 DANE-TA, 3 DANE-EE; 0, 1 are unusable */
+	unsigned char selector; /* 0 full certificate, 1 public key */
+	unsigned char mtype; /* 0 exact, 1 SHA2-256, 2 SHA2-512 */
+	const unsigned char *data; /* association data */
+	size_t len; /* bytes in data */
+};
+
+/* The address to connect to, and how to secure the session. */
 struct smtp_peer {
-	const char *host; /* host name for logs (and TLS later) */
+	const char *host; /* host name for logs, SNI and verification */
 	const char *addr; /* numeric IPv4 or IPv6 address, [] allowed */
 	unsigned port; /* TCP port, 1-65535 */
+	enum cfg_tls tls; /* TLS policy; zero is CFG_TLS_NONE */
+	const struct smtp_tlsa *tlsa; /* dane: secure TLSA records, or NULL */
+	size_t ntlsa; /* entries in tlsa (at most SMTP_TLSA_MAX used) */
+	const char *user; /* AUTH user (any bytes), NULL = no AUTH */
+	size_t user_len; /* bytes in user */
+	const char *pass; /* AUTH password (any bytes) */
+	size_t pass_len; /* bytes in pass */
 };
 
 /* Session options; times in milliseconds. */
@@ -99,6 +151,9 @@ struct smtp_opts {
 	unsigned long command_timeout_ms; /* each command reply, greeting */
 	unsigned long data_timeout_ms; /* each body write, end-of-data reply */
 	long long deadline_ms; /* absolute mono_now_ms() time; 0 = none */
+	const char *tls_ca_file; /* CA bundle; NULL or "" = system store */
+	enum smtp_tls_version tls_min_version; /* lowest protocol */
+	bool auth_without_tls; /* send credentials in plaintext too */
 };
 
 /* One recipient of a transaction. */
@@ -134,11 +189,14 @@ enum sd_status smtp_session_open(struct smtp_session **sp,
     struct why *why);
 
 /*
- * Read the greeting and say EHLO (HELO if EHLO gets 5xx). On SD_OK the
- * session is SMTP_ST_READY. A refused greeting is reported as
- * "host[addr]:port refused to talk to me: 554 ..."; it concerns the
- * host, not the recipients.
- * Returns: SD_OK, SD_TEMP, SD_PERM.
+ * Read the greeting and say EHLO (HELO if EHLO gets 5xx), then STARTTLS
+ * and EHLO again per the peer's policy, then AUTH when the peer has
+ * credentials. On SD_OK the session is SMTP_ST_READY. A refused
+ * greeting is reported as "host[addr]:port refused to talk to me: 554
+ * ..."; it concerns the host, not the recipients. A TLS or AUTH
+ * failure leaves smtp_session_fail_state() at SMTP_ST_STARTTLS or
+ * SMTP_ST_AUTH.
+ * Returns: SD_OK, SD_TEMP, SD_PERM (greeting or EHLO/HELO refused).
  */
 enum sd_status smtp_session_hello(struct smtp_session *s, struct why *why);
 
@@ -194,5 +252,30 @@ unsigned long long smtp_session_size_max(const struct smtp_session *s);
 
 /* AUTH mechanisms announced, upper case, space-separated; "" if none. */
 const char *smtp_session_auth_mechs(const struct smtp_session *s);
+
+/* True when the session runs over TLS. */
+bool smtp_session_tls_active(const struct smtp_session *s);
+
+/* How far the server's certificate was checked (when TLS is active). */
+enum smtp_tls_trust smtp_session_tls_trust(const struct smtp_session *s);
+
+/*
+ * The session's TLS for logs: "tls=TLSv1.3 cipher TLS_AES_256_GCM_SHA384
+ * (256/256 bits) trust=verified", or "tls=none" with the reason in
+ * parentheses when TLS was wanted (not offered, refused, handshake
+ * failed and retried in plaintext). Writes at most size bytes
+ * (SMTP_TLS_TEXT_MAX is enough); returns buf.
+ */
+char *smtp_session_tls_text(
+    const struct smtp_session *s, char *buf, size_t size);
+
+/* The name of a trust level ("verified"). */
+const char *smtp_tls_trust_name(enum smtp_tls_trust trust);
+
+/*
+ * Parse a tls_min_version value: "TLSv1", "TLSv1.1", "TLSv1.2",
+ * "TLSv1.3" (case-insensitive). Returns false for anything else.
+ */
+bool smtp_tls_version_parse(const char *name, enum smtp_tls_version *out);
 
 #endif

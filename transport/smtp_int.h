@@ -8,12 +8,16 @@
  *	to it; the I/O layer (smtp_io.c): buffered reads and writes over a
  *	pair of function pointers, plain TCP by default, so that a TLS
  *	layer can be put under the line reader; the connection
- *	(smtp_conn.c); and the session record with the command helpers
- *	that STARTTLS and AUTH code will use (smtp_proto.c).
+ *	(smtp_conn.c); the session record with the command helpers
+ *	(smtp_proto.c); STARTTLS and the TLS layer (smtp_tls.c, the only
+ *	file that sees OpenSSL's SSL objects); AUTH (smtp_auth.c).
  *	Not for use outside smtp_*.c and their unit tests.
  * OWNERSHIP
  *	struct smtp_io and struct smtp_reply are embedded in the session;
- *	smtp_io_init/smtp_io_fini manage the output buffer.
+ *	smtp_io_init/smtp_io_fini manage the output buffer and the
+ *	layer (smtp_io_fini calls its close function). The session owns
+ *	copies of the credentials (wiped by smtp_auth_wipe) and of the
+ *	TLSA records.
  * THREADS
  *	Safe for concurrent use of distinct objects.
  * ERRORS
@@ -40,6 +44,7 @@
 #define SMTP_IO_OUTBUF 65536 /* bytes written at once (at most) */
 #define SMTP_CMD_MAX 2048 /* longest command we build, bytes */
 #define SMTP_TRACE_MASK "********" /* what a masked secret looks like */
+#define SMTP_TLS_NOTE_MAX 240 /* why a session that wanted TLS has none */
 
 /* Result of feeding bytes to the reply parser. */
 enum smtp_reply_rc {
@@ -92,7 +97,7 @@ struct smtp_io {
 	smtp_io_recv_fn recv; /* receive layer (plain TCP or TLS) */
 	smtp_io_send_fn send; /* send layer */
 	smtp_io_close_fn close; /* layer cleanup, NULL for TCP */
-	void *layer; /* the layer's state (SSL * later), NULL for TCP */
+	void *layer; /* the layer's state (smtp_tls.c), NULL for TCP */
 	long long deadline_ms; /* overall deadline, 0 = none */
 	int err; /* errno of the last SMTP_IO_ERROR */
 	char in[SMTP_IO_INBUF]; /* received, not yet parsed */
@@ -118,6 +123,25 @@ struct smtp_session {
 	unsigned long connect_timeout_ms; /* see smtp_opts */
 	unsigned long command_timeout_ms; /* see smtp_opts */
 	unsigned long data_timeout_ms; /* see smtp_opts */
+	long long deadline_ms; /* see smtp_opts */
+	enum cfg_tls tls_policy; /* policy in force (dane resolved) */
+	bool tls_dane; /* DANE authentication with usable TLSA records */
+	struct smtp_tlsa *tlsa; /* copies of the usable TLSA records */
+	size_t ntlsa; /* entries in tlsa */
+	char *tls_ca_file; /* CA bundle, NULL = system store */
+	enum smtp_tls_version tls_min_version; /* see smtp_opts */
+	bool tls_active; /* the connection runs over TLS */
+	enum smtp_tls_trust tls_trust; /* when tls_active */
+	char tls_version[16]; /* "TLSv1.3" */
+	char tls_cipher[64]; /* "TLS_AES_256_GCM_SHA384" */
+	int tls_bits, tls_alg_bits; /* cipher strength */
+	char tls_note[SMTP_TLS_NOTE_MAX]; /* TLS wanted, plaintext: why */
+	char *user; /* AUTH user (owned, wiped), NULL = no AUTH */
+	size_t user_len; /* bytes in user */
+	char *pass; /* AUTH password (owned, wiped) */
+	size_t pass_len; /* bytes in pass */
+	bool auth_without_tls; /* see smtp_opts */
+	bool authenticated; /* AUTH succeeded */
 	unsigned caps; /* SMTP_CAP_* */
 	unsigned long long size_max; /* SIZE limit, 0 = none */
 	char auth_mechs[SMTP_AUTH_MECHS_MAX]; /* "PLAIN LOGIN" */
@@ -225,5 +249,60 @@ void smtp_proto_io_why(struct smtp_session *s, enum smtp_io_rc rc,
 
 /* Say EHLO (or HELO) again and reparse capabilities (after STARTTLS). */
 enum sd_status smtp_proto_ehlo(struct smtp_session *s, struct why *why);
+
+/*
+ * Read the greeting of a new connection and say EHLO (or HELO).
+ * Returns: SD_OK, SD_TEMP, SD_PERM.
+ */
+enum sd_status smtp_proto_greet(struct smtp_session *s, struct why *why);
+
+/* STARTTLS (smtp_tls.c). */
+
+/*
+ * After EHLO: STARTTLS, handshake, certificate checks and EHLO again as
+ * s->tls_policy says; under may a refused STARTTLS continues in
+ * plaintext and a failed handshake reconnects once without TLS.
+ * Returns: SD_OK, SD_TEMP (4.7.x, or the reconnect's failure), SD_PERM
+ * (the EHLO that follows was refused).
+ */
+enum sd_status smtp_tls_negotiate(struct smtp_session *s, struct why *why);
+
+/*
+ * Check a TLSA record's fields the way RFC 7672 counts records usable
+ * for SMTP: usage DANE-TA(2) or DANE-EE(3), selector 0 or 1, matching
+ * type 0 (data not empty), 1 (32 bytes) or 2 (64 bytes).
+ */
+bool smtp_tls_tlsa_usable(const struct smtp_tlsa *t);
+
+/* AUTH (smtp_auth.c). */
+
+/*
+ * After TLS: AUTH with the session's credentials (none: nothing to
+ * do), refusing to send them without TLS unless auth_without_tls.
+ * Returns: SD_OK, SD_TEMP (every failure, 535 included).
+ */
+enum sd_status smtp_auth_run(struct smtp_session *s, struct why *why);
+
+/*
+ * Base64 of len bytes into out (size bytes, NUL-terminated).
+ * Returns the text length, or 0 when it does not fit (or len is 0).
+ */
+size_t smtp_auth_b64(const void *in, size_t len, char *out, size_t size);
+
+/*
+ * The AUTH PLAIN initial response (RFC 4616): base64 of
+ * "\0user\0password" into out. Returns false when it does not fit.
+ */
+bool smtp_auth_plain_arg(const char *user, size_t user_len, const char *pass,
+    size_t pass_len, char *out, size_t size);
+
+/*
+ * The mechanism to use from the announced list: "PLAIN" if offered,
+ * else "LOGIN", else NULL.
+ */
+const char *smtp_auth_pick(const char *mechs);
+
+/* Wipe and free the session's credentials. */
+void smtp_auth_wipe(struct smtp_session *s);
 
 #endif

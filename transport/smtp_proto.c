@@ -304,6 +304,49 @@ smtp_proto_ehlo(struct smtp_session *s, struct why *why)
 	return st == SD_OK ? SD_TEMP : st;
 }
 
+/* smtp_session_tlsa - copy the peer's usable TLSA records */
+static void
+smtp_session_tlsa(struct smtp_session *s, const struct smtp_peer *peer)
+{
+	size_t i, n = 0;
+
+	s->tls_policy = peer->tls;
+	if (peer->tls != CFG_TLS_DANE)
+		return;
+	/* RFC 7672 section 2.2: no TLSA records, opportunistic TLS. */
+	s->tls_policy = CFG_TLS_MAY;
+	if (peer->ntlsa == 0 || peer->tlsa == NULL)
+		return;
+	s->tlsa = xcalloc(SMTP_TLSA_MAX, sizeof(*s->tlsa));
+	for (i = 0; i < peer->ntlsa && n < SMTP_TLSA_MAX; i++) {
+		if (!smtp_tls_tlsa_usable(&peer->tlsa[i]))
+			continue;
+		s->tlsa[n] = peer->tlsa[i];
+		s->tlsa[n].data = (const unsigned char *)xmemdup0(
+		    peer->tlsa[i].data, peer->tlsa[i].len);
+		n++;
+	}
+	s->ntlsa = n;
+	/* Records, none usable: TLS is a must, authentication is not. */
+	s->tls_policy = n > 0 ? CFG_TLS_DANE : CFG_TLS_ENCRYPT;
+	s->tls_dane = n > 0;
+}
+
+/* smtp_session_free - release everything a session owns */
+static void
+smtp_session_free(struct smtp_session *s)
+{
+	size_t i;
+
+	smtp_auth_wipe(s);
+	for (i = 0; i < s->ntlsa; i++)
+		free((void *)s->tlsa[i].data);
+	free(s->tlsa);
+	free(s->tls_ca_file);
+	free(s->helo_name);
+	free(s);
+}
+
 /* smtp_session_open - connect */
 enum sd_status
 smtp_session_open(struct smtp_session **sp, const struct smtp_peer *peer,
@@ -323,6 +366,8 @@ smtp_session_open(struct smtp_session **sp, const struct smtp_peer *peer,
 		alen -= 2;
 	}
 	snprintf(s->addr, sizeof(s->addr), "%.*s", (int)alen, a);
+	if (strcmp(s->host, peer->addr) == 0)
+		snprintf(s->host, sizeof(s->host), "%s", s->addr);
 	s->port = peer->port;
 	snprintf(
 	    s->peer, sizeof(s->peer), "%s[%s]:%u", s->host, s->addr, s->port);
@@ -337,6 +382,19 @@ smtp_session_open(struct smtp_session **sp, const struct smtp_peer *peer,
 	    : SMTP_DEF_COMMAND_MS;
 	s->data_timeout_ms = opts->data_timeout_ms != 0 ? opts->data_timeout_ms
 	                                                : SMTP_DEF_DATA_MS;
+	s->deadline_ms = opts->deadline_ms;
+	smtp_session_tlsa(s, peer);
+	if (opts->tls_ca_file != NULL && opts->tls_ca_file[0] != '\0')
+		s->tls_ca_file = xstrdup(opts->tls_ca_file);
+	s->tls_min_version = opts->tls_min_version;
+	s->auth_without_tls = opts->auth_without_tls;
+	if (peer->user != NULL) {
+		s->user = xmemdup0(peer->user, peer->user_len);
+		s->user_len = peer->user_len;
+		s->pass = xmemdup0(
+		    peer->pass != NULL ? peer->pass : "", peer->pass_len);
+		s->pass_len = peer->pass != NULL ? peer->pass_len : 0;
+	}
 	s->state = SMTP_ST_CONNECT;
 	s->fail_state = SMTP_ST_READY;
 	if (s->port == 0 || s->port > 65535) {
@@ -346,8 +404,7 @@ smtp_session_open(struct smtp_session **sp, const struct smtp_peer *peer,
 		*sp = s;
 		return SD_OK;
 	}
-	free(s->helo_name);
-	free(s);
+	smtp_session_free(s);
 	return SD_TEMP;
 }
 
@@ -361,15 +418,13 @@ smtp_session_not_ready(
 	return SD_TEMP;
 }
 
-/* smtp_session_hello - greeting and EHLO */
+/* smtp_proto_greet - read the greeting, then EHLO */
 enum sd_status
-smtp_session_hello(struct smtp_session *s, struct why *why)
+smtp_proto_greet(struct smtp_session *s, struct why *why)
 {
 	enum sd_status st;
 	char quote[WHY_TEXT_MAX], dsn[WHY_DSN_MAX];
 
-	if (s->broken || s->state != SMTP_ST_GREETING || s->greeted)
-		return smtp_session_not_ready(s, "say hello", why);
 	st = smtp_proto_reply(s, s->state, s->command_timeout_ms, why);
 	if (st != SD_OK)
 		return st;
@@ -385,6 +440,21 @@ smtp_session_hello(struct smtp_session *s, struct why *why)
 		return s->reply.code / 100 == 4 ? SD_TEMP : SD_PERM;
 	}
 	return smtp_proto_ehlo(s, why);
+}
+
+/* smtp_session_hello - greeting, EHLO, STARTTLS, AUTH */
+enum sd_status
+smtp_session_hello(struct smtp_session *s, struct why *why)
+{
+	enum sd_status st;
+
+	if (s->broken || s->state != SMTP_ST_GREETING || s->greeted)
+		return smtp_session_not_ready(s, "say hello", why);
+	if ((st = smtp_proto_greet(s, why)) != SD_OK)
+		return st;
+	if ((st = smtp_tls_negotiate(s, why)) != SD_OK)
+		return st;
+	return smtp_auth_run(s, why);
 }
 
 /* smtp_session_reset - RSET */
@@ -455,8 +525,7 @@ smtp_session_close(struct smtp_session *s)
 	    (s->state != SMTP_ST_GREETING || s->greeted))
 		(void)smtp_session_quit(s, &why);
 	smtp_io_fini(&s->io);
-	free(s->helo_name);
-	free(s);
+	smtp_session_free(s);
 }
 
 /* smtp_session_state - current state, BROKEN once unusable */

@@ -18,8 +18,14 @@ records what it gets:
                      trips), plus connect/close lines
   DIR/maxconn        the largest number of simultaneous connections
 
+  DIR/auth.log       per AUTH: connection, mechanism, the decoded user
+                     and password (Python repr), whether TLS was up, the
+                     reply code
+  DIR/tls.log        per STARTTLS: connection, outcome, protocol, cipher
+                     and the SNI name the client sent
+
 Faults are chosen with options; STAGE is one of greeting, ehlo, helo,
-mail, rcpt, data, body, eod, rset, quit:
+mail, rcpt, data, body, eod, rset, quit, starttls, auth:
 
   --reply STAGE=REPLY      answer STAGE with REPLY ("451 4.3.0 later");
                            "|" separates lines of a multi-line reply
@@ -34,26 +40,44 @@ mail, rcpt, data, body, eod, rset, quit:
   --split                  replies written in 3-byte pieces, with pauses
   --no-pipelining --no-size --no-8bitmime --no-smtputf8 --no-enhanced
   --size N                 the SIZE limit announced and enforced
-  --advertise KEYWORD      extra EHLO line (hook for STARTTLS, AUTH ...)
+  --advertise KEYWORD      extra EHLO line
 
-Extensions (STARTTLS, AUTH) add cmd_<verb> methods to Session and
-keywords with --advertise. Bounded: line length, message size,
+STARTTLS and AUTH:
+
+  --tls-cert FILE --tls-key FILE   offer STARTTLS (not again once TLS is
+                           up) with this certificate chain and key
+  --tls-max VERSION        highest protocol offered (TLSv1.1 ...; below
+                           TLSv1.2 also lowers OpenSSL's security level)
+  --tls-fail MODE          after "220 Ready": drop (close), garbage (send
+                           bytes that are not TLS), inject (send a second
+                           reply in the same write as the 220)
+  --auth USER:PASS         offer AUTH and accept these credentials (%XX
+                           escapes decoded, split at the first ':')
+  --auth-mechs "PLAIN LOGIN"  mechanisms offered
+  --auth-tls-only          offer AUTH only once TLS is up
+
+Other extensions add cmd_<verb> methods to Session and keywords with
+--advertise. AUTH responses are not written to commands.log. Bounded:
+line length, message size,
 connections, idle time and total lifetime. SIGTERM ends it; the pid
 file is written once it listens (readiness) and removed at exit.
 """
 
 import argparse
+import base64
 import fnmatch
 import os
 import signal
 import socket
 import socketserver
+import ssl
 import sys
+import urllib.parse
 import threading
 import time
 
 STAGES = ("greeting", "ehlo", "helo", "mail", "rcpt", "data", "body",
-          "eod", "rset", "quit")
+          "eod", "rset", "quit", "starttls", "auth")
 LINE_MAX = 4096
 CHUNK = 65536
 OVERLONG = 5000
@@ -68,7 +92,13 @@ DEFAULT = {
     "rset": "250 2.0.0 Ok",
     "quit": "221 2.0.0 Bye",
     "noop": "250 2.0.0 Ok",
+    "starttls": "220 2.0.0 Ready to start TLS",
+    "auth": "235 2.7.0 Authentication successful",
 }
+TLS_VERSIONS = {"TLSv1": ssl.TLSVersion.TLSv1,
+                "TLSv1.1": ssl.TLSVersion.TLSv1_1,
+                "TLSv1.2": ssl.TLSVersion.TLSv1_2,
+                "TLSv1.3": ssl.TLSVersion.TLSv1_3}
 
 
 class Shared:
@@ -88,6 +118,12 @@ class Shared:
         with self.lock:
             self.log.write("%.6f %d %s\n" % (time.time(), conn, what))
             self.log.flush()
+
+    def record(self, name, conn, what):
+        with self.lock:
+            with open(os.path.join(self.opts.dir, name), "a",
+                      encoding="utf-8") as f:
+                f.write("%d %s\n" % (conn, what))
 
     def enter(self):
         with self.lock:
@@ -124,6 +160,8 @@ class Session(socketserver.BaseRequestHandler):
         self.inbuf = b""
         self.outbuf = []
         self.helo = ""
+        self.tls = None
+        self.auth_user = None
         self.reset()
         self.request.settimeout(self.o.idle_timeout)
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -226,8 +264,12 @@ class Session(socketserver.BaseRequestHandler):
                 self.reply("line", "500 5.5.2 Error: line too long")
                 continue
             text = line.rstrip(b"\r\n").decode("utf-8", "replace")
-            self.sh.note(self.cid, "in " + text)
             verb = text.split(" ", 1)[0].lower()
+            if verb == "auth":
+                self.sh.note(self.cid, "in " + " ".join(
+                    text.split(" ")[:2]) + " (response not logged)")
+            else:
+                self.sh.note(self.cid, "in " + text)
             arg = text[len(verb) + 1:] if " " in text else ""
             handler = getattr(self, "cmd_" + verb, None)
             if handler is None:
@@ -253,6 +295,10 @@ class Session(socketserver.BaseRequestHandler):
             caps.append("SMTPUTF8")
         if not o.no_enhanced:
             caps.append("ENHANCEDSTATUSCODES")
+        if o.tls_cert and self.tls is None:
+            caps.append("STARTTLS")
+        if o.auth and (self.tls is not None or not o.auth_tls_only):
+            caps.append("AUTH " + o.auth_mechs)
         caps.extend(o.advertise)
         self.reply("ehlo", "|".join("250 " + c for c in caps))
 
@@ -314,12 +360,129 @@ class Session(socketserver.BaseRequestHandler):
         self.reply("quit", DEFAULT["quit"])
         return "quit"
 
+    # -- STARTTLS (RFC 3207) ----------------------------------------------
+    def tls_context(self):
+        o = self.o
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        if o.tls_max:
+            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+            ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+            ctx.maximum_version = TLS_VERSIONS[o.tls_max]
+        ctx.load_cert_chain(o.tls_cert, o.tls_key)
+
+        def on_sni(sock, name, context):
+            self.sni = name
+        self.sni = None
+        ctx.sni_callback = on_sni
+        return ctx
+
+    def cmd_starttls(self, arg):
+        if not self.o.tls_cert or self.tls is not None:
+            self.reply("other", "502 5.5.1 Error: command not implemented")
+            return
+        if self.inbuf:
+            self.reply("other", "501 5.5.1 Error: pipelined STARTTLS")
+            return
+        reply = self.o.replies.get("starttls", DEFAULT["starttls"])
+        self.reply("starttls", reply, False)
+        if not reply.startswith("220"):
+            return
+        mode = self.o.tls_fail
+        if mode == "inject":
+            self.outbuf.append(b"250 2.0.0 injected before TLS\r\n")
+        self.flush()
+        if mode == "drop":
+            self.sh.record("tls.log", self.cid, "dropped")
+            raise Drop()
+        if mode == "garbage":
+            self.request.sendall(b"\x01this is not TLS\r\n" * 4)
+            self.sh.record("tls.log", self.cid, "garbage")
+            raise Drop()
+        try:
+            sock = self.tls_context().wrap_socket(self.request,
+                                                  server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            self.sh.record("tls.log", self.cid, "failed %s" % e)
+            raise Drop()
+        self.request = sock
+        self.tls = "%s %s" % (sock.version(), sock.cipher()[0])
+        self.sh.record("tls.log", self.cid, "ok %s sni=%s" % (
+            self.tls, self.sni))
+        # RFC 3207 4.2: forget everything learnt before TLS.
+        self.helo = ""
+        self.reset()
+
+    # -- AUTH (RFC 4954) --------------------------------------------------
+    def auth_line(self):
+        self.flush()
+        line = self.readline()
+        if line is None:
+            raise Drop()
+        return line.strip()
+
+    def b64(self, data):
+        try:
+            return base64.b64decode(data, validate=True)
+        except ValueError:
+            return None
+
+    def cmd_auth(self, arg):
+        o = self.o
+        parts = arg.split()
+        mech = parts[0].upper() if parts else ""
+        if not o.auth or (o.auth_tls_only and self.tls is None):
+            self.reply("other", "503 5.5.1 Error: authentication not "
+                       "enabled")
+            return
+        if self.auth_user is not None:
+            self.reply("other", "503 5.5.1 Error: already authenticated")
+            return
+        if mech not in o.auth_mechs.split():
+            self.reply("other", "504 5.5.4 Unsupported authentication "
+                       "mechanism")
+            return
+        if mech == "PLAIN":
+            resp = parts[1].encode() if len(parts) > 1 else None
+            if resp is None:
+                self.outbuf.append(b"334 \r\n")
+                resp = self.auth_line()
+            raw = self.b64(resp) if resp != b"*" else None
+            fields = raw.split(b"\0") if raw is not None else []
+            user, pw = (fields[1], fields[2]) if len(fields) == 3 \
+                else (None, None)
+        else:
+            self.outbuf.append(b"334 VXNlcm5hbWU6\r\n")
+            u = self.auth_line()
+            user = self.b64(u) if u != b"*" else None
+            pw = None
+            if user is not None:
+                self.outbuf.append(b"334 UGFzc3dvcmQ6\r\n")
+                p = self.auth_line()
+                pw = self.b64(p) if p != b"*" else None
+        if user is None or pw is None:
+            self.sh.record("auth.log", self.cid, "mech=%s aborted tls=%s"
+                           % (mech, "yes" if self.tls else "no"))
+            self.reply("other", "501 5.7.0 Authentication aborted")
+            return
+        good = (user, pw) == o.auth_cred
+        reply = o.replies.get("auth", DEFAULT["auth"]) if good else \
+            "535 5.7.8 Error: authentication failed: bad credentials"
+        self.sh.record("auth.log", self.cid,
+                       "mech=%s user=%r pass=%r tls=%s code=%s" % (
+                           mech, user, pw, "yes" if self.tls else "no",
+                           reply[:3]))
+        if reply.startswith("235"):
+            self.auth_user = user
+        self.reply("auth", reply, False)
+
     # -- DATA ------------------------------------------------------------
     def receive(self):
         n = self.sh.next_msg()
         base = os.path.join(self.o.dir, "msg-%04d" % n)
         env = ["peer: %s:%d" % self.client_address[:2],
-               "helo: " + self.helo, "mail: " + self.mail]
+               "helo: " + self.helo, "mail: " + self.mail,
+               "tls: %s" % (self.tls or "none"),
+               "auth: %r" % self.auth_user]
         env += ["rcpt: " + r for r in self.rcpts]
         result = "dropped"
         try:
@@ -387,6 +550,13 @@ def parse_args(argv):
     ap.add_argument("--no-enhanced", action="store_true")
     ap.add_argument("--size", type=int, default=0)
     ap.add_argument("--advertise", action="append", default=[])
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--tls-max", choices=sorted(TLS_VERSIONS))
+    ap.add_argument("--tls-fail", choices=("drop", "garbage", "inject"))
+    ap.add_argument("--auth")
+    ap.add_argument("--auth-mechs", default="PLAIN LOGIN")
+    ap.add_argument("--auth-tls-only", action="store_true")
     ap.add_argument("--max-conn", type=int, default=50)
     ap.add_argument("--idle-timeout", type=float, default=30.0)
     ap.add_argument("--lifetime", type=float, default=600.0)
@@ -399,6 +569,14 @@ def parse_args(argv):
             ap.error("bad --reply %r" % r)
         o.replies[stage] = text
     o.rcpt = [tuple(r.split("=", 1)) for r in o.rcpt]
+    if o.tls_cert and not o.tls_key:
+        ap.error("--tls-cert needs --tls-key")
+    o.auth_cred = None
+    if o.auth:
+        user, _, pw = o.auth.partition(":")
+        o.auth_cred = (urllib.parse.unquote_to_bytes(user),
+                       urllib.parse.unquote_to_bytes(pw))
+    o.auth_mechs = o.auth_mechs.upper()
     o.delays = {}
     for d in o.delay:
         stage, _, sec = d.partition("=")

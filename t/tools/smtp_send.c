@@ -6,8 +6,15 @@
  * deferred, printing every step and a final line per recipient.
  *
  * smtp_send [-v] [-H helo] [-c connect_ms] [-t command_ms] [-d data_ms]
- *	[-D deadline_ms] [-T tmpdir] [-n transactions] -f sender
- *	-s [name[]addr[]]:port ... recipient ...
+ *	[-D deadline_ms] [-T tmpdir] [-n transactions] [-L tls_policy]
+ *	[-C ca_file] [-V min_version] [-A "usage selector mtype hex"]...
+ *	[-a user:password] [-P] -f sender -s [name[]addr[]]:port ...
+ *	recipient ...
+ *
+ * -L none|may|encrypt|verify|dane, -C the CA bundle, -V TLSv1.2 ...,
+ * -A a TLSA record for dane, -a credentials (split at the first ':',
+ * no escapes), -P allows AUTH without TLS. After hello it prints the
+ * session's "tls ..." text.
  *
  * Exit: 0 all sent, 75 some deferred, 69 some bounced (none deferred),
  * 64 usage.
@@ -24,6 +31,8 @@
 #include "xalloc.h"
 
 #define SEND_HOSTS_MAX 8 /* most -s options */
+#define SEND_TLSA_MAX 8 /* most -A options */
+#define SEND_TLSA_DATA_MAX 128 /* bytes of one -A record's data */
 
 /* One -s target. */
 struct send_host {
@@ -38,8 +47,9 @@ send_usage(void)
 {
 	fprintf(stderr,
 	    "usage: smtp_send [-v] [-H helo] [-c ms] [-t ms] [-d ms] "
-	    "[-D ms] [-T dir] [-n count] -f sender -s [name[]addr[]]:port "
-	    "... rcpt...\n");
+	    "[-D ms] [-T dir] [-n count] [-L policy] [-C ca_file] "
+	    "[-V version] [-A tlsa]... [-a user:pass] [-P] -f sender "
+	    "-s [name[]addr[]]:port ... rcpt...\n");
 	exit(MSG_EX_USAGE);
 }
 
@@ -69,6 +79,30 @@ send_parse_host(const char *arg, struct send_host *h)
 	}
 }
 
+/* send_parse_tlsa - "usage selector mtype hex" into t and its data */
+static void
+send_parse_tlsa(const char *arg, struct smtp_tlsa *t, unsigned char *data)
+{
+	unsigned u, sel, mt;
+	char hex[2 * SEND_TLSA_DATA_MAX + 1];
+	size_t i, n;
+
+	if (sscanf(arg, "%u %u %u %256s", &u, &sel, &mt, hex) != 4 || u > 255 ||
+	    sel > 255 || mt > 255)
+		send_usage();
+	n = strlen(hex);
+	if (n % 2 != 0)
+		send_usage();
+	for (i = 0; i < n / 2; i++)
+		if (sscanf(hex + 2 * i, "%2hhx", &data[i]) != 1)
+			send_usage();
+	t->usage = (unsigned char)u;
+	t->selector = (unsigned char)sel;
+	t->mtype = (unsigned char)mt;
+	t->data = data;
+	t->len = n / 2;
+}
+
 /* send_status_name - sent, deferred or bounced */
 static const char *
 send_status_name(enum sd_status st)
@@ -96,16 +130,20 @@ send_caps(struct smtp_session *s)
 
 /* send_one_host - one session: hello, then count transactions */
 static void
-send_one_host(const struct send_host *h, const struct smtp_opts *opts,
-    struct smtp_txn *t, int count)
+send_one_host(const struct send_host *h, const struct smtp_peer *tmpl,
+    const struct smtp_opts *opts, struct smtp_txn *t, int count)
 {
-	struct smtp_peer peer = {h->name, h->addr, h->port};
+	struct smtp_peer peer = *tmpl;
+	char tls[SMTP_TLS_TEXT_MAX];
 	struct smtp_session *s;
 	enum sd_status st;
 	struct why why;
 	size_t i;
 	int n;
 
+	peer.host = h->name;
+	peer.addr = h->addr;
+	peer.port = h->port;
 	if (smtp_session_open(&s, &peer, opts, &why) != SD_OK) {
 		printf("connect %s[%s]:%u: failed: %s %s\n", h->name, h->addr,
 		    h->port, why.dsn, why.text);
@@ -128,6 +166,8 @@ send_one_host(const struct send_host *h, const struct smtp_opts *opts,
 		return;
 	}
 	send_caps(s);
+	printf("tls %s: %s\n", smtp_session_peer(s),
+	    smtp_session_tls_text(s, tls, sizeof(tls)));
 	for (n = 0; n < count; n++) {
 		st = smtp_session_send(s, t, &why);
 		printf("transaction %s: %s%s%s%s%s (state %s, failed at %s)\n",
@@ -185,8 +225,12 @@ send_report(const struct smtp_rcpt *final, size_t n)
 int
 main(int argc, char **argv)
 {
-	struct smtp_opts opts = {"smtp-send.test", 0, 0, 0, 0};
+	struct smtp_opts opts = {.helo_name = "smtp-send.test"};
+	struct smtp_peer tmpl = {.host = NULL};
+	struct smtp_tlsa tlsa[SEND_TLSA_MAX];
+	unsigned char tlsa_data[SEND_TLSA_MAX][SEND_TLSA_DATA_MAX];
 	struct send_host hosts[SEND_HOSTS_MAX];
+	char *colon;
 	struct smtp_rcpt *rcpt, *final;
 	const char *sender = NULL, *tmpdir = NULL;
 	size_t nhosts = 0, nrcpt, nfinal = 0, i, h;
@@ -197,8 +241,40 @@ main(int argc, char **argv)
 	int c, count = 1;
 
 	msg_init("smtp_send", MSG_TO_STDERR);
-	while ((c = getopt(argc, argv, "vH:c:t:d:D:T:n:f:s:")) != -1) {
+	while (
+	    (c = getopt(argc, argv, "vH:c:t:d:D:T:n:f:s:L:C:V:A:a:P")) != -1) {
 		switch (c) {
+		case 'L':
+			if (!cfg_tls_parse(optarg, &tmpl.tls))
+				send_usage();
+			break;
+		case 'C':
+			opts.tls_ca_file = optarg;
+			break;
+		case 'V':
+			if (!smtp_tls_version_parse(
+			        optarg, &opts.tls_min_version))
+				send_usage();
+			break;
+		case 'A':
+			if (tmpl.ntlsa == SEND_TLSA_MAX)
+				send_usage();
+			send_parse_tlsa(
+			    optarg, &tlsa[tmpl.ntlsa], tlsa_data[tmpl.ntlsa]);
+			tmpl.ntlsa++;
+			tmpl.tlsa = tlsa;
+			break;
+		case 'a':
+			if ((colon = strchr(optarg, ':')) == NULL)
+				send_usage();
+			tmpl.user = optarg;
+			tmpl.user_len = (size_t)(colon - optarg);
+			tmpl.pass = colon + 1;
+			tmpl.pass_len = strlen(colon + 1);
+			break;
+		case 'P':
+			opts.auth_without_tls = true;
+			break;
 		case 'v':
 			msg_verbose++;
 			break;
@@ -257,7 +333,7 @@ main(int argc, char **argv)
 		t.spool = sp;
 		t.rcpt = rcpt;
 		t.nrcpt = nrcpt;
-		send_one_host(&hosts[h], &opts, &t, count);
+		send_one_host(&hosts[h], &tmpl, &opts, &t, count);
 		nrcpt = send_pending(rcpt, nrcpt, final, &nfinal);
 	}
 	for (i = 0; i < nrcpt; i++)
