@@ -444,6 +444,7 @@ smtp_tls_plain_again(struct smtp_session *s, struct why *why)
 		return st;
 	}
 	s->state = SMTP_ST_GREETING;
+	s->fail_state = SMTP_ST_READY;
 	return smtp_proto_greet(s, why);
 }
 
@@ -470,24 +471,24 @@ smtp_tls_refused(struct smtp_session *s, struct why *why)
 	return SD_TEMP;
 }
 
-/* smtp_tls_fail - a failed handshake or check: the connection is lost */
+/*
+ * smtp_tls_fail - a failed handshake or check (text says which): the
+ * connection is lost; under may, talk again without TLS (a certificate
+ * check never fails under may).
+ */
 static enum sd_status
-smtp_tls_fail(struct smtp_session *s, const char *dsn, const char *what,
-    const char *err, struct why *why)
+smtp_tls_fail(
+    struct smtp_session *s, const char *dsn, const char *text, struct why *why)
 {
 	s->broken = true;
 	s->fail_state = SMTP_ST_STARTTLS;
-	if (s->tls_policy == CFG_TLS_MAY && strcmp(what, "handshake") == 0) {
+	if (s->tls_policy == CFG_TLS_MAY) {
 		snprintf(s->tls_note, sizeof(s->tls_note),
-		    "TLS handshake failed: %.180s; retried in plaintext", err);
+		    "%.200s; retried in plaintext", text);
 		msg_debug("%s: %s", s->peer, s->tls_note);
 		return smtp_tls_plain_again(s, why);
 	}
-	if (strcmp(what, "handshake") == 0)
-		why_set(
-		    why, dsn, "TLS handshake with %s failed: %s", s->peer, err);
-	else
-		why_set(why, dsn, "%s: %s: %s", s->peer, what, err);
+	why_set(why, dsn, "%s", text);
 	return SD_TEMP;
 }
 
@@ -498,6 +499,7 @@ smtp_tls_check(
 {
 	long v = SSL_get_verify_result(t->ssl);
 	const char *err = X509_verify_cert_error_string(v);
+	char text[WHY_TEXT_MAX];
 
 	if (s->tls_policy != CFG_TLS_VERIFY && !s->tls_dane)
 		return SD_OK;
@@ -505,10 +507,10 @@ smtp_tls_check(
 		return SD_OK;
 	if (s->tls_trust == SMTP_TLS_ANONYMOUS)
 		err = "no server certificate";
-	return smtp_tls_fail(s, "4.7.5",
-	    s->tls_dane ? "server certificate not verified by DANE TLSA records"
-	                : "server certificate not verified",
-	    err, why);
+	snprintf(text, sizeof(text), "server certificate of %s not %s: %.100s",
+	    s->peer, s->tls_dane ? "verified by its TLSA records" : "verified",
+	    err);
+	return smtp_tls_fail(s, "4.7.5", text, why);
 }
 
 /* smtp_tls_starttls - the STARTTLS command and the handshake */
@@ -518,7 +520,7 @@ smtp_tls_starttls(struct smtp_session *s, struct why *why)
 	struct smtp_tls_layer *t;
 	enum smtp_io_rc rc;
 	enum sd_status st;
-	char err[200];
+	char err[200], text[WHY_TEXT_MAX];
 
 	s->state = SMTP_ST_STARTTLS;
 	rc = smtp_proto_put(s, "STARTTLS", SIZE_MAX);
@@ -532,9 +534,13 @@ smtp_tls_starttls(struct smtp_session *s, struct why *why)
 	if (s->reply.code / 100 != 2)
 		return smtp_tls_refused(s, why);
 	/* Bytes sent before the handshake would pass as protected ones. */
-	if (smtp_io_pending(&s->io) > 0)
-		return smtp_tls_fail(s, "4.7.5", "STARTTLS",
-		    "server sent data before the TLS handshake", why);
+	if (smtp_io_pending(&s->io) > 0) {
+		snprintf(text, sizeof(text),
+		    "%s sent data after its STARTTLS reply, before the TLS "
+		    "handshake",
+		    s->peer);
+		return smtp_tls_fail(s, "4.7.5", text, why);
+	}
 	if ((t = smtp_tls_layer_new(s, why)) == NULL) {
 		s->broken = true;
 		s->fail_state = SMTP_ST_STARTTLS;
@@ -543,10 +549,12 @@ smtp_tls_starttls(struct smtp_session *s, struct why *why)
 	s->io.layer = t;
 	s->io.close = smtp_tls_close;
 	rc = smtp_tls_handshake(s, t, err, sizeof(err));
-	if (rc != SMTP_IO_OK)
-		return smtp_tls_fail(s,
-		    rc == SMTP_IO_DEADLINE ? "4.4.7" : "4.7.5", "handshake",
-		    err, why);
+	if (rc != SMTP_IO_OK) {
+		snprintf(text, sizeof(text),
+		    "TLS handshake with %s failed: %.120s", s->peer, err);
+		return smtp_tls_fail(
+		    s, rc == SMTP_IO_DEADLINE ? "4.4.7" : "4.7.5", text, why);
+	}
 	t->up = true;
 	s->io.recv = smtp_tls_recv;
 	s->io.send = smtp_tls_send;
