@@ -78,6 +78,8 @@ struct cfg {
 	unsigned mx_port; /* port for direct MX delivery */
 	enum cfg_tls tls_policy; /* STARTTLS policy */
 	char *tls_ca_file; /* CA bundle; "" = system store */
+	char
+	    *tls_min_version; /* "TLSv1.2"; checked by smtp_tls_version_parse */
 	bool auth_requires_tls; /* no AUTH before STARTTLS */
 	unsigned long connect_timeout; /* seconds */
 	unsigned long command_timeout; /* seconds */

@@ -54,6 +54,9 @@ static const struct cfg_param cfg_table[] = {
     {"tls_ca_file", "", CFG_T_PATH, 0, CFG_PATH_MAX,
         offsetof(struct cfg, tls_ca_file),
         "CA bundle for tls_policy verify; empty = the system store"},
+    {"tls_min_version", "TLSv1.2", CFG_T_STRING, 1, 16,
+        offsetof(struct cfg, tls_min_version),
+        "lowest TLS protocol version: TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3"},
     {"tls_policy", "may", CFG_T_TLS, 0, 0, offsetof(struct cfg, tls_policy),
         "STARTTLS policy: none, may, encrypt, verify or dane"},
 };

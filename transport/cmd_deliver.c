@@ -164,6 +164,7 @@ cmd_deliver(int argc, char **argv)
 	struct deliver_outcome *out = NULL;
 	const struct deliver_outcome *pick = NULL;
 	struct deliver_ctx ctx;
+	enum smtp_tls_version tls_min;
 	struct rnd rng;
 	struct why why;
 	char line[WHY_TEXT_MAX + WHY_DSN_MAX + 2];
@@ -185,6 +186,14 @@ cmd_deliver(int argc, char **argv)
 		goto out;
 	}
 	cfg = cfg_get();
+	if (!smtp_tls_version_parse(cfg->tls_min_version, &tls_min)) {
+		why_set(&why, "4.3.5",
+		    "%s: tls_min_version: unknown protocol \"%.20s\"",
+		    cfg->path != NULL ? cfg->path : "(defaults)",
+		    cfg->tls_min_version);
+		rc = cmd_deliver_defer(&why);
+		goto out;
+	}
 	if (geteuid() == 0)
 		msg_warn("running as root; run smtpdirect as a dedicated user");
 	memset(&ctx, 0, sizeof(ctx));
@@ -246,6 +255,7 @@ cmd_deliver(int argc, char **argv)
 	ctx.smtp.command_timeout_ms = cfg->command_timeout * 1000;
 	ctx.smtp.data_timeout_ms = cfg->data_timeout * 1000;
 	ctx.smtp.tls_ca_file = cfg->tls_ca_file;
+	ctx.smtp.tls_min_version = tls_min;
 	ctx.smtp.auth_without_tls = !cfg->auth_requires_tls;
 	ctx.tls_policy = cfg->tls_policy;
 	ctx.rng = &rng;
