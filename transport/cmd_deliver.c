@@ -253,6 +253,7 @@ cmd_deliver(int argc, char **argv)
 	deliver_resolver_init(&res, &dopts, ctx.smtp.deadline_ms);
 	ctx.resolve = deliver_resolve;
 	ctx.resolve_ctx = &res;
+	ctx.tlsa = deliver_resolve_tlsa;
 	if (cfg->helo_name[0] != '\0')
 		snprintf(helo, sizeof(helo), "%s", cfg->helo_name);
 	else if (gethostname(helo, sizeof(helo) - 1) < 0 || helo[0] == '\0')

@@ -95,20 +95,35 @@ deliver_fill_one(struct deliver_fill *f, const char *host, const char *addr,
 	t->port = port;
 	t->host_index = index;
 	t->rule = rule;
+	t->dnssec = false;
 }
 
-/* deliver_fill_host - every address of a resolved host */
+/* deliver_host_secure - every address lookup of the host validated */
+static bool
+deliver_host_secure(const struct dns_host *h)
+{
+	if (h->is_literal || (!h->a.asked && !h->aaaa.asked))
+		return false;
+	return (!h->a.asked || h->a.ad) && (!h->aaaa.asked || h->aaaa.ad);
+}
+
+/*
+ * deliver_fill_host - every address of a resolved host; secure says
+ * whether what led to the host (the MX answer) was validated
+ */
 static void
 deliver_fill_host(struct deliver_fill *f, const struct dns_host *h,
-    unsigned port, unsigned index, const struct ovr_rule *rule)
+    unsigned port, unsigned index, const struct ovr_rule *rule, bool secure)
 {
 	char buf[DELIVER_ADDR_MAX];
-	size_t i;
+	size_t i, from = f->n;
 
 	for (i = 0; i < h->addrs_n; i++)
 		deliver_fill_one(f, h->name,
 		    dns_addr_str(&h->addrs[i], buf, sizeof(buf)), port, index,
 		    rule);
+	for (i = from; i < f->n; i++)
+		f->out[i].dnssec = secure && deliver_host_secure(h);
 }
 
 /*
@@ -176,7 +191,7 @@ deliver_resolve_mx(struct deliver_resolver *res, const struct route *r,
 			msg_info("%s: MX host %s skipped: %s", r->domain,
 			    set.hosts[i].name, set.hosts[i].why.text);
 		deliver_fill_host(
-		    f, &set.hosts[i], r->mx_port, (unsigned)i, NULL);
+		    f, &set.hosts[i], r->mx_port, (unsigned)i, NULL, set.mx.ad);
 	}
 	dns_mxset_fini(&set);
 	if (f->n == 0) {
@@ -210,7 +225,7 @@ deliver_resolve_hops(struct deliver_resolver *res, const struct route *r,
 			continue;
 		if (dns_host_lookup(dns, hop->host, &h, &last) == DNS_OK)
 			deliver_fill_host(
-			    f, &h, hop->port, (unsigned)i, hop->rule);
+			    f, &h, hop->port, (unsigned)i, hop->rule, true);
 		else
 			msg_warn("%s: override server %s (line %lu) skipped: "
 			         "%s",
@@ -226,6 +241,23 @@ deliver_resolve_hops(struct deliver_resolver *res, const struct route *r,
 		return SD_TEMP;
 	}
 	return SD_OK;
+}
+
+/* deliver_resolve_tlsa - TLSA records of a host, for DANE */
+enum dns_status
+deliver_resolve_tlsa(void *ctx, const char *host, unsigned port,
+    struct dns_answer *ans, struct why *why)
+{
+	struct deliver_resolver *res = ctx;
+	struct dns *dns;
+
+	if ((dns = deliver_resolver_dns(res, why)) == NULL) {
+		memset(ans, 0, sizeof(*ans));
+		ans->type = DNS_T_TLSA;
+		ans->status = DNS_TEMP;
+		return DNS_TEMP;
+	}
+	return dns_tlsa_lookup(dns, host, port, ans, why);
 }
 
 /* deliver_resolve - the route's addresses, in order */

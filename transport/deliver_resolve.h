@@ -56,6 +56,13 @@ void deliver_resolver_init(struct deliver_resolver *res,
 /* Close the resolver if it was opened. */
 void deliver_resolver_fini(struct deliver_resolver *res);
 
+/*
+ * A deliver_tlsa_fn; ctx is a struct deliver_resolver (opened on first
+ * need like for addresses).
+ */
+enum dns_status deliver_resolve_tlsa(void *ctx, const char *host, unsigned port,
+    struct dns_answer *ans, struct why *why);
+
 /* A deliver_resolve_fn; ctx is a struct deliver_resolver. */
 enum sd_status deliver_resolve(void *ctx, const struct route *r,
     struct deliver_target *out, size_t max, size_t *n, struct why *why);

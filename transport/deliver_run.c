@@ -157,6 +157,47 @@ deliver_smtp_peer(const struct deliver_ctx *ctx, const struct deliver_target *t,
 }
 
 /*
+ * deliver_dane - RFC 7672 section 2.2 for a dane target: TLSA records
+ * only for a host name reached through validated answers, used only
+ * when validated themselves; no such records leave the policy at dane
+ * without records (opportunistic TLS, smtp.h). A failed lookup means
+ * the host must not be tried (false, why set).
+ */
+static bool
+deliver_dane(struct deliver_ctx *ctx, const struct deliver_target *t,
+    struct smtp_peer *p, struct dns_answer *ans, struct smtp_tlsa *tlsa,
+    struct why *why)
+{
+	char reason[WHY_TEXT_MAX];
+	enum dns_status st;
+	size_t i;
+
+	if (p->tls != CFG_TLS_DANE || !t->dnssec || ctx->tlsa == NULL)
+		return true;
+	st = ctx->tlsa(ctx->resolve_ctx, t->host, t->port, ans, why);
+	if (st == DNS_TEMP) {
+		snprintf(reason, sizeof(reason), "%s", why->text);
+		why_set(why, "4.7.5",
+		    "TLSA lookup for %s port %u failed, so it is not tried: "
+		    "%.300s",
+		    t->host, t->port, reason);
+		return false;
+	}
+	if (st != DNS_OK || !ans->ad)
+		return true;
+	for (i = 0; i < ans->n && i < SMTP_TLSA_MAX; i++) {
+		tlsa[i].usage = ans->recs[i].usage;
+		tlsa[i].selector = ans->recs[i].selector;
+		tlsa[i].mtype = ans->recs[i].mtype;
+		tlsa[i].data = ans->recs[i].data;
+		tlsa[i].len = ans->recs[i].len;
+	}
+	p->tlsa = tlsa;
+	p->ntlsa = i;
+	return true;
+}
+
+/*
  * deliver_try - one address: connect, hello, one transaction for the
  * group's pending recipients. Returns false when the rest of this host
  * should be skipped (*skip_host) or nothing is pending any more.
@@ -167,7 +208,9 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
     struct why *last, bool *skip_host)
 {
 	struct deliver_peer dpeer = {t->host, t->addr, t->port};
+	struct smtp_tlsa tlsa[SMTP_TLSA_MAX];
 	struct smtp_session *s = NULL;
+	struct dns_answer ans;
 	struct smtp_peer peer;
 	struct smtp_rcpt *rc;
 	struct smtp_txn txn;
@@ -183,7 +226,18 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 		if (out[g->idx[i]].status == DELIVER_RCPT_PENDING)
 			rc[n++].addr = ctx->rcpts[g->idx[i]];
 	why_reset(&why);
-	if (smtp_session_open(&s, &peer, &ctx->smtp, &why) != SD_OK) {
+	memset(&ans, 0, sizeof(ans));
+	if (!deliver_dane(ctx, t, &peer, &ans, tlsa, &why)) {
+		dns_answer_fini(&ans);
+		deliver_judge(
+		    DELIVER_FAIL_TLS, DELIVER_STAGE_STARTTLS, &dpeer, &why);
+		*last = why;
+		*skip_host = true;
+		goto out;
+	}
+	st = smtp_session_open(&s, &peer, &ctx->smtp, &why);
+	dns_answer_fini(&ans);
+	if (st != SD_OK) {
 		deliver_judge(
 		    DELIVER_FAIL_CONNECT, DELIVER_STAGE_GREETING, &dpeer, &why);
 		*last = why;

@@ -33,6 +33,7 @@
 #include <stddef.h>
 
 #include "deliver.h"
+#include "dns.h"
 #include "ovr.h"
 #include "retry.h"
 #include "rnd.h"
@@ -51,6 +52,8 @@ struct deliver_target {
 	unsigned port; /* TCP port */
 	unsigned host_index; /* which host of the route */
 	const struct ovr_rule *rule; /* override line, NULL for MX */
+	bool dnssec; /* a host name whose MX (for MX routes) and address
+			records were all DNSSEC-validated (AD): DANE applies */
 };
 
 /*
@@ -62,6 +65,15 @@ struct deliver_target {
  */
 typedef enum sd_status (*deliver_resolve_fn)(void *ctx, const struct route *r,
     struct deliver_target *out, size_t max, size_t *n, struct why *why);
+
+/*
+ * TLSA callback (dane policy): the TLSA records of _port._tcp.host into
+ * *ans, always initialised (release with dns_answer_fini); ans->ad says
+ * whether they were validated. ctx is the resolve_ctx.
+ * Returns: DNS_OK, DNS_NODATA, DNS_NXDOMAIN, DNS_TEMP, DNS_BADNAME.
+ */
+typedef enum dns_status (*deliver_tlsa_fn)(void *ctx, const char *host,
+    unsigned port, struct dns_answer *ans, struct why *why);
 
 /* Everything one run needs. */
 struct deliver_ctx {
@@ -76,6 +88,7 @@ struct deliver_ctx {
 	struct retry_db *retry; /* retry state, NULL for none */
 	deliver_resolve_fn resolve; /* resolver callback */
 	void *resolve_ctx; /* its argument */
+	deliver_tlsa_fn tlsa; /* TLSA lookups for dane; NULL: none (may) */
 	struct smtp_opts smtp; /* session options, with the deadline */
 	enum cfg_tls tls_policy; /* tls_policy, where a rule has no $tls: */
 	struct rnd *rng; /* shuffles */

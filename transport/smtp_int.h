@@ -10,7 +10,8 @@
  *	layer can be put under the line reader; the connection
  *	(smtp_conn.c); the session record with the command helpers
  *	(smtp_proto.c); STARTTLS and the TLS layer (smtp_tls.c, the only
- *	file that sees OpenSSL's SSL objects); AUTH (smtp_auth.c).
+ *	file that sees OpenSSL's SSL objects) and what a session knows of
+ *	its TLS (smtp_tls_info.c); AUTH (smtp_auth.c).
  *	Not for use outside smtp_*.c and their unit tests.
  * OWNERSHIP
  *	struct smtp_io and struct smtp_reply are embedded in the session;
