@@ -5,7 +5,7 @@
 #
 #   tls_need_tools          exit 77 when openssl or unshare is missing
 #   tls_make_certs DIR      a private CA and, signed by it, mx.accept.test
-#                           (also ta.accept.test, IP 127.0.9.2 and .3),
+#                           (also ta.accept.test, IP 127.0.9.2, .3, .60),
 #                           wrong.test;
 #                           a self-signed mx.accept.test; chains (*.chain)
 #                           and keys; DANE digests in DIR/*.tlsa
@@ -69,7 +69,7 @@ tls_make_certs() {
 	    -addext "keyUsage=critical,keyCertSign,cRLSign" \
 	    -out "$d/ca.crt" 2>/dev/null
 	tls_sign "$d" good "/CN=mx.accept.test" \
-	    "DNS:mx.accept.test,DNS:ta.accept.test,IP:127.0.9.2,IP:127.0.9.3"
+	    "DNS:mx.accept.test,DNS:ta.accept.test,IP:127.0.9.2,IP:127.0.9.3,IP:127.0.9.60"
 	tls_sign "$d" wrong "/CN=wrong.test" "DNS:wrong.test"
 	tls_key "$d/self.key"
 	openssl req -x509 -new -key "$d/self.key" -days 2 \
