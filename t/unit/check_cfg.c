@@ -77,7 +77,7 @@ START_TEST(test_cfg_table_has_spec_keys)
 	    "connect_timeout", "command_timeout", "data_timeout",
 	    "deliver_time_limit", "dns_timeout", "dns_tries",
 	    "dns_address_family", "dns_address_preference", "log_file",
-	    "retry_max_age"};
+	    "retry_max_age", "tls_min_version"};
 	size_t i, n;
 
 	cfg_table_get(&n);
@@ -104,6 +104,7 @@ START_TEST(test_cfg_defaults_match_spec)
 	ck_assert_uint_eq(cfg.mx_port, 25);
 	ck_assert_int_eq(cfg.tls_policy, CFG_TLS_MAY);
 	ck_assert_str_eq(cfg.tls_ca_file, "");
+	ck_assert_str_eq(cfg.tls_min_version, "TLSv1.2");
 	ck_assert(cfg.auth_requires_tls);
 	ck_assert_uint_eq(cfg.connect_timeout, 30);
 	ck_assert_uint_eq(cfg.command_timeout, 300);
