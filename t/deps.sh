@@ -14,8 +14,10 @@ libnsl2 libpcre2-8-0 util-linux passwd"
 # installed), plus unshare/flock and useradd.
 # The resolver's tests: ip (network namespace), mdb_stat (cache size).
 PKGS="$PKGS iproute2 lmdb-utils"
+# The TLS tests: a validating resolver for DANE (82-dane).
+PKGS="$PKGS unbound"
 # make bench also needs the references it compares with.
-[ "${1:-}" = bench ] && PKGS="$PKGS hyperfine unbound msmtp"
+[ "${1:-}" = bench ] && PKGS="$PKGS hyperfine unbound msmtp time"
 
 missing=""
 for p in $PKGS; do
