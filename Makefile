@@ -204,6 +204,10 @@ install: all
 	@d=$(DESTDIR)$(STATEDIR); \
 	if $(AS_ROOT); then echo "install -d $$d (0750 $(SD_USER):$(SD_USER))"; \
 	    $(INSTALL) -d -m 0750 -o $(SD_USER) -g $(SD_USER) $$d; \
+	    if [ -n "$$(find $$d ! -user $(SD_USER) -print -quit)" ]; then \
+	        echo "make install: warning: $$d holds files that" \
+	            "$(SD_USER) does not own (smtpdirect run as root?);" \
+	            "fix: chown -R $(SD_USER):$(SD_USER) $$d"; fi; \
 	else echo "install -d $$d (0750)"; $(INSTALL) -d -m 0750 $$d; fi
 
 uninstall:

@@ -14,6 +14,8 @@
 #                          root, mount namespaces or overlayfs
 #   sysroot_check          fail unless every directory is our overlay:
 #                          call it before anything that deletes there
+#   sysroot_fresh_host     remove, inside the overlays, what an earlier
+#                          smtpdirect install or run left on the host
 #
 # Mounts below those directories (a container's /etc/hosts) are not seen
 # through the overlays; the tests that use this need none of them.
@@ -57,6 +59,17 @@ sysroot_enter() {
 	rmdir "$top"
 	SYSROOT_ACTIVE=1
 	echo "sysroot: $SYSROOT_DIRS are throwaway overlays in this mount namespace"
+}
+
+# sysroot_fresh_host - inside the overlays, remove what an earlier
+# smtpdirect install or run left on the host (user, configuration, state,
+# program), so that a test starts as on a fresh host.
+sysroot_fresh_host() {
+	sysroot_check
+	if getent passwd smtpdirect >/dev/null; then userdel smtpdirect; fi
+	if getent group smtpdirect >/dev/null; then groupdel smtpdirect; fi
+	rm -rf /etc/smtpdirect /var/lib/smtpdirect /usr/local/sbin/smtpdirect \
+	    /usr/local/sbin/smtpdirect-milter
 }
 
 # sysroot_check - fail unless each directory is an overlay of ours.
