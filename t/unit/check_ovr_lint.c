@@ -227,47 +227,6 @@ START_TEST(test_ovr_lint_star_end_first_only)
 }
 END_TEST
 
-/* File modes and whether lint warns about the credentials in the file. */
-static const struct mode_case {
-	const char *name;
-	mode_t mode;
-	bool cred;
-	bool warn;
-} mode_cases[] = {
-    {"owner only", 0600, true, false},
-    {"installed 0640 root:smtpdirect", 0640, true, false},
-    {"group writable, not world", 0660, true, false},
-    {"world readable", 0644, true, true},
-    {"world readable, not group", 0604, true, true},
-    {"world readable without credentials", 0644, false, false},
-};
-
-START_TEST(test_ovr_lint_mode_table)
-{
-	const struct mode_case *c = &mode_cases[_i];
-	static const char with[] = "a.example fred:pw@relay.example:587\n";
-	static const char without[] = "a.example relay.example:587\n";
-	struct diag_list *dl = diag_list_new();
-	struct ovr_map *map = NULL;
-	const char *text = c->cred ? with : without;
-	char *path;
-
-	path = unit_write_file(tmpdir, "m.map", text, strlen(text));
-	ck_assert_int_eq(chmod(path, c->mode), 0);
-	ck_assert_int_eq(ovr_map_load(path, &map, dl), OVR_OK);
-	ovr_lint(map, dl);
-	ck_assert_msg((diag_warnings(dl) == 1) == c->warn,
-	    "case \"%s\": got %lu warnings, want %d", c->name,
-	    diag_warnings(dl), c->warn);
-	if (c->warn)
-		ck_assert_ptr_nonnull(
-		    strstr(diag_get(dl, 0)->text, "every user can read"));
-	ovr_map_free(map);
-	diag_list_free(dl);
-	free(path);
-}
-END_TEST
-
 /* ovr_lint_suite - lint and diagnostics */
 static Suite *
 ovr_lint_suite(void)
@@ -284,11 +243,6 @@ ovr_lint_suite(void)
 	tcase_add_loop_test(tc, test_ovr_lint_never_match_table, 0,
 	    sizeof(never_cases) / sizeof(never_cases[0]));
 	tcase_add_test(tc, test_ovr_lint_star_end_first_only);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("mode");
-	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
-	tcase_add_loop_test(tc, test_ovr_lint_mode_table, 0,
-	    sizeof(mode_cases) / sizeof(mode_cases[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
