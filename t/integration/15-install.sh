@@ -151,6 +151,36 @@ grep -q "warning: credentials in a file that every user can read (mode 0644)" \
 chmod 640 /etc/smtpdirect/overrides
 echo "15: smtpdirect reads the map, nobody cannot, lint warns only when all can"
 
+# deliver run as root works but logs a warning; as smtpdirect it does
+# not. A map with an error makes both defer (4.3.5) right after start-up.
+DL=$WORK/deliver
+mkdir -p "$DL/root" "$DL/user"
+chmod 711 "$WORK"
+chmod 755 "$DL"
+chown smtpdirect "$DL/user"
+printf 'example.com\n' >"$DL/broken.map"
+chmod 644 "$DL/broken.map"
+for who in root user; do
+	printf 'dns_overrides = %s\nstate_dir = %s\nlog_file = %s\n' \
+	    "$DL/broken.map" "$DL/$who/state" "$DL/$who/log" >"$DL/$who.conf"
+	chmod 644 "$DL/$who.conf"
+done
+msg='Subject: t\n\nt\n'
+# shellcheck disable=SC2059 # the message is a printf format
+printf "$msg" | expect_exit 75 /usr/local/sbin/smtpdirect deliver \
+    -c "$DL/root.conf" -f a@example.org -- b@example.com 2>"$DL/err"
+grep -q '^4\.3\.5 ' "$DL/err" || fail "deliver as root: $(cat "$DL/err")"
+grep -q 'warning: running as root' "$DL/root/log" ||
+	fail "no warning as root: $(cat "$DL/root/log")"
+# shellcheck disable=SC2059
+printf "$msg" | expect_exit 75 runuser -u smtpdirect -- \
+    /usr/local/sbin/smtpdirect deliver -c "$DL/user.conf" \
+    -f a@example.org -- b@example.com 2>"$DL/err"
+grep -q '^4\.3\.5 ' "$DL/err" || fail "deliver as smtpdirect: $(cat "$DL/err")"
+[ -s "$DL/user/log" ] || fail "deliver as smtpdirect logged nothing"
+grep -q 'running as root' "$DL/user/log" && fail "root warning as smtpdirect"
+echo "15: deliver as root: $(grep -o 'warning: running as root.*' "$DL/root/log")"
+
 # A second install: the same user, the files kept, and a warning about
 # state that root left behind (smtpdirect run as root).
 touch /var/lib/smtpdirect/left-by-root
@@ -174,7 +204,8 @@ echo "15: second install and uninstall as root ok (all inside the namespace)"
 # with the defaults: without the flags stamp they would look up to date.
 SRC=$WORK/src
 mkdir "$SRC"
-tar -C "$TOP" --exclude=./.git --exclude=./build --exclude=./t/out -cf - . |
+tar -C "$TOP" --format=posix --exclude=./.git --exclude=./build \
+    --exclude=./t/out -cf - . |
 	tar -C "$SRC" -xf -
 mkdir -p "$SRC/build/normal"
 cp -a "$TOP/build/normal/flags" "$TOP/build/normal/transport" \
