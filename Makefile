@@ -157,8 +157,9 @@ manlint:
 # Installation. Configuration files are installed only when absent: an
 # administrator's file is never overwritten. As root and without DESTDIR,
 # the system user $(SD_USER) is created when missing, owns the state
-# directory and can read the override map (0640 root:$(SD_USER): it may
-# hold passwords). Otherwise owners are left alone, and install says so.
+# directory and owns the override map (0600 $(SD_USER):$(SD_USER): it may
+# hold passwords, and SPEC's lint warns when anyone but the owner can
+# read such a map). Otherwise owners are left alone, and install says so.
 # The installed configuration and man pages name the directories chosen.
 SD_USER  ?= smtpdirect
 INSTALL  ?= install
@@ -198,10 +199,10 @@ install: all
 	    $(SUBST) conf-examples/smtpdirect.conf >$$f && chmod 0644 $$f; fi
 	@f=$(SD_CONF)/overrides; \
 	if [ -e $$f ]; then echo "make install: keeping $$f"; \
-	elif $(AS_ROOT); then echo "install $$f (0640 root:$(SD_USER))"; \
-	    $(INSTALL) -m 0640 -o root -g $(SD_USER) conf-examples/overrides $$f; \
-	else echo "install $$f (0640)"; \
-	    $(INSTALL) -m 0640 conf-examples/overrides $$f; fi
+	elif $(AS_ROOT); then echo "install $$f (0600 $(SD_USER):$(SD_USER))"; \
+	    $(INSTALL) -m 0600 -o $(SD_USER) -g $(SD_USER) conf-examples/overrides $$f; \
+	else echo "install $$f (0600)"; \
+	    $(INSTALL) -m 0600 conf-examples/overrides $$f; fi
 	@d=$(DESTDIR)$(STATEDIR); \
 	if $(AS_ROOT); then echo "install -d $$d (0750 $(SD_USER):$(SD_USER))"; \
 	    $(INSTALL) -d -m 0750 -o $(SD_USER) -g $(SD_USER) $$d; \

@@ -192,7 +192,7 @@ void ovr_rule_format(const struct ovr_rule *rule, struct sbuf *sb);
 /*
  * Add lint warnings to dl: lines that can never match, lines after an
  * unconditional "* ... $end", duplicate lines, and credentials in a
- * file that every user can read (a group may read it).
+ * file that users other than its owner can read.
  */
 void ovr_lint(const struct ovr_map *map, struct diag_list *dl);
 

@@ -2,8 +2,6 @@
 /* Copyright (c) 2026 The smtpdirect authors */
 /* Override map lint warnings, and rules written back in canonical form. */
 
-#include <sys/stat.h>
-
 #include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -270,25 +268,21 @@ ovr_lint_duplicates(const struct ovr_map *map, struct diag_list *dl)
 	free(hash);
 }
 
-/*
- * ovr_lint_mode - credentials in a file every user can read. A group
- * may read: "make install" gives the map 0640 root:smtpdirect so that
- * the transport's user can read a map that root owns.
- */
+/* ovr_lint_mode - credentials in a file others can read */
 static void
 ovr_lint_mode(const struct ovr_map *map, struct diag_list *dl)
 {
 	size_t i;
 
-	if (!map->has_mode || (map->mode & S_IROTH) == 0 || map->ncred == 0)
+	if (!map->has_mode || (map->mode & 044) == 0 || map->ncred == 0)
 		return;
 	for (i = 0; i < map->n; i++) {
 		if (map->rules[i].target.user == NULL)
 			continue;
 		diag_add(dl, DIAG_WARNING, map->name, map->rules[i].line,
 		    map->pos[i].tcol,
-		    "credentials in a file that every user can read "
-		    "(mode %04o)",
+		    "credentials in a file that users other than its owner "
+		    "can read (mode %04o)",
 		    (unsigned)(map->mode & 07777));
 		return;
 	}

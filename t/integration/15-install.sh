@@ -11,9 +11,9 @@
 #    namespace whose /etc, /usr/local and /var/lib are throwaway overlays
 #    (t/lib/sysroot.sh): the system user smtpdirect is created (no login
 #    shell, no home) and owns /var/lib/smtpdirect (0750); the override
-#    map is 0640 root:smtpdirect: that user reads it and lint accepts it
-#    without a warning, other users cannot read it, and lint warns once
-#    every user can; a second install creates no second user and keeps
+#    map is 0600 smtpdirect:smtpdirect: that user reads it and lint
+#    accepts it without a warning, other users cannot read it, and lint
+#    warns once its group can; a second install creates no second user and keeps
 #    the files. Nothing outside the namespace changes: no file and no
 #    user is left behind.
 # 3. SYSCONFDIR and STATEDIR are honoured: in a copy of the tree whose
@@ -56,7 +56,7 @@ grep -q "DESTDIR is set: not creating the user smtpdirect" "$WORK/out1" ||
 {
 	echo "drwxr-xr-x root:root etc"
 	echo "drwxr-xr-x root:root etc/smtpdirect"
-	echo "-rw-r----- root:root etc/smtpdirect/overrides"
+	echo "-rw------- root:root etc/smtpdirect/overrides"
 	echo "-rw-r--r-- root:root etc/smtpdirect/smtpdirect.conf"
 	echo "drwxr-xr-x root:root usr"
 	echo "drwxr-xr-x root:root usr/sbin"
@@ -128,10 +128,10 @@ EOF
 stat_is /var/lib/smtpdirect "750 smtpdirect:smtpdirect"
 stat_is /etc/smtpdirect "755 root:root"
 stat_is /etc/smtpdirect/smtpdirect.conf "644 root:root"
-stat_is /etc/smtpdirect/overrides "640 root:smtpdirect"
+stat_is /etc/smtpdirect/overrides "600 smtpdirect:smtpdirect"
 stat_is /usr/local/sbin/smtpdirect "755 root:root"
 stat_is /usr/local/share/man/man8/smtpdirect.8 "644 root:root"
-echo "15: user smtpdirect ($uid:$gid) owns /var/lib/smtpdirect; map 0640 root:smtpdirect"
+echo "15: user smtpdirect ($uid:$gid) owns /var/lib/smtpdirect; map 0600 smtpdirect:smtpdirect"
 
 # The transport's user reads the map (which holds credentials) and lint
 # is content; others cannot read it; readable by all, lint warns.
@@ -144,12 +144,12 @@ expect_exit 2 runuser -u nobody -- /usr/local/sbin/smtpdirect lint >"$WORK/lint"
 runuser -u smtpdirect -- sh -c 'echo x >/var/lib/smtpdirect/probe' ||
 	fail "smtpdirect cannot write its state directory"
 rm -f /var/lib/smtpdirect/probe
-chmod 644 /etc/smtpdirect/overrides
-/usr/local/sbin/smtpdirect lint >"$WORK/lint" || true
-grep -q "warning: credentials in a file that every user can read (mode 0644)" \
-    "$WORK/lint" || fail "no warning for a world-readable map: $(cat "$WORK/lint")"
 chmod 640 /etc/smtpdirect/overrides
-echo "15: smtpdirect reads the map, nobody cannot, lint warns only when all can"
+/usr/local/sbin/smtpdirect lint >"$WORK/lint" || true
+grep -q "warning: credentials in a file that users other than its owner can read (mode 0640)" \
+    "$WORK/lint" || fail "no warning for a group-readable map: $(cat "$WORK/lint")"
+chmod 600 /etc/smtpdirect/overrides
+echo "15: smtpdirect reads the map, nobody cannot, lint warns when others can"
 
 # deliver run as root works but logs a warning; as smtpdirect it does
 # not. A map with an error makes both defer (4.3.5) right after start-up.

@@ -91,7 +91,7 @@ grep -qx "lint: 0 errors, 0 warnings in 1 file" "$WORK/steps.log" ||
 	fail "smtpdirect lint did not report a clean map"
 grep -q "1\. 127\.0\.10\.10:26010 .*line 3" "$WORK/steps.log" ||
 	fail "smtpdirect route did not show the relay of line 3"
-[ "$(stat -c '%U:%G %a' /etc/smtpdirect/overrides)" = "root:smtpdirect 640" ] ||
+[ "$(stat -c '%U:%G %a' /etc/smtpdirect/overrides)" = "smtpdirect:smtpdirect 600" ] ||
 	fail "overrides: $(stat -c '%U:%G %a' /etc/smtpdirect/overrides)"
 
 # 4. The test message arrives through smtpdirect. A message picked up
