@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "diag.h"
@@ -121,6 +122,7 @@ void
 cmd_dns_opts(
     const struct cfg *cfg, struct dns_server *servers, struct dns_opts *opts)
 {
+	struct stat st;
 	size_t i;
 
 	memset(opts, 0, sizeof(*opts));
@@ -135,6 +137,13 @@ cmd_dns_opts(
 	opts->tries = (unsigned)cfg->dns_tries;
 	opts->cache_dir = cfg->state_dir;
 	opts->cache_size = cfg->dns_cache_size;
+	/* Another user's state_dir (root running route): no cache, so that
+	 * no file there ends up owned by the wrong user. */
+	if (stat(cfg->state_dir, &st) == 0 && st.st_uid != geteuid()) {
+		msg_debug("DNS cache off: %s belongs to uid %lu",
+		    cfg->state_dir, (unsigned long)st.st_uid);
+		opts->cache_dir = NULL;
+	}
 	opts->family = cmd_dns_family(cfg->dns_address_family);
 	opts->prefer = cmd_dns_prefer(cfg->dns_address_preference);
 }

@@ -152,6 +152,8 @@ smtp_tls_recv(struct smtp_io *io, void *buf, size_t len, short *want)
 	size_t got = 0;
 	int r;
 
+	/* The error queue is the thread's, shared by the loop's tasks. */
+	ERR_clear_error();
 	errno = 0;
 	r = SSL_read_ex(t->ssl, buf, len, &got);
 	if (r == 1)
@@ -167,6 +169,7 @@ smtp_tls_send(struct smtp_io *io, const void *buf, size_t len, short *want)
 	size_t put = 0;
 	int r;
 
+	ERR_clear_error();
 	errno = 0;
 	r = SSL_write_ex(t->ssl, buf, len, &put);
 	if (r == 1)
