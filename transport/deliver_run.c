@@ -93,6 +93,20 @@ deliver_judge(enum deliver_fail fail, enum deliver_stage stage,
 	return act;
 }
 
+/*
+ * deliver_fail_of - the kind of a session failure: a refusal when the
+ * server replied; without a reply, SD_PERM is a definite finding of the
+ * module (5.3.4 SIZE, 5.6.7 SMTPUTF8) and anything else a broken session
+ * (lost, timed out, garbled: the module's code says which).
+ */
+static enum deliver_fail
+deliver_fail_of(enum sd_status st, const struct why *why)
+{
+	if (why->smtp_code != 0)
+		return DELIVER_FAIL_REPLY;
+	return st == SD_PERM ? DELIVER_FAIL_CAPABILITY : DELIVER_FAIL_LOST;
+}
+
 /* deliver_stage_of - the step at which the session last failed */
 static enum deliver_stage
 deliver_stage_of(const struct smtp_session *s)
@@ -149,9 +163,8 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 		goto out;
 	}
 	if ((st = smtp_session_hello(s, &why)) != SD_OK) {
-		deliver_judge(
-		    why.smtp_code ? DELIVER_FAIL_REPLY : DELIVER_FAIL_LOST,
-		    deliver_stage_of(s), &dpeer, &why);
+		deliver_judge(deliver_fail_of(st, &why), deliver_stage_of(s),
+		    &dpeer, &why);
 		*last = why;
 		goto out;
 	}
@@ -188,8 +201,7 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 		k++;
 	}
 	if (st != SD_OK) {
-		act = deliver_judge(
-		    why.smtp_code ? DELIVER_FAIL_REPLY : DELIVER_FAIL_LOST,
+		act = deliver_judge(deliver_fail_of(st, &why),
 		    deliver_stage_of(s), &dpeer, &why);
 		*last = why;
 		if (act == DELIVER_NEXT_HOST)
