@@ -10,6 +10,13 @@
 #include "msg.h"
 #include "xalloc.h"
 
+/* The last failure on a route's walk, and who gave it. */
+struct deliver_last {
+	struct why why; /* the reason */
+	const struct deliver_target *peer; /* the server that answered;
+					      NULL when none did */
+};
+
 /* Recipients that share one route, and so one transaction. */
 struct deliver_group {
 	struct route route; /* the route */
@@ -29,7 +36,7 @@ static void deliver_finish(struct deliver_ctx *ctx, struct deliver_outcome *o,
     const struct deliver_peer *peer);
 static bool deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
     const struct deliver_target *t, struct deliver_outcome *out,
-    struct why *last, bool *skip_host);
+    struct deliver_last *last, bool *skip_host);
 
 /* deliver_msg - the retry-state key of this message */
 static struct retry_msg
@@ -139,7 +146,7 @@ deliver_stage_of(const struct smtp_session *s)
 static bool
 deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
     const struct deliver_target *t, struct deliver_outcome *out,
-    struct why *last, bool *skip_host)
+    struct deliver_last *last, bool *skip_host)
 {
 	struct smtp_peer peer = {t->host, t->addr, t->port};
 	struct deliver_peer dpeer = {t->host, t->addr, t->port};
@@ -159,13 +166,15 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 	if (smtp_session_open(&s, &peer, &ctx->smtp, &why) != SD_OK) {
 		deliver_judge(
 		    DELIVER_FAIL_CONNECT, DELIVER_STAGE_GREETING, &dpeer, &why);
-		*last = why;
+		last->why = why;
+		last->peer = NULL;
 		goto out;
 	}
 	if ((st = smtp_session_hello(s, &why)) != SD_OK) {
 		deliver_judge(deliver_fail_of(st, &why), deliver_stage_of(s),
 		    &dpeer, &why);
-		*last = why;
+		last->why = why;
+		last->peer = t;
 		goto out;
 	}
 	txn.sender = ctx->sender;
@@ -192,7 +201,8 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 				    &rc[k].why, &dpeer);
 			else {
 				/* 4xx to RCPT: this host's policy, try another. */
-				*last = rc[k].why;
+				last->why = rc[k].why;
+				last->peer = t;
 				*skip_host = true;
 			}
 		} else if (st != SD_OK) {
@@ -203,7 +213,8 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 	if (st != SD_OK) {
 		act = deliver_judge(deliver_fail_of(st, &why),
 		    deliver_stage_of(s), &dpeer, &why);
-		*last = why;
+		last->why = why;
+		last->peer = t;
 		if (act == DELIVER_NEXT_HOST)
 			*skip_host = true;
 		for (i = 0; i < g->n &&
@@ -237,7 +248,9 @@ deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
     struct deliver_outcome *out)
 {
 	struct deliver_target *t;
-	struct why last, why;
+	struct deliver_last last;
+	struct deliver_peer peer = {NULL, NULL, 0};
+	struct why why;
 	enum sd_status st;
 	size_t n = 0, i;
 	unsigned skip = (unsigned)-1;
@@ -256,17 +269,19 @@ deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
 		free(t);
 		return;
 	}
-	why_set(
-	    &last, "4.4.0", "no server for %s could be tried", g->route.domain);
+	why_set(&last.why, "4.4.0", "no server for %s could be tried",
+	    g->route.domain);
+	last.peer = NULL;
 	for (i = 0; i < n; i++) {
 		if (t[i].host_index == skip)
 			continue;
 		if (ctx->smtp.deadline_ms > 0 &&
 		    mono_now_ms() >= ctx->smtp.deadline_ms) {
-			why_set(&last, "4.4.7",
+			why_set(&last.why, "4.4.7",
 			    "deliver_time_limit reached "
 			    "before %s could be tried",
 			    t[i].host);
+			last.peer = NULL;
 			break;
 		}
 		skip_host = false;
@@ -276,11 +291,20 @@ deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
 			skip = t[i].host_index;
 		}
 	}
-	/* Hosts ran out: pending is deferred (the code reads 4.x.x then). */
+	/*
+	 * Hosts ran out: pending is deferred (the code reads 4.x.x then),
+	 * with the relay that gave the last reason, as Postfix logs it.
+	 */
+	if (last.peer != NULL) {
+		peer.host = last.peer->host;
+		peer.addr = last.peer->addr;
+		peer.port = last.peer->port;
+	}
 	for (i = 0; i < g->n; i++)
 		if (out[g->idx[i]].status == DELIVER_RCPT_PENDING)
 			deliver_finish(ctx, &out[g->idx[i]],
-			    DELIVER_RCPT_DEFERRED, &last, NULL);
+			    DELIVER_RCPT_DEFERRED, &last.why,
+			    last.peer != NULL ? &peer : NULL);
 	free(t);
 }
 
