@@ -279,8 +279,8 @@ deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
 		    mono_now_ms() >= ctx->smtp.deadline_ms) {
 			why_set(&last.why, "4.4.7",
 			    "deliver_time_limit reached "
-			    "before %s could be tried",
-			    t[i].host);
+			    "before %s[%s]:%u could be tried",
+			    t[i].host, t[i].addr, t[i].port);
 			last.peer = NULL;
 			break;
 		}
