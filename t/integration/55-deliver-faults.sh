@@ -8,7 +8,8 @@
 # in priority order, multi-line, split, garbled and overlong replies.
 # Each case checks the exit status, the one stderr line, the syslog line
 # and what the servers received. 56-deliver-state.sh does the rest.
-# Loopback 127.0.5.0/24, ports 25500-25599 only.
+# Loopback 127.0.5.1-3 and .9, ports 25500-25579 and 25599 (nothing
+# listens there); 56-deliver-state.sh uses 127.0.5.4.
 set -eu
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/t/lib/smtp_test.sh"
@@ -66,30 +67,45 @@ stage_case d4 25518 --reply 'data=451 4.3.0 Not now'
 stage_case d5 25519 --reply 'data=554 5.6.0 Content refused'
 stage_case o4 25520 --reply 'eod=452 4.3.1 Insufficient system storage'
 stage_case o5 25521 --reply 'eod=554 5.7.1 Message rejected as spam'
-echo "one-s4.test $F:25522" >>"$W/map"
-echo "two-s4.test $F:25522 \$priority:1" >>"$W/map"
-echo "two-s4.test $SINK \$priority:2" >>"$W/map"
-echo "one-s5.test $F:25523" >>"$W/map"
-echo "two-s5.test $F:25523 \$priority:1" >>"$W/map"
-echo "two-s5.test $SINK \$priority:2" >>"$W/map"
+{
+	echo "one-s4.test $F:25522"
+	echo "two-s4.test $F:25522 \$priority:1"
+	echo "two-s4.test $SINK \$priority:2"
+	echo "one-s5.test $F:25523"
+	echo "two-s5.test $F:25523 \$priority:1"
+	echo "two-s5.test $SINK \$priority:2"
+} >>"$W/map"
 st_sink s4 "$F:25522" -Q CONNECT
 st_sink s5 "$F:25523" -f CONNECT
 chmod 600 "$W/map"
 fx_conf "$W/conf"
 
-# one TAG RC ERE WHAT: one host; exit RC, stderr /ERE/, log says WHAT
+# host_of DOMAIN: the ERE of the first host the map gives DOMAIN
+host_of() {
+	name "$(awk -v d="$1" '$1 == d { print $2; exit }' "$W/map")"
+}
+# one TAG RC ERE WHAT: one host; exit RC, stderr /ERE/, the log line
+# names the host as relay and says WHAT (dsn=..., status=...)
 one() {
 	fx_deliver "$W/one-$1" "$W/msg" -f a@src.test -q "ONE$1" -- \
 	    "u@one-$1.test"
 	fx_check "one host, $1" "$W/one-$1" "$2" "$3"
 	fx_log "one host, $1: log" "$W/one-$1" \
-	    "ONE$1: to=<u@one-$1.test>, relay=.*, dsn=$4"
+	    "ONE$1: to=<u@one-$1.test>, relay=$(host_of "one-$1.test"), delay=[0-9.]+, dsn=$4"
 }
-# two TAG RC ERE: the first host fails, then $OK (or $SINK)
+# two TAG RC [ERE]: the first host fails, then $OK (or $SINK); the log
+# names the host that took it, or the first that refused it for good
 two() {
 	fx_deliver "$W/two-$1" "$W/msg" -f a@src.test -q "TWO$1" -- \
 	    "u@two-$1.test"
 	fx_check "two hosts, $1" "$W/two-$1" "$2" "${3:-}"
+	if [ "$2" = 0 ]; then
+		fx_log "two hosts, $1: log" "$W/two-$1" \
+		    "TWO$1: to=<u@two-$1.test>, relay=($(name "$OK")|$(name "$SINK")), .*dsn=2\.0\.0, status=sent \(250 "
+	else
+		fx_log "two hosts, $1: log" "$W/two-$1" \
+		    "TWO$1: to=<u@two-$1.test>, relay=$(host_of "two-$1.test"), .*dsn=5\.[0-9.]+, status=bounced"
+	fi
 }
 # at_ok TAG N: $OK got N messages for u@two-TAG.test
 at_ok() {
@@ -102,8 +118,6 @@ one g4 75 "4\.3\.2 $T refused to talk to me: 421 4\.3\.2 Service shutting down" 
     '4\.3\.2, status=deferred'
 two g4 0
 at_ok g4 1
-fx_log "two hosts, g4: log names the second host" "$W/two-g4" \
-    "TWOg4: to=<u@two-g4.test>, relay=$(name "$OK"), .*status=sent \(250 "
 
 T=$(name "$F:25511")
 one g5 75 "4\.3\.2 $T refused to talk to me: 554 5\.3\.2 No SMTP service here" \
@@ -181,13 +195,20 @@ one o4 75 "4\.3\.1 $T said: 452 4\.3\.1 Insufficient system storage \(in reply t
 two o4 0
 at_ok o4 1
 st_cmp "two hosts, o4: the second host got the exact message" \
-    "$(ls "$W"/ok/msg-*.eml | tail -n 1)" "$W/msg.eml"
+    "$(find "$W/ok" -name 'msg-*.eml' | sort | tail -n 1)" "$W/msg.eml"
 
 T=$(name "$F:25521")
 one o5 69 "5\.7\.1 $T said: 554 5\.7\.1 Message rejected as spam \(in reply to end of DATA command\)" \
     '5\.7\.1, status=bounced'
 two o5 69 "5\.7\.1 $T said: 554 5\.7\.1 Message rejected as spam \(in reply to end of DATA command\)"
 at_ok o5 0
+
+for tag in g4 g5 e4 e5 m4 m5 r4 r5 d4 d5 o4 o5; do
+	st_eq "stage $tag: the failing server accepted no message" \
+	    "$(fx_msgs "$W/$tag" '^result: 2')" 0
+done
+st_eq "stage o4: the failing server was sent the data twice" \
+    "$(fx_msgs "$W/o4" '^result: 452 ')" 2
 
 # --- exit statuses from the recipients' mix --------------------------------
 MIX=$F:25530
@@ -339,7 +360,7 @@ for stage in greeting ehlo mail rcpt data eod; do
 	    '4\.5\.0, status=deferred' --garbage "$stage"
 	fport=$((fport + 1))
 	reply_case "ol$stage" $fport 75 \
-	    "4\.5\.0 $(name "$F:$fport") sent a bad reply while .*: reply line too long: .*" \
+	    "4\.5\.0 $(name "$F:$fport") sent a bad reply while .*: reply line too long: \"250 x{20,}\.\.\.\"" \
 	    '4\.5\.0, status=deferred' --overlong "$stage"
 	fport=$((fport + 1))
 done
