@@ -30,7 +30,7 @@ OK=127.0.5.2:25501 # smtpserver.py, the good second host of the others
 F=127.0.5.3 # fault servers, one port each
 DOWN=127.0.5.9:25599 # nothing listens
 esc() { printf '%s' "$1" | sed 's/[].[]/\\&/g'; }
-name() { # name ADDR:PORT: the ERE of "addr[addr]:port"
+re_peer() { # re_peer ADDR:PORT: the ERE of "addr[addr]:port"
 	esc "${1%:*}[${1%:*}]:${1##*:}"
 }
 
@@ -82,7 +82,7 @@ fx_conf "$W/conf"
 
 # host_of DOMAIN: the ERE of the first host the map gives DOMAIN
 host_of() {
-	name "$(awk -v d="$1" '$1 == d { print $2; exit }' "$W/map")"
+	re_peer "$(awk -v d="$1" '$1 == d { print $2; exit }' "$W/map")"
 }
 # one TAG RC ERE WHAT: one host; exit RC, stderr /ERE/, the log line
 # names the host as relay and says WHAT (dsn=..., status=...)
@@ -101,7 +101,7 @@ two() {
 	fx_check "two hosts, $1" "$W/two-$1" "$2" "${3:-}"
 	if [ "$2" = 0 ]; then
 		fx_log "two hosts, $1: log" "$W/two-$1" \
-		    "TWO$1: to=<u@two-$1.test>, relay=($(name "$OK")|$(name "$SINK")), .*dsn=2\.0\.0, status=sent \(250 "
+		    "TWO$1: to=<u@two-$1.test>, relay=($(re_peer "$OK")|$(re_peer "$SINK")), .*dsn=2\.0\.0, status=sent \(250 "
 	else
 		fx_log "two hosts, $1: log" "$W/two-$1" \
 		    "TWO$1: to=<u@two-$1.test>, relay=$(host_of "two-$1.test"), .*dsn=5\.[0-9.]+, status=bounced"
@@ -113,37 +113,37 @@ at_ok() {
 	    "$(fx_msgs "$W/ok" "^rcpt: TO:<u@two-$1.test> 250\$")" "$2"
 }
 
-T=$(name "$F:25510")
+T=$(re_peer "$F:25510")
 one g4 75 "4\.3\.2 $T refused to talk to me: 421 4\.3\.2 Service shutting down" \
     '4\.3\.2, status=deferred'
 two g4 0
 at_ok g4 1
 
-T=$(name "$F:25511")
+T=$(re_peer "$F:25511")
 one g5 75 "4\.3\.2 $T refused to talk to me: 554 5\.3\.2 No SMTP service here" \
     '4\.3\.2, status=deferred'
 two g5 0
 at_ok g5 1
 
-T=$(name "$F:25522")
+T=$(re_peer "$F:25522")
 one s4 75 "4\.0\.0 $T refused to talk to me: 421 4\.0\.0 .*" '4\.0\.0, status=deferred'
 two s4 0
 st_eq "two hosts, s4: smtp-sink behind got it" \
     "$(fx_sink_msgs "$W/sink" u@two-s4.test)" 1
 
-T=$(name "$F:25523")
+T=$(re_peer "$F:25523")
 one s5 75 "4\.3\.0 $T refused to talk to me: 500 5\.3\.0 .*" '4\.3\.0, status=deferred'
 two s5 0
 st_eq "two hosts, s5: smtp-sink behind got it" \
     "$(fx_sink_msgs "$W/sink" u@two-s5.test)" 1
 
-T=$(name "$F:25512")
+T=$(re_peer "$F:25512")
 one e4 75 "4\.3\.0 $T said: 451 4\.3\.0 Try EHLO later \(in reply to EHLO command\)" \
     '4\.3\.0, status=deferred'
 two e4 0
 at_ok e4 1
 
-T=$(name "$F:25513")
+T=$(re_peer "$F:25513")
 one e5 75 "4\.7\.1 $T said: 550 5\.7\.1 Go away \(in reply to HELO command\)" \
     '4\.7\.1, status=deferred'
 st_grep "one host, e5: HELO after the refused EHLO" ' in HELO client\.test$' \
@@ -151,25 +151,25 @@ st_grep "one host, e5: HELO after the refused EHLO" ' in HELO client\.test$' \
 two e5 0
 at_ok e5 1
 
-T=$(name "$F:25514")
+T=$(re_peer "$F:25514")
 one m4 75 "4\.3\.0 $T said: 451 4\.3\.0 Sender check later \(in reply to MAIL FROM command\)" \
     '4\.3\.0, status=deferred'
 two m4 0
 at_ok m4 1
 
-T=$(name "$F:25515")
+T=$(re_peer "$F:25515")
 one m5 69 "5\.7\.1 $T said: 553 5\.7\.1 Sender refused \(in reply to MAIL FROM command\)" \
     '5\.7\.1, status=bounced'
 two m5 69 "5\.7\.1 $T said: 553 5\.7\.1 Sender refused \(in reply to MAIL FROM command\)"
 at_ok m5 0
 
-T=$(name "$F:25516")
+T=$(re_peer "$F:25516")
 one r4 75 "4\.2\.1 $T said: 450 4\.2\.1 Mailbox busy \(in reply to RCPT TO command\)" \
     '4\.2\.1, status=deferred'
 two r4 0
 at_ok r4 1
 
-T=$(name "$F:25517")
+T=$(re_peer "$F:25517")
 one r5 67 "5\.1\.1 $T said: 550 5\.1\.1 No such user \(in reply to RCPT TO command\)" \
     '5\.1\.1, status=bounced'
 two r5 67 "5\.1\.1 $T said: 550 5\.1\.1 No such user \(in reply to RCPT TO command\)"
@@ -177,19 +177,19 @@ at_ok r5 0
 st_eq "one host, r5: no message after the only RCPT was refused" \
     "$(fx_msgs "$W/r5" .)" 0
 
-T=$(name "$F:25518")
+T=$(re_peer "$F:25518")
 one d4 75 "4\.3\.0 $T said: 451 4\.3\.0 Not now \(in reply to DATA command\)" \
     '4\.3\.0, status=deferred'
 two d4 0
 at_ok d4 1
 
-T=$(name "$F:25519")
+T=$(re_peer "$F:25519")
 one d5 69 "5\.6\.0 $T said: 554 5\.6\.0 Content refused \(in reply to DATA command\)" \
     '5\.6\.0, status=bounced'
 two d5 69 "5\.6\.0 $T said: 554 5\.6\.0 Content refused \(in reply to DATA command\)"
 at_ok d5 0
 
-T=$(name "$F:25520")
+T=$(re_peer "$F:25520")
 one o4 75 "4\.3\.1 $T said: 452 4\.3\.1 Insufficient system storage \(in reply to end of DATA command\)" \
     '4\.3\.1, status=deferred'
 two o4 0
@@ -197,7 +197,7 @@ at_ok o4 1
 st_cmp "two hosts, o4: the second host got the exact message" \
     "$(find "$W/ok" -name 'msg-*.eml' | sort | tail -n 1)" "$W/msg.eml"
 
-T=$(name "$F:25521")
+T=$(re_peer "$F:25521")
 one o5 69 "5\.7\.1 $T said: 554 5\.7\.1 Message rejected as spam \(in reply to end of DATA command\)" \
     '5\.7\.1, status=bounced'
 two o5 69 "5\.7\.1 $T said: 554 5\.7\.1 Message rejected as spam \(in reply to end of DATA command\)"
@@ -219,7 +219,7 @@ st_srv mix "$MIX" \
     --rcpt 'policy*=554 5.7.1 <policy>: Relay access denied' \
     --rcpt 'later*=451 4.3.0 <later>: Try again later'
 echo "mix.test $MIX" >>"$W/map"
-T=$(name "$MIX")
+T=$(re_peer "$MIX")
 # mix TAG RC ERE RCPT...: deliver to RCPT@mix.test...
 mix() {
 	tag=$1 rc=$2 ere=$3
@@ -319,11 +319,11 @@ st_eq "priority order: the last one got the message" \
     "$(fx_msgs "$W/p30" '^rcpt: TO:<u@prio.test> 250$')" 1
 st_cmp "priority order: exact bytes" "$W/p30/msg-0001.eml" "$W/msg.eml"
 fx_log "priority order: log names the host that took it" "$W/prio" \
-    "PRIO: to=<u@prio.test>, relay=$(name "$F:25540"), .*status=sent"
+    "PRIO: to=<u@prio.test>, relay=$(re_peer "$F:25540"), .*status=sent"
 
 fx_deliver "$W/down" "$W/msg" -f a@src.test -q DOWN -- u@down.test
 fx_check "connection refused" "$W/down" 75 \
-    "4\.4\.1 connect to $(name "$DOWN"): Connection refused"
+    "4\.4\.1 connect to $(re_peer "$DOWN"): Connection refused"
 fx_log "connection refused: log" "$W/down" \
     'DOWN: to=<u@down.test>, relay=none, .*dsn=4\.4\.1, status=deferred \(connect to '
 
@@ -350,17 +350,17 @@ st_cmp "multi-line: exact bytes" "$W/ml/msg-0001.eml" "$W/msg.eml"
 reply_case sp 25551 0 "" '2\.0\.0, status=sent' --split --multiline
 st_cmp "split: exact bytes" "$W/sp/msg-0001.eml" "$W/msg.eml"
 reply_case ml4 25552 75 \
-    "4\.2\.0 $(name "$F:25552") said: 450 4\.2\.0 first line second line \(in reply to RCPT TO command\)" \
+    "4\.2\.0 $(re_peer "$F:25552") said: 450 4\.2\.0 first line second line \(in reply to RCPT TO command\)" \
     '4\.2\.0, status=deferred' \
     --split --reply 'rcpt=450 4.2.0 first line|450 4.2.0 second line'
 fport=25560
 for stage in greeting ehlo mail rcpt data eod; do
 	reply_case "ga$stage" $fport 75 \
-	    "4\.5\.0 $(name "$F:$fport") sent a bad reply while .*: malformed reply: \"\?garbage \?\? not SMTP at all\"" \
+	    "4\.5\.0 $(re_peer "$F:$fport") sent a bad reply while .*: malformed reply: \"\?garbage \?\? not SMTP at all\"" \
 	    '4\.5\.0, status=deferred' --garbage "$stage"
 	fport=$((fport + 1))
 	reply_case "ol$stage" $fport 75 \
-	    "4\.5\.0 $(name "$F:$fport") sent a bad reply while .*: reply line too long: \"250 x{20,}\.\.\.\"" \
+	    "4\.5\.0 $(re_peer "$F:$fport") sent a bad reply while .*: reply line too long: \"250 x{20,}\.\.\.\"" \
 	    '4\.5\.0, status=deferred' --overlong "$stage"
 	fport=$((fport + 1))
 done

@@ -28,14 +28,14 @@ mkdir "$R"
 
 A=127.0.5.4 # every server of this script, one port each
 esc() { printf '%s' "$1" | sed 's/[].[]/\\&/g'; }
-name() { # name PORT: the ERE of "A[A]:PORT"
+re_peer() { # re_peer PORT: the ERE of "A[A]:PORT"
 	esc "${A}[${A}]:$1"
 }
 : >"$W/map"
 chmod 600 "$W/map"
 fx_conf "$W/conf"
 
-# A 300 kB message: LF line ends, X-SMTPDirect-* fields (one folded) to
+# A message of about 250 kB: LF line ends, X-SMTPDirect-* fields (one folded) to
 # be removed, lines starting with dots, a long line, 8-bit bytes.
 awk 'BEGIN {
 	print "From: a@src.test"
@@ -77,10 +77,10 @@ else
 	st_not_ok "drop mid-DATA: the first host got $dropped bytes"
 fi
 fx_log "drop mid-DATA: log names the second host" "$R/drop" \
-    "DROP: to=<u@drop.test>, relay=$(name 25581), .*dsn=2\.0\.0, status=sent"
+    "DROP: to=<u@drop.test>, relay=$(re_peer 25581), .*dsn=2\.0\.0, status=sent"
 fx_deliver "$R/drop1" "$W/big" -f a@src.test -q DROP1 -- u@drop1.test
 fx_check "drop mid-DATA, one host" "$R/drop1" 75 \
-    "4\.4\.2 lost connection with $(name 25580) while sending (message body|end of data).*"
+    "4\.4\.2 lost connection with $(re_peer 25580) while sending (message body|end of data).*"
 fx_log "drop mid-DATA, one host: log" "$R/drop1" \
     'DROP1: to=<u@drop1.test>, .*dsn=4\.4\.2, status=deferred \(lost connection'
 
@@ -90,13 +90,13 @@ echo "part.test $A:25582" >>"$W/map"
 fx_deliver "$R/part1" "$W/msg" -f a@src.test -q PARTQ -- good@part.test \
     soft@part.test
 fx_check "partial: first attempt" "$R/part1" 75 \
-    "4\.3\.0 $(name 25582) said: 451 4\.3\.0 <soft>: Try again later \(in reply to RCPT TO command\)"
+    "4\.3\.0 $(re_peer 25582) said: 451 4\.3\.0 <soft>: Try again later \(in reply to RCPT TO command\)"
 st_eq "partial: the accepted recipient got it" \
     "$(fx_msgs "$W/part1" '^rcpt: TO:<good@part.test> 250$')" 1
 fx_log "partial: log of the delivered one" "$R/part1" \
-    "PARTQ: to=<good@part.test>, relay=$(name 25582), .*status=sent"
+    "PARTQ: to=<good@part.test>, relay=$(re_peer 25582), .*status=sent"
 fx_log "partial: log of the deferred one" "$R/part1" \
-    "PARTQ: to=<soft@part.test>, relay=$(name 25582), .*dsn=4\.3\.0, status=deferred"
+    "PARTQ: to=<soft@part.test>, relay=$(re_peer 25582), .*dsn=4\.3\.0, status=deferred"
 # The server recovers; the MTA retries with the same queue id.
 st_stop part1
 st_srv part2 "$A:25582"
@@ -128,14 +128,14 @@ while [ $k -le 3 ]; do
 	fx_deliver "$R/rt$k" "$W/msg" -f a@src.test -q RTQ -- u@rt.test
 	k=$((k + 1))
 done
-fx_check "retries: attempt 1" "$R/rt1" 75 "4\.3\.0 $(name 25583) said: 451 .*"
-fx_check "retries: attempt 2" "$R/rt2" 75 "4\.3\.0 $(name 25583) said: 451 .*"
+fx_check "retries: attempt 1" "$R/rt1" 75 "4\.3\.0 $(re_peer 25583) said: 451 .*"
+fx_check "retries: attempt 2" "$R/rt2" 75 "4\.3\.0 $(re_peer 25583) said: 451 .*"
 fx_check "retries: attempt 3 takes the \$retries>=2 route" "$R/rt3" 0
 st_eq "retries: the first route saw two attempts" "$(fx_conns "$W/rt1")" 2
 st_eq "retries: the second route got the message" \
     "$(fx_msgs "$W/rt2" '^rcpt: TO:<u@rt.test> 250$')" 1
 fx_log "retries: log of attempt 3" "$R/rt3" \
-    "RTQ: to=<u@rt.test>, relay=$(name 25584), .*status=sent"
+    "RTQ: to=<u@rt.test>, relay=$(re_peer 25584), .*status=sent"
 
 # --- the exact $size boundary (bytes as sent: CRLF, fields removed) ------------
 st_srv szbig "$A:25585"
@@ -174,9 +174,9 @@ st_srv szlimit "$A:25594" --size 2047
 } >>"$W/map"
 fx_deliver "$R/szlimit" "$W/s2048" -f a@src.test -q SZLIMIT -- u@szlimit.test
 fx_check "size: over the server's SIZE" "$R/szlimit" 69 \
-    "5\.3\.4 message size 2048 exceeds size limit 2047 of server $(name 25594)"
+    "5\.3\.4 message size 2048 exceeds size limit 2047 of server $(re_peer 25594)"
 fx_log "size: over the server's SIZE, log" "$R/szlimit" \
-    "SZLIMIT: to=<u@szlimit.test>, relay=$(name 25594), .*dsn=5\.3\.4, status=bounced"
+    "SZLIMIT: to=<u@szlimit.test>, relay=$(re_peer 25594), .*dsn=5\.3\.4, status=bounced"
 st_nogrep "size: over the server's SIZE, no MAIL" ' in MAIL' \
     "$W/szlimit/commands.log"
 st_eq "size: over the server's SIZE, next host not tried" \
@@ -213,15 +213,15 @@ deadline() {
 	dl_run "$tag" "$ere"
 }
 deadline dlgreet 25587 \
-    "4\.4\.7 .*$(name 25587).*receiving the initial server greeting.*" \
+    "4\.4\.7 .*$(re_peer 25587).*receiving the initial server greeting.*" \
     --delay greeting=30
-deadline dlrcpt 25588 "4\.4\.7 .*$(name 25588).*RCPT TO.*" --delay rcpt=30
-deadline dleod 25589 "4\.4\.7 .*$(name 25589).*end of data.*" --delay eod=30
+deadline dlrcpt 25588 "4\.4\.7 .*$(re_peer 25588).*RCPT TO.*" --delay rcpt=30
+deadline dleod 25589 "4\.4\.7 .*$(re_peer 25589).*end of data.*" --delay eod=30
 # Past the deadline no further host is tried.
 st_srv dlnext "$A:25590"
 echo "dlnext.test $A:25587 \$priority:1" >>"$W/map"
 echo "dlnext.test $A:25590 \$priority:2" >>"$W/map"
-dl_run dlnext "4\.4\.7 deliver_time_limit reached before $(name 25590) could be tried"
+dl_run dlnext "4\.4\.7 deliver_time_limit reached before $(re_peer 25590) could be tried"
 st_eq "deadline: the next host was not tried" "$(fx_conns "$W/dlnext")" 0
 
 # --- max_concurrent = 2 under load ------------------------------------------
