@@ -6,7 +6,10 @@
 #                   normally and under ASan+UBSan, static checks, integration
 #   make demo       deliver a few messages through a local DNS and SMTP sink
 #   make bench      run the benchmarks and rewrite BENCHMARKS.md
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local SYSCONFDIR=/etc STATEDIR=/var/lib/smtpdirect
+#                   DESTDIR= (staged install: no user, no owners)
+#   make uninstall  remove the programs and man pages (keeps configuration,
+#                   state and the user)
 
 ifeq ($(origin CC),default)
 CC       := gcc
@@ -37,6 +40,17 @@ CPPFLAGS += -Itransport -DSMTPDIRECT_VERSION='"$(VERSION)"' \
 ALL_CFLAGS = $(CSTD) $(OPT) $(WARN) $(CFLAGS)
 ALL_LDFLAGS = $(OPT) $(LDFLAGS)
 
+# Objects depend on the flags they were compiled with: SYSCONFDIR and
+# STATEDIR are compiled in as defaults, so "make SYSCONFDIR=/opt/etc"
+# after a plain "make" must recompile. $(FLAGS) is rewritten only when
+# the flags change.
+FLAGS      := $(O)/flags
+FLAGS_TEXT  = $(CC) $(CPPFLAGS) $(ALL_CFLAGS)
+ifneq ($(file <$(FLAGS)),$(FLAGS_TEXT))
+$(shell mkdir -p $(O))
+$(file >$(FLAGS),$(FLAGS_TEXT))
+endif
+
 LIBS     := -lldns -llmdb -lssl -lcrypto
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
@@ -59,7 +73,7 @@ TOOL_BINS := $(TOOL_SRCS:%.c=$(O)/%)
 BIN       := $(O)/transport/smtpdirect
 MLT_BIN   := $(if $(MLT_SRCS),$(O)/milter/smtpdirect-milter)
 
-.PHONY: all build units tools check unit-run demo bench install clean \
+.PHONY: all build units tools check unit-run demo bench install uninstall clean \
         format format-check cppcheck headers-check manlint deps
 
 all: transport/smtpdirect $(if $(MLT_SRCS),milter/smtpdirect-milter)
@@ -74,11 +88,13 @@ build: $(BIN) $(MLT_BIN) units tools
 units: $(UNIT_BINS)
 tools: $(TOOL_BINS)
 
-$(O)/%.o: %.c $(HEADERS)
+$(FLAGS): ;
+
+$(O)/%.o: %.c $(HEADERS) $(FLAGS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-$(O)/t/unit/%.o: t/unit/%.c $(HEADERS) $(wildcard t/unit/*.h)
+$(O)/t/unit/%.o: t/unit/%.c $(HEADERS) $(wildcard t/unit/*.h) $(FLAGS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -It/unit $(CHECK_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -96,7 +112,7 @@ $(O)/milter/smtpdirect-milter: $(MLT_OBJS) $(LIB)
 $(O)/t/unit/check_%: $(O)/t/unit/check_%.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(CHECK_LIBS) $(LIBS)
 
-$(O)/t/tools/%: t/tools/%.c $(LIB) $(HEADERS)
+$(O)/t/tools/%: t/tools/%.c $(LIB) $(HEADERS) $(FLAGS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
@@ -108,8 +124,9 @@ check: deps
 	$(MAKE) VARIANT=asan build
 	sh t/run.sh
 
-demo: all
-	sh t/demo.sh
+demo: deps
+	$(MAKE) VARIANT=normal all
+	bash t/demo.sh
 
 bench: all
 	sh t/deps.sh bench
@@ -137,19 +154,70 @@ headers-check:
 manlint:
 	@for m in $(wildcard man/*.[1-8]); do mandoc -Tlint -Wwarning $$m || exit 1; done
 
+# Installation. Configuration files are installed only when absent: an
+# administrator's file is never overwritten. As root and without DESTDIR,
+# the system user $(SD_USER) is created when missing, owns the state
+# directory and owns the override map (0600 $(SD_USER):$(SD_USER): it may
+# hold passwords, and SPEC's lint warns when anyone but the owner can
+# read such a map). Otherwise owners are left alone, and install says so.
+# The installed configuration and man pages name the directories chosen.
+SD_USER  ?= smtpdirect
+INSTALL  ?= install
+MAN5     := $(wildcard man/*.5)
+MAN8     := $(wildcard man/*.8)
+SD_CONF  := $(DESTDIR)$(SYSCONFDIR)/smtpdirect
+SUBST     = sed -e 's|/etc/smtpdirect|$(SYSCONFDIR)/smtpdirect|g' \
+                -e 's|/var/lib/smtpdirect|$(STATEDIR)|g'
+AS_ROOT   = [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]
+
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/smtpdirect
-	install -m 0755 transport/smtpdirect $(DESTDIR)$(SBINDIR)/smtpdirect
-	if [ -f milter/smtpdirect-milter ]; then \
-	    install -m 0755 milter/smtpdirect-milter $(DESTDIR)$(SBINDIR)/; fi
-	for m in $(wildcard man/*.5); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done
-	for m in $(wildcard man/*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
-	[ -f $(DESTDIR)$(SYSCONFDIR)/smtpdirect/smtpdirect.conf ] || \
-	    install -m 0644 conf-examples/smtpdirect.conf $(DESTDIR)$(SYSCONFDIR)/smtpdirect/
-	[ -f $(DESTDIR)$(SYSCONFDIR)/smtpdirect/overrides ] || \
-	    install -m 0640 conf-examples/overrides $(DESTDIR)$(SYSCONFDIR)/smtpdirect/
-	install -d -m 0750 $(DESTDIR)$(STATEDIR)
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(SD_CONF) $(dir $(DESTDIR)$(STATEDIR))
+	$(INSTALL) -m 0755 transport/smtpdirect $(DESTDIR)$(SBINDIR)/smtpdirect
+	if [ -f milter/smtpdirect-milter ]; then $(INSTALL) -m 0755 \
+	    milter/smtpdirect-milter $(DESTDIR)$(SBINDIR)/smtpdirect-milter; fi
+	for m in $(MAN5) $(MAN8); do \
+	    d=$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
+	    $(SUBST) $$m >$$d && chmod 0644 $$d || exit 1; done
+	@if ! $(AS_ROOT); then \
+	    echo "make install: $(if $(DESTDIR),DESTDIR is set,not root):" \
+	        "not creating the user $(SD_USER), not changing owners."; \
+	    echo "  As root on the target: useradd --system --user-group" \
+	        "--no-create-home --home-dir /nonexistent" \
+	        "--shell /usr/sbin/nologin $(SD_USER)"; \
+	    echo "  chown $(SD_USER):$(SD_USER) $(STATEDIR);" \
+	        "chown root:$(SD_USER) $(SYSCONFDIR)/smtpdirect/overrides"; \
+	elif ! getent passwd $(SD_USER) >/dev/null; then \
+	    echo useradd --system --user-group --no-create-home \
+	        --home-dir /nonexistent --shell /usr/sbin/nologin $(SD_USER); \
+	    useradd --system --user-group --no-create-home \
+	        --home-dir /nonexistent --shell /usr/sbin/nologin $(SD_USER); \
+	fi
+	@f=$(SD_CONF)/smtpdirect.conf; \
+	if [ -e $$f ]; then echo "make install: keeping $$f"; \
+	else echo "install $$f"; \
+	    $(SUBST) conf-examples/smtpdirect.conf >$$f && chmod 0644 $$f; fi
+	@f=$(SD_CONF)/overrides; \
+	if [ -e $$f ]; then echo "make install: keeping $$f"; \
+	elif $(AS_ROOT); then echo "install $$f (0600 $(SD_USER):$(SD_USER))"; \
+	    $(INSTALL) -m 0600 -o $(SD_USER) -g $(SD_USER) conf-examples/overrides $$f; \
+	else echo "install $$f (0600)"; \
+	    $(INSTALL) -m 0600 conf-examples/overrides $$f; fi
+	@d=$(DESTDIR)$(STATEDIR); \
+	if $(AS_ROOT); then echo "install -d $$d (0750 $(SD_USER):$(SD_USER))"; \
+	    $(INSTALL) -d -m 0750 -o $(SD_USER) -g $(SD_USER) $$d; \
+	    if [ -n "$$(find $$d ! -user $(SD_USER) -print -quit)" ]; then \
+	        echo "make install: warning: $$d holds files that" \
+	            "$(SD_USER) does not own (smtpdirect run as root?);" \
+	            "fix: chown -R $(SD_USER):$(SD_USER) $$d"; fi; \
+	else echo "install -d $$d (0750)"; $(INSTALL) -d -m 0750 $$d; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/smtpdirect $(DESTDIR)$(SBINDIR)/smtpdirect-milter \
+	    $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) \
+	    $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%)
+	@echo "make uninstall: kept $(SYSCONFDIR)/smtpdirect, $(STATEDIR) and" \
+	    "the user $(SD_USER); remove them by hand when no longer needed."
 
 clean:
 	rm -rf build transport/smtpdirect milter/smtpdirect-milter

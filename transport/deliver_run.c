@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "deliver_run.h"
+#include "loop.h"
 #include "msg.h"
 #include "xalloc.h"
 
@@ -22,6 +23,12 @@ struct deliver_group {
 	struct route route; /* the route */
 	size_t *idx; /* indexes into ctx->rcpts */
 	size_t n; /* entries in idx */
+	struct deliver_target *t; /* its addresses, in order */
+	size_t nt; /* entries in t */
+	enum sd_status resolved; /* how resolving the route went */
+	struct why why; /* why it failed */
+	struct deliver_ctx *ctx; /* for the task */
+	struct deliver_outcome *out; /* for the task */
 };
 
 static size_t deliver_plan(struct deliver_ctx *ctx, struct deliver_outcome *out,
@@ -242,31 +249,34 @@ out:
 	return false;
 }
 
-/* deliver_group - resolve the route and walk its addresses */
+/* deliver_resolve_group - the addresses of a group's route */
+static void
+deliver_resolve_group(struct deliver_ctx *ctx, struct deliver_group *g)
+{
+	g->t = xcalloc(DELIVER_HOSTS_MAX, sizeof(*g->t));
+	why_reset(&g->why);
+	g->resolved = ctx->resolve(ctx->resolve_ctx, &g->route, g->t,
+	    DELIVER_HOSTS_MAX, &g->nt, &g->why);
+}
+
+/* deliver_group - walk the addresses of a resolved group */
 static void
 deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
     struct deliver_outcome *out)
 {
-	struct deliver_target *t;
+	const struct deliver_target *t = g->t;
 	struct deliver_last last;
 	struct deliver_peer peer = {NULL, NULL, 0};
-	struct why why;
-	enum sd_status st;
-	size_t n = 0, i;
+	size_t n = g->nt, i;
 	unsigned skip = (unsigned)-1;
 	bool skip_host;
 
-	t = xcalloc(DELIVER_HOSTS_MAX, sizeof(*t));
-	why_reset(&why);
-	st = ctx->resolve(
-	    ctx->resolve_ctx, &g->route, t, DELIVER_HOSTS_MAX, &n, &why);
-	if (st != SD_OK) {
+	if (g->resolved != SD_OK) {
 		for (i = 0; i < g->n; i++)
 			deliver_finish(ctx, &out[g->idx[i]],
-			    st == SD_PERM ? DELIVER_RCPT_BOUNCED
-			                  : DELIVER_RCPT_DEFERRED,
-			    &why, NULL);
-		free(t);
+			    g->resolved == SD_PERM ? DELIVER_RCPT_BOUNCED
+			                           : DELIVER_RCPT_DEFERRED,
+			    &g->why, NULL);
 		return;
 	}
 	why_set(&last.why, "4.4.0", "no server for %s could be tried",
@@ -305,7 +315,15 @@ deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
 			deliver_finish(ctx, &out[g->idx[i]],
 			    DELIVER_RCPT_DEFERRED, &last.why,
 			    last.peer != NULL ? &peer : NULL);
-	free(t);
+}
+
+/* deliver_group_task - deliver_group() as a task of the loop */
+static void
+deliver_group_task(void *arg)
+{
+	struct deliver_group *g = arg;
+
+	deliver_group(g->ctx, g, g->out);
 }
 
 /* deliver_plan - settle earlier deliveries, route and group the rest */
@@ -374,13 +392,25 @@ deliver_run(struct deliver_ctx *ctx, struct deliver_outcome *out)
 	struct retry_msg m = deliver_msg(ctx);
 	struct why why;
 	size_t ng, i;
+	void **tasks;
 
 	ng = deliver_plan(ctx, out, &gs);
+	/* DNS first, one lookup after another (most come from the cache);
+	 * then every destination at once, each a task of one event loop. */
+	tasks = xcalloc(ng + 1, sizeof(*tasks));
 	for (i = 0; i < ng; i++) {
-		deliver_group(ctx, &gs[i], out);
+		deliver_resolve_group(ctx, &gs[i]);
+		gs[i].ctx = ctx;
+		gs[i].out = out;
+		tasks[i] = &gs[i];
+	}
+	loop_run(deliver_group_task, tasks, ng, DELIVER_PARALLEL_MAX);
+	for (i = 0; i < ng; i++) {
 		route_fini(&gs[i].route);
 		free(gs[i].idx);
+		free(gs[i].t);
 	}
+	free(tasks);
 	free(gs);
 	for (i = 0; i < ctx->nrcpt; i++) {
 		if (out[i].status == DELIVER_RCPT_DEFERRED &&

@@ -9,7 +9,10 @@
  *	MX), groups recipients that share a route into one transaction,
  *	resolves each route to addresses through a resolver callback, and
  *	tries hosts in route order and each address of a host in turn
- *	until the recipients are accepted or refused for good. Every
+ *	until the recipients are accepted or refused for good. Routes are
+ *	resolved first, one after another; then the destinations are
+ *	delivered at the same time (at most DELIVER_PARALLEL_MAX), each a
+ *	task of one event loop (loop.h) on this thread. Every
  *	failure goes through deliver_status_classify(); delivered
  *	recipients are recorded in the retry state at once, deferred ones
  *	count one more temporary failure. Outcomes are logged, one line
@@ -43,6 +46,7 @@
 
 #define DELIVER_ADDR_MAX 64 /* longest numeric address text */
 #define DELIVER_HOSTS_MAX 64 /* most addresses tried for one route */
+#define DELIVER_PARALLEL_MAX 8 /* destinations delivered at once */
 
 /* One address to try, in order. */
 struct deliver_target {

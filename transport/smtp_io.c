@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "loop.h"
 #include "smtp_int.h"
 #include "xalloc.h"
 
@@ -106,7 +107,7 @@ smtp_io_wait(int fd, short events, unsigned long timeout_ms,
 		pfd.fd = fd;
 		pfd.events = events;
 		pfd.revents = 0;
-		n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		n = loop_poll(&pfd, left > 60000 ? 60000 : (int)left);
 		if (n > 0)
 			return SMTP_IO_OK;
 		if (n < 0 && errno != EINTR) {
