@@ -18,7 +18,9 @@
  *	Policy (Postfix smtp(8), smtp_trouble.c, smtp_proto.c, with
  *	the differences SPEC asks for):
  *	- connect failure, TLS failure, timeout, lost connection, garbled
- *	  reply, any 421: next address (the session is gone).
+ *	  reply, any 421: next address (the session is gone); the code
+ *	  the smtp module gave is kept, made 4.x.x (4.4.7 at the
+ *	  deadline, 4.5.0 for a garbled reply).
  *	- greeting 4xx or 5xx, EHLO/HELO refused: next address, always
  *	  as 4.x.x. Postfix skips 5xx greetings too (smtp_skip_5xx_greeting
  *	  = yes); unlike Postfix a 5xx to HELO never bounces, as it mostly

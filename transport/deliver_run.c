@@ -11,6 +11,13 @@
 #include "msg.h"
 #include "xalloc.h"
 
+/* The last failure on a route's walk, and who gave it. */
+struct deliver_last {
+	struct why why; /* the reason */
+	const struct deliver_target *peer; /* the server that answered;
+					      NULL when none did */
+};
+
 /* Recipients that share one route, and so one transaction. */
 struct deliver_group {
 	struct route route; /* the route */
@@ -36,7 +43,7 @@ static void deliver_finish(struct deliver_ctx *ctx, struct deliver_outcome *o,
     const struct deliver_peer *peer);
 static bool deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
     const struct deliver_target *t, struct deliver_outcome *out,
-    struct why *last, bool *skip_host);
+    struct deliver_last *last, bool *skip_host);
 
 /* deliver_msg - the retry-state key of this message */
 static struct retry_msg
@@ -100,6 +107,29 @@ deliver_judge(enum deliver_fail fail, enum deliver_stage stage,
 	return act;
 }
 
+/*
+ * deliver_fail_of - the kind of a session failure: a refusal when the
+ * server replied; a TLS or AUTH failure at those steps; without a reply,
+ * SD_PERM is a definite finding of the module (5.3.4 SIZE, 5.6.7
+ * SMTPUTF8) and anything else a broken session (lost, timed out,
+ * garbled: the module's code says which).
+ */
+static enum deliver_fail
+deliver_fail_of(
+    const struct smtp_session *s, enum sd_status st, const struct why *why)
+{
+	if (why->smtp_code != 0)
+		return DELIVER_FAIL_REPLY;
+	switch (s != NULL ? smtp_session_fail_state(s) : SMTP_ST_CONNECT) {
+	case SMTP_ST_STARTTLS:
+	case SMTP_ST_AUTH:
+		return DELIVER_FAIL_TLS;
+	default:
+		return st == SD_PERM ? DELIVER_FAIL_CAPABILITY
+		                     : DELIVER_FAIL_LOST;
+	}
+}
+
 /* deliver_stage_of - the step at which the session last failed */
 static enum deliver_stage
 deliver_stage_of(const struct smtp_session *s)
@@ -125,21 +155,6 @@ deliver_stage_of(const struct smtp_session *s)
 		return DELIVER_STAGE_AUTH;
 	default:
 		return DELIVER_STAGE_GREETING;
-	}
-}
-
-/* deliver_fail_of - what kind of failure a session without reply met */
-static enum deliver_fail
-deliver_fail_of(const struct smtp_session *s, const struct why *why)
-{
-	if (why->smtp_code != 0)
-		return DELIVER_FAIL_REPLY;
-	switch (smtp_session_fail_state(s)) {
-	case SMTP_ST_STARTTLS:
-	case SMTP_ST_AUTH:
-		return DELIVER_FAIL_TLS;
-	default:
-		return DELIVER_FAIL_LOST;
 	}
 }
 
@@ -212,7 +227,7 @@ deliver_dane(struct deliver_ctx *ctx, const struct deliver_target *t,
 static bool
 deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
     const struct deliver_target *t, struct deliver_outcome *out,
-    struct why *last, bool *skip_host)
+    struct deliver_last *last, bool *skip_host)
 {
 	struct deliver_peer dpeer = {t->host, t->addr, t->port};
 	struct smtp_tlsa tlsa[SMTP_TLSA_MAX];
@@ -238,7 +253,8 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 		dns_answer_fini(&ans);
 		deliver_judge(
 		    DELIVER_FAIL_TLS, DELIVER_STAGE_STARTTLS, &dpeer, &why);
-		*last = why;
+		last->why = why;
+		last->peer = NULL;
 		*skip_host = true;
 		goto out;
 	}
@@ -247,13 +263,15 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 	if (st != SD_OK) {
 		deliver_judge(
 		    DELIVER_FAIL_CONNECT, DELIVER_STAGE_GREETING, &dpeer, &why);
-		*last = why;
+		last->why = why;
+		last->peer = NULL;
 		goto out;
 	}
 	if ((st = smtp_session_hello(s, &why)) != SD_OK) {
-		act = deliver_judge(deliver_fail_of(s, &why),
+		act = deliver_judge(deliver_fail_of(s, st, &why),
 		    deliver_stage_of(s), &dpeer, &why);
-		*last = why;
+		last->why = why;
+		last->peer = t;
 		/* A refused AUTH: the host's other addresses would refuse too. */
 		if (act == DELIVER_NEXT_HOST)
 			*skip_host = true;
@@ -286,7 +304,8 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 				    &rc[k].why, &dpeer);
 			else {
 				/* 4xx to RCPT: this host's policy, try another. */
-				*last = rc[k].why;
+				last->why = rc[k].why;
+				last->peer = t;
 				*skip_host = true;
 			}
 		} else if (st != SD_OK) {
@@ -295,10 +314,10 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 		k++;
 	}
 	if (st != SD_OK) {
-		act = deliver_judge(
-		    why.smtp_code ? DELIVER_FAIL_REPLY : DELIVER_FAIL_LOST,
+		act = deliver_judge(deliver_fail_of(s, st, &why),
 		    deliver_stage_of(s), &dpeer, &why);
-		*last = why;
+		last->why = why;
+		last->peer = t;
 		if (act == DELIVER_NEXT_HOST)
 			*skip_host = true;
 		for (i = 0; i < g->n &&
@@ -342,7 +361,8 @@ deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
     struct deliver_outcome *out)
 {
 	const struct deliver_target *t = g->t;
-	struct why last;
+	struct deliver_last last;
+	struct deliver_peer peer = {NULL, NULL, 0};
 	size_t n = g->nt, i;
 	unsigned skip = (unsigned)-1;
 	bool skip_host;
@@ -355,17 +375,19 @@ deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
 			    &g->why, NULL);
 		return;
 	}
-	why_set(
-	    &last, "4.4.0", "no server for %s could be tried", g->route.domain);
+	why_set(&last.why, "4.4.0", "no server for %s could be tried",
+	    g->route.domain);
+	last.peer = NULL;
 	for (i = 0; i < n; i++) {
 		if (t[i].host_index == skip)
 			continue;
 		if (ctx->smtp.deadline_ms > 0 &&
 		    mono_now_ms() >= ctx->smtp.deadline_ms) {
-			why_set(&last, "4.4.7",
+			why_set(&last.why, "4.4.7",
 			    "deliver_time_limit reached "
-			    "before %s could be tried",
-			    t[i].host);
+			    "before %s[%s]:%u could be tried",
+			    t[i].host, t[i].addr, t[i].port);
+			last.peer = NULL;
 			break;
 		}
 		skip_host = false;
@@ -375,11 +397,20 @@ deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
 			skip = t[i].host_index;
 		}
 	}
-	/* Hosts ran out: pending is deferred (the code reads 4.x.x then). */
+	/*
+	 * Hosts ran out: pending is deferred (the code reads 4.x.x then),
+	 * with the relay that gave the last reason, as Postfix logs it.
+	 */
+	if (last.peer != NULL) {
+		peer.host = last.peer->host;
+		peer.addr = last.peer->addr;
+		peer.port = last.peer->port;
+	}
 	for (i = 0; i < g->n; i++)
 		if (out[g->idx[i]].status == DELIVER_RCPT_PENDING)
 			deliver_finish(ctx, &out[g->idx[i]],
-			    DELIVER_RCPT_DEFERRED, &last, NULL);
+			    DELIVER_RCPT_DEFERRED, &last.why,
+			    last.peer != NULL ? &peer : NULL);
 }
 
 /* deliver_group_task - deliver_group() as a task of the loop */

@@ -249,18 +249,21 @@ deliver_status_local(const struct deliver_attempt *a, struct why *why)
 		return DELIVER_NEXT_ADDRESS;
 	case DELIVER_FAIL_LOST:
 		deliver_status_peer(name, sizeof(name), a->peer, false);
-		why_set(why, "4.4.2", "lost connection with %s while %s%s%s",
-		    name, during, text[0] != '\0' ? ": " : "", text);
+		deliver_status_pick_dsn(dsn, sizeof(dsn), a->dsn, '4', "4.4.2");
+		why_set(why, dsn, "lost connection with %s while %s%s%s", name,
+		    during, text[0] != '\0' ? ": " : "", text);
 		return DELIVER_NEXT_ADDRESS;
 	case DELIVER_FAIL_TIMEOUT:
 		deliver_status_peer(name, sizeof(name), a->peer, false);
-		why_set(why, "4.4.2", "conversation with %s timed out while %s",
+		deliver_status_pick_dsn(dsn, sizeof(dsn), a->dsn, '4', "4.4.2");
+		why_set(why, dsn, "conversation with %s timed out while %s",
 		    name, during);
 		return DELIVER_NEXT_ADDRESS;
 	case DELIVER_FAIL_PROTOCOL:
 		deliver_status_peer(name, sizeof(name), a->peer, false);
-		why_set(why, "4.5.0", "protocol error with %s while %s%s%s",
-		    name, during, text[0] != '\0' ? ": " : "", text);
+		deliver_status_pick_dsn(dsn, sizeof(dsn), a->dsn, '4', "4.5.0");
+		why_set(why, dsn, "protocol error with %s while %s%s%s", name,
+		    during, text[0] != '\0' ? ": " : "", text);
 		return DELIVER_NEXT_ADDRESS;
 	case DELIVER_FAIL_CAPABILITY:
 		if (a->dsn != NULL && why_dsn_valid(a->dsn) &&

@@ -143,6 +143,9 @@ smtp_reply_parse(struct smtp_reply *r, const char *buf, size_t len,
 		nl = memchr(buf + i, '\n', len - i);
 		n = nl != NULL ? (size_t)(nl - (buf + i)) : len - i;
 		if (n > sizeof(r->line) - r->linelen) {
+			/* Keep what fits, so the complaint quotes this line. */
+			memcpy(r->line + r->linelen, buf + i,
+			    sizeof(r->line) - r->linelen);
 			r->linelen = sizeof(r->line);
 			*used = i;
 			return smtp_reply_bad(r, "reply line too long", why);

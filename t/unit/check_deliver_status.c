@@ -184,6 +184,20 @@ static const struct classify_case classify_cases[] = {
         0, NULL, NULL, DELIVER_NEXT_ADDRESS, "4.4.2",
         "conversation with " MXN
         " timed out while receiving the initial server greeting"},
+    {"lost keeps the module's code", DELIVER_FAIL_LOST, DELIVER_STAGE_RCPT, &mx,
+        0, "4.5.0", "malformed reply", DELIVER_NEXT_ADDRESS, "4.5.0",
+        "lost connection with " MXN " while sending RCPT TO: malformed reply"},
+    {"lost with a 5.x.x code stays temporary", DELIVER_FAIL_LOST,
+        DELIVER_STAGE_BODY, &mx, 0, "5.3.0", NULL, DELIVER_NEXT_ADDRESS,
+        "4.3.0", "lost connection with " MXN " while sending message body"},
+    {"timeout at the deadline keeps 4.4.7", DELIVER_FAIL_TIMEOUT,
+        DELIVER_STAGE_RCPT, &mx, 0, "4.4.7", NULL, DELIVER_NEXT_ADDRESS,
+        "4.4.7", "conversation with " MXN " timed out while sending RCPT TO"},
+    {"protocol with a malformed code", DELIVER_FAIL_PROTOCOL,
+        DELIVER_STAGE_EHLO, &mx, 0, "4.x", "garbage", DELIVER_NEXT_ADDRESS,
+        "4.5.0",
+        "protocol error with " MXN
+        " while performing the EHLO handshake: garbage"},
     {"protocol overlong", DELIVER_FAIL_PROTOCOL, DELIVER_STAGE_RCPT, &mx, 0,
         NULL, "reply longer than 4096 bytes", DELIVER_NEXT_ADDRESS, "4.5.0",
         "protocol error with " MXN

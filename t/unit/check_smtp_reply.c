@@ -167,6 +167,28 @@ START_TEST(test_smtp_reply_parse_overlong_line)
 }
 END_TEST
 
+START_TEST(test_smtp_reply_parse_overlong_line_quotes_it)
+{
+	char *in = reply_big(1, SMTP_REPLY_LINE_MAX + 10);
+	struct smtp_reply r;
+	struct why why;
+	size_t used;
+
+	/* A shorter reply first leaves its bytes in the line buffer. */
+	smtp_reply_init(&r, false);
+	ck_assert_int_eq(
+	    smtp_reply_parse(&r, "220 old greeting\r\n", 18, &used, &why),
+	    SMTP_REPLY_DONE);
+	smtp_reply_init(&r, false);
+	ck_assert_int_eq(
+	    reply_feed(&r, in, strlen(in), 0, &used, &why), SMTP_REPLY_BAD);
+	ck_assert_msg(strstr(why.text, "\"250 xxxxxxxx") != NULL,
+	    "got \"%s\", want the overlong line quoted", why.text);
+	ck_assert_ptr_null(strstr(why.text, "old greeting"));
+	free(in);
+}
+END_TEST
+
 START_TEST(test_smtp_reply_parse_longest_line_fits)
 {
 	char *in = reply_big(1, SMTP_REPLY_LINE_MAX - 4);
@@ -294,6 +316,7 @@ smtp_reply_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("limits");
 	tcase_add_test(tc, test_smtp_reply_parse_overlong_line);
+	tcase_add_test(tc, test_smtp_reply_parse_overlong_line_quotes_it);
 	tcase_add_test(tc, test_smtp_reply_parse_longest_line_fits);
 	tcase_add_test(tc, test_smtp_reply_parse_too_many_lines);
 	tcase_add_test(tc, test_smtp_reply_parse_total_too_long);
