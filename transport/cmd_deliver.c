@@ -33,23 +33,37 @@ struct cmd_deliver_args {
 	size_t nrcpt; /* entries in rcpts */
 };
 
-static int cmd_deliver_defer(const struct why *why);
+static int cmd_deliver_defer(
+    const struct cmd_deliver_args *a, const struct why *why);
 static bool cmd_deliver_args(
     int argc, char **argv, struct cmd_deliver_args *a, struct why *why);
 static char *cmd_deliver_unbracket(const char *s);
 
-/* cmd_deliver_defer - before any delivery: the one stderr line, exit 75 */
+/*
+ * cmd_deliver_defer - before any delivery: the one stderr line, exit 75,
+ * and the usual log line for each recipient when they are known (a is
+ * NULL while the arguments are not)
+ */
 static int
-cmd_deliver_defer(const struct why *why)
+cmd_deliver_defer(const struct cmd_deliver_args *a, const struct why *why)
 {
 	struct deliver_outcome o;
 	char line[WHY_TEXT_MAX + WHY_DSN_MAX + 2];
+	size_t i;
 
 	deliver_outcome_init(&o, "");
 	deliver_outcome_set(&o, DELIVER_RCPT_DEFERRED, why, NULL, 0);
 	deliver_status_line(line, sizeof(line), &o);
 	fprintf(stderr, "%s\n", line);
-	msg_warn("deferred: %s", line);
+	if (a == NULL) {
+		msg_warn("deferred: %s", line);
+		return MSG_EX_TEMPFAIL;
+	}
+	for (i = 0; i < a->nrcpt; i++) {
+		deliver_outcome_init(&o, a->rcpts[i]);
+		deliver_outcome_set(&o, DELIVER_RCPT_DEFERRED, why, NULL, 0);
+		deliver_log_outcome(a->queue_id, &o);
+	}
 	return MSG_EX_TEMPFAIL;
 }
 
@@ -181,11 +195,11 @@ cmd_deliver(int argc, char **argv)
 	msg_set_fatal_status(MSG_EX_TEMPFAIL);
 	why_reset(&why);
 	if (!cmd_deliver_args(argc, argv, &a, &why)) {
-		rc = cmd_deliver_defer(&why);
+		rc = cmd_deliver_defer(NULL, &why);
 		goto out;
 	}
 	if (!cmd_cfg_load(a.conf, &why)) {
-		rc = cmd_deliver_defer(&why);
+		rc = cmd_deliver_defer(&a, &why);
 		goto out;
 	}
 	cfg = cfg_get();
@@ -197,7 +211,7 @@ cmd_deliver(int argc, char **argv)
 		    "%s: tls_min_version: unknown protocol \"%.20s\"",
 		    cfg->path != NULL ? cfg->path : "(defaults)",
 		    cfg->tls_min_version);
-		rc = cmd_deliver_defer(&why);
+		rc = cmd_deliver_defer(&a, &why);
 		goto out;
 	}
 	if (geteuid() == 0)
@@ -207,22 +221,22 @@ cmd_deliver(int argc, char **argv)
 	ctx.smtp.deadline_ms =
 	    ctx.start_ms + (long long)cfg->deliver_time_limit * 1000;
 	if (!cmd_map_load(cfg, &map, &why)) {
-		rc = cmd_deliver_defer(&why);
+		rc = cmd_deliver_defer(&a, &why);
 		goto out;
 	}
 	if (spool_open(&spool, STDIN_FILENO, NULL, &why) != SD_OK) {
-		rc = cmd_deliver_defer(&why);
+		rc = cmd_deliver_defer(&a, &why);
 		goto out;
 	}
 	if (mkdir(cfg->state_dir, 0700) < 0 && errno != EEXIST) {
 		why_set(&why, "4.3.0", "cannot create state_dir %s: %s",
 		    cfg->state_dir, strerror(errno));
-		rc = cmd_deliver_defer(&why);
+		rc = cmd_deliver_defer(&a, &why);
 		goto out;
 	}
 	if (a.queue_id[0] != '\0' &&
 	    retry_open(cfg->state_dir, &retry, &why) != SD_OK) {
-		rc = cmd_deliver_defer(&why);
+		rc = cmd_deliver_defer(&a, &why);
 		goto out;
 	}
 	/* Pruning scans the store: now and then, not for every message. */
@@ -237,7 +251,7 @@ cmd_deliver(int argc, char **argv)
 	if (slot_dir_create(slots, 0700, &why) != SD_OK ||
 	    slot_acquire(slots, cfg->max_concurrent, wait, &slot, &why) !=
 	        SD_OK) {
-		rc = cmd_deliver_defer(&why);
+		rc = cmd_deliver_defer(&a, &why);
 		goto out;
 	}
 	ctx.sender = a.sender;

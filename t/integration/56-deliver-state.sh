@@ -280,9 +280,8 @@ if [ "$fx_log_ok" = yes ]; then
 	st_eq "cap: one status=sent log line per delivered run" \
 	    "$(grep -Ec 'CAP[0-9]: to=<u[0-9]@cap\.test>, .*status=sent' "$W/maillog")" \
 	    "$sent"
-	# XXX #4: early deferrals log no per-recipient line (cmd_deliver.c).
-	st_eq "cap: one warning per run deferred for a slot" \
-	    "$(grep -Ec 'warning: deferred: 4\.3\.2 too many concurrent' "$W/maillog" || true)" \
+	st_eq "cap: one status=deferred log line per run deferred for a slot" \
+	    "$(grep -Ec 'CAP[0-9]: to=<u[0-9]@cap\.test>, relay=none, .*dsn=4\.3\.2, status=deferred \(too many concurrent' "$W/maillog" || true)" \
 	    "$deferred"
 fi
 
