@@ -22,31 +22,10 @@ done
 
 NS=127.0.2.100 NSP=25280 PORT=25281
 MX=127.0.2.101 BIG=127.0.2.102 ISP=127.0.2.103 DOWN=127.0.2.104
-W=$(mktemp -d /tmp/smtpdirect-demo.XXXXXX)
+. "$TOP/t/lib/common.sh" # WORK, and its clean-up of PIDS on exit
+W=$WORK
 chmod 711 "$W"
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-	for p in $PIDS; do
-		n=0
-		while kill -0 "$p" 2>/dev/null && [ $n -lt 50 ]; do
-			sleep 0.1
-			n=$((n + 1))
-		done
-		kill -9 "$p" 2>/dev/null || true
-	done
-	rm -rf "$W"
-}
-trap cleanup EXIT INT TERM
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-wait_port() { # ADDR PORT: at most 10 s
-	n=0
-	until (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; do
-		[ $n -lt 100 ] || { echo "demo: nothing on $1:$2" >&2; exit 1; }
-		sleep 0.1
-		n=$((n + 1))
-	done
-}
 
 say "starting nsd on $NS:$NSP and three smtp-sinks on 127.0.2.101-103:$PORT"
 mkdir -p "$W/nsd" "$W/state"
@@ -91,15 +70,14 @@ zone:
 	name: example.net
 	zonefile: example.net.zone
 NSD
-nsd -c "$W/nsd/nsd.conf" -d &
-PIDS="$PIDS $!"
+bg_start nsd -c "$W/nsd/nsd.conf" -d
 user=()
 [ "$(id -u)" -eq 0 ] && user=(-u nobody)
 for a in "$MX" "$BIG" "$ISP"; do
 	mkdir -p "$W/sink-$a"
 	chmod 777 "$W/sink-$a"
-	timeout 120 smtp-sink "${user[@]}" -d "$W/sink-$a/%M." "$a:$PORT" 20 &
-	PIDS="$PIDS $!"
+	bg_start timeout 120 smtp-sink "${user[@]}" -d "$W/sink-$a/%M." \
+	    "$a:$PORT" 20
 done
 for a in "$MX" "$BIG" "$ISP"; do wait_port "$a" "$PORT"; done
 printf 'dns_servers = %s:%s\ndns_cache_size = 0\nstate_dir = %s\n' \

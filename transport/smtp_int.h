@@ -237,6 +237,14 @@ enum sd_status smtp_proto_reply(struct smtp_session *s, enum smtp_state st,
     unsigned long timeout_ms, struct why *why);
 
 /*
+ * Enter state st, send cmd (traced masked from mask_from, SIZE_MAX for
+ * nothing masked) and read its reply within the command timeout.
+ * Returns: SD_OK (a reply, of any code, is in s->reply), SD_TEMP.
+ */
+enum sd_status smtp_proto_command(struct smtp_session *s, enum smtp_state st,
+    const char *cmd, size_t mask_from, struct why *why);
+
+/*
  * Fill why from s->reply: "peer said: CODE DSN text (in reply to WHAT
  * command)"; a 421 reply breaks the session.
  * Returns: SD_OK (2xx/3xx), SD_TEMP (4xx), SD_PERM (5xx).

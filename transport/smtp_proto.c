@@ -164,6 +164,22 @@ smtp_proto_reply(struct smtp_session *s, enum smtp_state st,
 	return SD_OK;
 }
 
+/* smtp_proto_command - enter a state, send a command, read its reply */
+enum sd_status
+smtp_proto_command(struct smtp_session *s, enum smtp_state st, const char *cmd,
+    size_t mask_from, struct why *why)
+{
+	enum smtp_io_rc rc;
+
+	s->state = st;
+	rc = smtp_proto_put(s, cmd, mask_from);
+	if (rc != SMTP_IO_OK) {
+		smtp_proto_io_why(s, rc, s->state, why);
+		return SD_TEMP;
+	}
+	return smtp_proto_reply(s, s->state, s->command_timeout_ms, why);
+}
+
 /* smtp_proto_reply_why - quote the last reply */
 enum sd_status
 smtp_proto_reply_why(struct smtp_session *s, const char *what, struct why *why)
@@ -253,17 +269,10 @@ static enum sd_status
 smtp_proto_helo(struct smtp_session *s, struct why *why)
 {
 	char cmd[SMTP_CMD_MAX];
-	enum smtp_io_rc rc;
 	enum sd_status st;
 
 	snprintf(cmd, sizeof(cmd), "HELO %s", s->helo_name);
-	s->state = SMTP_ST_HELO;
-	rc = smtp_proto_put(s, cmd, SIZE_MAX);
-	if (rc != SMTP_IO_OK) {
-		smtp_proto_io_why(s, rc, s->state, why);
-		return SD_TEMP;
-	}
-	st = smtp_proto_reply(s, s->state, s->command_timeout_ms, why);
+	st = smtp_proto_command(s, SMTP_ST_HELO, cmd, SIZE_MAX, why);
 	if (st != SD_OK)
 		return st;
 	st = smtp_proto_reply_why(s, "HELO command", why);
@@ -277,20 +286,13 @@ enum sd_status
 smtp_proto_ehlo(struct smtp_session *s, struct why *why)
 {
 	char cmd[SMTP_CMD_MAX];
-	enum smtp_io_rc rc;
 	enum sd_status st;
 
 	s->caps = 0;
 	s->size_max = 0;
 	s->auth_mechs[0] = '\0';
 	snprintf(cmd, sizeof(cmd), "EHLO %s", s->helo_name);
-	s->state = SMTP_ST_EHLO;
-	rc = smtp_proto_put(s, cmd, SIZE_MAX);
-	if (rc != SMTP_IO_OK) {
-		smtp_proto_io_why(s, rc, s->state, why);
-		return SD_TEMP;
-	}
-	st = smtp_proto_reply(s, s->state, s->command_timeout_ms, why);
+	st = smtp_proto_command(s, SMTP_ST_EHLO, cmd, SIZE_MAX, why);
 	if (st != SD_OK)
 		return st;
 	st = smtp_proto_reply_why(s, "EHLO command", why);
@@ -461,18 +463,11 @@ smtp_session_hello(struct smtp_session *s, struct why *why)
 enum sd_status
 smtp_session_reset(struct smtp_session *s, struct why *why)
 {
-	enum smtp_io_rc rc;
 	enum sd_status st;
 
 	if (s->broken || s->state != SMTP_ST_READY)
 		return smtp_session_not_ready(s, "send RSET", why);
-	s->state = SMTP_ST_RSET;
-	rc = smtp_proto_put(s, "RSET", SIZE_MAX);
-	if (rc != SMTP_IO_OK) {
-		smtp_proto_io_why(s, rc, s->state, why);
-		return SD_TEMP;
-	}
-	st = smtp_proto_reply(s, s->state, s->command_timeout_ms, why);
+	st = smtp_proto_command(s, SMTP_ST_RSET, "RSET", SIZE_MAX, why);
 	if (st != SD_OK)
 		return st;
 	st = smtp_proto_reply_why(s, "RSET command", why);

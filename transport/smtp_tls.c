@@ -490,13 +490,7 @@ smtp_tls_starttls(struct smtp_session *s, struct why *why)
 	enum sd_status st;
 	char err[200], text[WHY_TEXT_MAX];
 
-	s->state = SMTP_ST_STARTTLS;
-	rc = smtp_proto_put(s, "STARTTLS", SIZE_MAX);
-	if (rc != SMTP_IO_OK) {
-		smtp_proto_io_why(s, rc, s->state, why);
-		return SD_TEMP;
-	}
-	st = smtp_proto_reply(s, s->state, s->command_timeout_ms, why);
+	st = smtp_proto_command(s, SMTP_ST_STARTTLS, "STARTTLS", SIZE_MAX, why);
 	if (st != SD_OK)
 		return st;
 	if (s->reply.code / 100 != 2)
