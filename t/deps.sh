@@ -15,7 +15,8 @@ libnsl2 libpcre2-8-0 util-linux passwd"
 # The resolver's tests: ip (network namespace), mdb_stat (cache size).
 PKGS="$PKGS iproute2 lmdb-utils"
 # make bench also needs the references it compares with.
-[ "${1:-}" = bench ] && PKGS="$PKGS hyperfine unbound msmtp"
+# deliver.sh: /usr/bin/time (peak RSS) and strace (system call counts).
+[ "${1:-}" = bench ] && PKGS="$PKGS hyperfine unbound msmtp time strace"
 
 missing=""
 for p in $PKGS; do
