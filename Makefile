@@ -108,8 +108,9 @@ check: deps
 	$(MAKE) VARIANT=asan build
 	sh t/run.sh
 
-demo: all
-	sh t/demo.sh
+demo: deps
+	$(MAKE) VARIANT=normal all
+	bash t/demo.sh
 
 bench: all
 	sh t/deps.sh bench

@@ -58,6 +58,13 @@ enum cfg_tls {
 	CFG_TLS_DANE /* RFC 7672; without usable TLSA like may */
 };
 
+/* Address families: dns_address_family and dns_address_preference. */
+enum cfg_family {
+	CFG_FAMILY_ANY, /* both (family), or no preference */
+	CFG_FAMILY_IPV4, /* IPv4 only, or first */
+	CFG_FAMILY_IPV6 /* IPv6 only, or first */
+};
+
 /* One DNS server address from dns_servers. */
 struct cfg_server {
 	char addr[CFG_HOST_MAX + 1]; /* numeric address, no brackets */
@@ -72,6 +79,10 @@ struct cfg {
 	size_t dns_servers_n; /* 0 = use /etc/resolv.conf */
 	char *dns_overrides; /* override map path, "" = none */
 	unsigned long dns_cache_size; /* cached results; 0 = off */
+	unsigned long dns_timeout; /* seconds per DNS try */
+	unsigned long dns_tries; /* tries per DNS server */
+	enum cfg_family dns_address_family; /* families looked up */
+	enum cfg_family dns_address_preference; /* family tried first */
 	unsigned long max_concurrent; /* host-wide messages in flight */
 	char *state_dir; /* cache, retry state, slots */
 	char *helo_name; /* EHLO name; "" = the host's FQDN */
@@ -83,6 +94,8 @@ struct cfg {
 	unsigned long command_timeout; /* seconds */
 	unsigned long data_timeout; /* seconds */
 	unsigned long deliver_time_limit; /* seconds, whole deliver run */
+	unsigned long retry_max_age; /* seconds a retry record is kept */
+	char *log_file; /* deliver's log file; "" = syslog */
 };
 
 /* Types of configuration values. */
@@ -94,6 +107,7 @@ enum cfg_type {
 	CFG_T_BOOL, /* yes/no/true/false/on/off/1/0 */
 	CFG_T_DURATION, /* integer with optional s, m, h, d suffix */
 	CFG_T_TLS, /* none, may, encrypt, verify, dane */
+	CFG_T_FAMILY, /* any, ipv4, ipv6 */
 	CFG_T_SERVERS /* comma list of addr[:port] / [v6]:port */
 };
 
@@ -161,5 +175,9 @@ bool cfg_parse_duration(const char *s, unsigned long *out);
 /* Name of a TLS policy ("may"), and its parse; false on unknown names. */
 const char *cfg_tls_name(enum cfg_tls tls);
 bool cfg_tls_parse(const char *s, enum cfg_tls *out);
+
+/* Name of an address family ("ipv4"), and its parse; false on unknown. */
+const char *cfg_family_name(enum cfg_family family);
+bool cfg_family_parse(const char *s, enum cfg_family *out);
 
 #endif

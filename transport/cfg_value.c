@@ -22,6 +22,11 @@ static const char *const cfg_tls_names[] = {
 
 #define CFG_TLS_N (sizeof(cfg_tls_names) / sizeof(cfg_tls_names[0]))
 
+/* Names of enum cfg_family, in enum order. */
+static const char *const cfg_family_names[] = {"any", "ipv4", "ipv6"};
+
+#define CFG_FAMILY_N (sizeof(cfg_family_names) / sizeof(cfg_family_names[0]))
+
 /* Boolean spellings and their values. */
 static const struct {
 	const char *name;
@@ -128,6 +133,30 @@ cfg_tls_name(enum cfg_tls tls)
 	if ((unsigned)tls >= CFG_TLS_N)
 		msg_panic("%s: bad policy %d", __func__, (int)tls);
 	return cfg_tls_names[tls];
+}
+
+/* cfg_family_name - the name of an address family setting */
+const char *
+cfg_family_name(enum cfg_family family)
+{
+	if ((unsigned)family >= CFG_FAMILY_N)
+		msg_panic("%s: bad family %d", __func__, (int)family);
+	return cfg_family_names[family];
+}
+
+/* cfg_family_parse - an address family setting by name */
+bool
+cfg_family_parse(const char *s, enum cfg_family *out)
+{
+	size_t i;
+
+	for (i = 0; i < CFG_FAMILY_N; i++) {
+		if (strcmp(s, cfg_family_names[i]) == 0) {
+			*out = (enum cfg_family)i;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* cfg_tls_parse - a policy by name */
@@ -354,6 +383,7 @@ cfg_value_set(struct cfg *cfg, const struct cfg_param *p, const char *value,
 {
 	void *field = (char *)cfg + p->offset;
 	unsigned long n;
+	enum cfg_family fam;
 	enum cfg_tls tls;
 	bool b;
 
@@ -390,6 +420,16 @@ cfg_value_set(struct cfg *cfg, const struct cfg_param *p, const char *value,
 			return false;
 		}
 		*(enum cfg_tls *)field = tls;
+		return true;
+	case CFG_T_FAMILY:
+		if (!cfg_family_parse(value, &fam)) {
+			cfg_err_set(err, 0,
+			    "unknown address family \"%s\": want any, ipv4 "
+			    "or ipv6",
+			    value);
+			return false;
+		}
+		*(enum cfg_family *)field = fam;
 		return true;
 	case CFG_T_SERVERS:
 		return cfg_value_servers(cfg, value, err);

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 
 #include "cfg.h"
+#include "dns.h"
 #include "ovr.h"
 #include "why.h"
 
@@ -56,6 +57,14 @@ bool cmd_cfg_load(const char *explicit_path, struct why *why);
  * false; *out is untouched.
  */
 bool cmd_map_load(const struct cfg *cfg, struct ovr_map **out, struct why *why);
+
+/*
+ * Resolver options from the configuration (servers, time-out, tries,
+ * cache in state_dir, address families). servers must have room for
+ * DNS_SERVERS_MAX entries; opts points into it.
+ */
+void cmd_dns_opts(
+    const struct cfg *cfg, struct dns_server *servers, struct dns_opts *opts);
 
 /* Parse a decimal count for -r; false on bad syntax or overflow. */
 bool cmd_parse_count(const char *s, unsigned long *out);

@@ -22,7 +22,6 @@
 #include "xalloc.h"
 
 #define DELIVER_SLOT_WAIT_MAX 60 /* seconds waiting for a slot */
-#define DELIVER_RETRY_MAX_AGE (7 * 86400) /* seconds a retry record lives */
 
 /* Arguments and environment of one run. */
 struct cmd_deliver_args {
@@ -164,6 +163,9 @@ cmd_deliver(int argc, char **argv)
 	struct deliver_outcome *out = NULL;
 	const struct deliver_outcome *pick = NULL;
 	struct deliver_ctx ctx;
+	struct deliver_resolver res;
+	struct dns_server servers[DNS_SERVERS_MAX];
+	struct dns_opts dopts;
 	struct rnd rng;
 	struct why why;
 	char line[WHY_TEXT_MAX + WHY_DSN_MAX + 2];
@@ -172,6 +174,7 @@ cmd_deliver(int argc, char **argv)
 	unsigned wait;
 	int rc = MSG_EX_TEMPFAIL;
 
+	memset(&res, 0, sizeof(res));
 	/* In deliver mode stderr carries nothing but the final line. */
 	msg_init("smtpdirect", MSG_TO_SYSLOG);
 	msg_set_fatal_status(MSG_EX_TEMPFAIL);
@@ -185,6 +188,9 @@ cmd_deliver(int argc, char **argv)
 		goto out;
 	}
 	cfg = cfg_get();
+	if (cfg->log_file[0] != '\0' && !msg_file_open(cfg->log_file))
+		msg_warn("cannot open log_file %s: %s; logging to syslog",
+		    cfg->log_file, strerror(errno));
 	if (geteuid() == 0)
 		msg_warn("running as root; run smtpdirect as a dedicated user");
 	memset(&ctx, 0, sizeof(ctx));
@@ -213,8 +219,7 @@ cmd_deliver(int argc, char **argv)
 	/* Pruning scans the store: now and then, not for every message. */
 	rnd_init(&rng, 0);
 	if (retry != NULL && rnd_below(&rng, RETRY_PRUNE_ODDS) == 0 &&
-	    retry_prune(retry, time(NULL), DELIVER_RETRY_MAX_AGE, &why) !=
-	        SD_OK)
+	    retry_prune(retry, time(NULL), cfg->retry_max_age, &why) != SD_OK)
 		msg_warn("%s", why.text);
 	snprintf(slots, sizeof(slots), "%s/slots", cfg->state_dir);
 	wait = cfg->deliver_time_limit / 4;
@@ -235,8 +240,10 @@ cmd_deliver(int argc, char **argv)
 	ctx.mx_port = cfg->mx_port;
 	ctx.spool = spool;
 	ctx.retry = retry;
+	cmd_dns_opts(cfg, servers, &dopts);
+	deliver_resolver_init(&res, &dopts, ctx.smtp.deadline_ms);
 	ctx.resolve = deliver_resolve;
-	ctx.resolve_ctx = NULL;
+	ctx.resolve_ctx = &res;
 	if (cfg->helo_name[0] != '\0')
 		snprintf(helo, sizeof(helo), "%s", cfg->helo_name);
 	else if (gethostname(helo, sizeof(helo) - 1) < 0 || helo[0] == '\0')
@@ -255,6 +262,7 @@ cmd_deliver(int argc, char **argv)
 
 out:
 	free(out);
+	deliver_resolver_fini(&res);
 	slot_release(slot);
 	retry_close(retry);
 	spool_close(spool);

@@ -12,25 +12,6 @@
 #include "msg.h"
 #include "sbuf.h"
 
-/* cmd_resolve_opts - resolver options from the configuration */
-static void
-cmd_resolve_opts(
-    const struct cfg *cfg, struct dns_server *servers, struct dns_opts *opts)
-{
-	size_t i;
-
-	memset(opts, 0, sizeof(*opts));
-	for (i = 0; i < cfg->dns_servers_n && i < DNS_SERVERS_MAX; i++) {
-		snprintf(servers[i].addr, sizeof(servers[i].addr), "%s",
-		    cfg->dns_servers[i].addr);
-		servers[i].port = cfg->dns_servers[i].port;
-	}
-	opts->servers = servers;
-	opts->servers_n = i;
-	opts->cache_dir = cfg->state_dir;
-	opts->cache_size = cfg->dns_cache_size;
-}
-
 /* cmd_resolve_exit - exit status of a lookup (SPEC section 2) */
 static int
 cmd_resolve_exit(enum dns_status st)
@@ -87,7 +68,7 @@ cmd_resolve(int argc, char **argv)
 		domain = at + 1;
 	if (!cmd_cfg_load(conf, NULL))
 		return MSG_EX_CONFIG;
-	cmd_resolve_opts(cfg_get(), servers, &opts);
+	cmd_dns_opts(cfg_get(), servers, &opts);
 	why_reset(&why);
 	if (dns_open(&opts, &dns, &why) != DNS_OK) {
 		fprintf(stderr, "%s %s\n", why.dsn, why.text);

@@ -3,14 +3,17 @@
 /* smtpdirect route: explain a route; answer Exim's and Postfix's lookups. */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd.h"
+#include "deliver_resolve.h"
 #include "msg.h"
 #include "ovr.h"
 #include "route.h"
 #include "sbuf.h"
+#include "xalloc.h"
 
 /* Output formats of -o. */
 enum route_fmt {
@@ -22,6 +25,7 @@ enum route_fmt {
 static void cmd_route_text(const struct cfg *cfg, const struct ovr_map *map,
     const char *arg, unsigned long long size, unsigned long retries,
     const struct route *r);
+static void cmd_route_addrs(const struct cfg *cfg, const struct route *r);
 static void cmd_route_exim(const struct route *r);
 static void cmd_route_postfix(const struct route *r);
 static void cmd_route_hostport(
@@ -73,6 +77,7 @@ cmd_route_text(const struct cfg *cfg, const struct ovr_map *map,
 		       "will be looked up (port %u, tls %s)\n",
 		    r->domain, r->mx_port, cfg_tls_name(cfg->tls_policy));
 		sbuf_fini(&sb);
+		cmd_route_addrs(cfg, r);
 		return;
 	}
 	printf("route: override, %zu host%s in the order tried\n", r->n,
@@ -90,6 +95,36 @@ cmd_route_text(const struct cfg *cfg, const struct ovr_map *map,
 		    h->rule->target.user ? "yes" : "no", h->rule->line);
 	}
 	sbuf_fini(&sb);
+	cmd_route_addrs(cfg, r);
+}
+
+/* cmd_route_addrs - the addresses deliver would try, through the resolver */
+static void
+cmd_route_addrs(const struct cfg *cfg, const struct route *r)
+{
+	struct dns_server servers[DNS_SERVERS_MAX];
+	struct deliver_target *t;
+	struct deliver_resolver res;
+	struct dns_opts opts;
+	struct why why;
+	enum sd_status st;
+	size_t i, n = 0;
+
+	cmd_dns_opts(cfg, servers, &opts);
+	deliver_resolver_init(&res, &opts, 0);
+	t = xcalloc(DELIVER_HOSTS_MAX, sizeof(*t));
+	why_reset(&why);
+	st = deliver_resolve(&res, r, t, DELIVER_HOSTS_MAX, &n, &why);
+	if (st != SD_OK)
+		printf("addresses: none; deliver would %s: %s %s\n",
+		    st == SD_PERM ? "bounce" : "defer", why.dsn, why.text);
+	else
+		printf("addresses, in the order tried:\n");
+	for (i = 0; st == SD_OK && i < n; i++)
+		printf("  %zu. %s[%s]:%u\n", i + 1, t[i].host, t[i].addr,
+		    t[i].port);
+	free(t);
+	deliver_resolver_fini(&res);
 }
 
 /*

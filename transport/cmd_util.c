@@ -97,3 +97,44 @@ cmd_parse_count(const char *s, unsigned long *out)
 	*out = (unsigned long)v;
 	return true;
 }
+
+/* cmd_dns_family - the resolver's family setting for a cfg one */
+static enum dns_family
+cmd_dns_family(enum cfg_family f)
+{
+	if (f == CFG_FAMILY_IPV4)
+		return DNS_FAMILY_IPV4;
+	return f == CFG_FAMILY_IPV6 ? DNS_FAMILY_IPV6 : DNS_FAMILY_ANY;
+}
+
+/* cmd_dns_prefer - the resolver's preference for a cfg family */
+static enum dns_prefer
+cmd_dns_prefer(enum cfg_family f)
+{
+	if (f == CFG_FAMILY_IPV4)
+		return DNS_PREFER_IPV4;
+	return f == CFG_FAMILY_IPV6 ? DNS_PREFER_IPV6 : DNS_PREFER_ANY;
+}
+
+/* cmd_dns_opts - resolver options from the configuration */
+void
+cmd_dns_opts(
+    const struct cfg *cfg, struct dns_server *servers, struct dns_opts *opts)
+{
+	size_t i;
+
+	memset(opts, 0, sizeof(*opts));
+	for (i = 0; i < cfg->dns_servers_n && i < DNS_SERVERS_MAX; i++) {
+		snprintf(servers[i].addr, sizeof(servers[i].addr), "%s",
+		    cfg->dns_servers[i].addr);
+		servers[i].port = cfg->dns_servers[i].port;
+	}
+	opts->servers = servers;
+	opts->servers_n = i;
+	opts->timeout_ms = (unsigned)cfg->dns_timeout * 1000;
+	opts->tries = (unsigned)cfg->dns_tries;
+	opts->cache_dir = cfg->state_dir;
+	opts->cache_size = cfg->dns_cache_size;
+	opts->family = cmd_dns_family(cfg->dns_address_family);
+	opts->prefer = cmd_dns_prefer(cfg->dns_address_preference);
+}

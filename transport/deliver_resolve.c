@@ -2,21 +2,230 @@
 /* Copyright (c) 2026 The smtpdirect authors */
 /* deliver_resolve: turn a route into the addresses to try. */
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "deliver_resolve.h"
+#include "mono.h"
+#include "msg.h"
 
-/* deliver_resolve_literal - one target for an address literal hop */
-static void
-deliver_resolve_literal(
-    const struct route_hop *h, unsigned index, struct deliver_target *t)
+/* Where targets go, and how many are there. */
+struct deliver_fill {
+	struct deliver_target *out; /* caller's array */
+	size_t max; /* its size */
+	size_t n; /* filled */
+};
+
+/* deliver_resolver_init - copy the options; open nothing yet */
+void
+deliver_resolver_init(struct deliver_resolver *res, const struct dns_opts *opts,
+    long long deadline_ms)
 {
-	snprintf(t->host, sizeof(t->host), "%s", h->host);
-	snprintf(t->addr, sizeof(t->addr), "%s", h->host);
-	t->port = h->port;
+	size_t n = opts->servers_n;
+
+	memset(res, 0, sizeof(*res));
+	res->opts = *opts;
+	if (n > DNS_SERVERS_MAX)
+		n = DNS_SERVERS_MAX;
+	if (n > 0)
+		memcpy(
+		    res->servers, opts->servers, n * sizeof(res->servers[0]));
+	res->opts.servers = res->servers;
+	res->opts.servers_n = n;
+	res->deadline_ms = deadline_ms;
+	why_reset(&res->open_why);
+}
+
+/* deliver_resolver_fini - close what was opened */
+void
+deliver_resolver_fini(struct deliver_resolver *res)
+{
+	dns_close(res->dns);
+	res->dns = NULL;
+}
+
+/* deliver_resolver_dns - the resolver, opened on first need */
+static struct dns *
+deliver_resolver_dns(struct deliver_resolver *res, struct why *why)
+{
+	struct timespec ts;
+	long long left;
+
+	if (!res->tried) {
+		res->tried = true;
+		if (dns_open(&res->opts, &res->dns, &res->open_why) != DNS_OK)
+			res->dns = NULL;
+		else if (res->deadline_ms > 0) {
+			/* dns keeps its deadline on the same monotonic clock. */
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			left = res->deadline_ms - mono_now_ms();
+			if (left < 0)
+				left = 0;
+			ts.tv_sec += (time_t)(left / 1000);
+			ts.tv_nsec += (long)(left % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			dns_deadline_set(res->dns, &ts);
+		}
+	}
+	if (res->dns == NULL)
+		why_set(
+		    why, "4.4.3", "no DNS resolver: %s", res->open_why.text);
+	return res->dns;
+}
+
+/* deliver_fill_one - append a target unless the array is full */
+static void
+deliver_fill_one(struct deliver_fill *f, const char *host, const char *addr,
+    unsigned port, unsigned index, const struct ovr_rule *rule)
+{
+	struct deliver_target *t;
+
+	if (f->n >= f->max)
+		return;
+	t = &f->out[f->n++];
+	snprintf(t->host, sizeof(t->host), "%s", host);
+	snprintf(t->addr, sizeof(t->addr), "%s", addr);
+	t->port = port;
 	t->host_index = index;
-	t->rule = h->rule;
+	t->rule = rule;
+}
+
+/* deliver_fill_host - every address of a resolved host */
+static void
+deliver_fill_host(struct deliver_fill *f, const struct dns_host *h,
+    unsigned port, unsigned index, const struct ovr_rule *rule)
+{
+	char buf[DELIVER_ADDR_MAX];
+	size_t i;
+
+	for (i = 0; i < h->addrs_n; i++)
+		deliver_fill_one(f, h->name,
+		    dns_addr_str(&h->addrs[i], buf, sizeof(buf)), port, index,
+		    rule);
+}
+
+/*
+ * deliver_resolve_literal_domain - a recipient domain "[192.0.2.1]" or
+ * "[IPv6:2001:db8::1]" is its own mail server (RFC 5321 section 4.1.3)
+ */
+static enum sd_status
+deliver_resolve_literal_domain(
+    const struct route *r, struct deliver_fill *f, struct why *why)
+{
+	unsigned char bin[sizeof(struct in6_addr)];
+	char addr[DELIVER_ADDR_MAX];
+	const char *p = r->domain + 1;
+	size_t len = strlen(p);
+	int family = AF_INET;
+
+	if (len > 0 && p[len - 1] == ']')
+		len--;
+	if (len > 5 && strncasecmp(p, "IPv6:", 5) == 0) {
+		p += 5;
+		len -= 5;
+		family = AF_INET6;
+	}
+	if (len >= sizeof(addr) ||
+	    (snprintf(addr, sizeof(addr), "%.*s", (int)len, p),
+	        inet_pton(family, addr, bin) != 1)) {
+		why_set(
+		    why, "5.1.2", "%s: not a valid address literal", r->domain);
+		return SD_PERM;
+	}
+	deliver_fill_one(f, addr, addr, r->mx_port, 0, NULL);
+	return SD_OK;
+}
+
+/* deliver_resolve_mx - the MX hosts of the domain, with addresses */
+static enum sd_status
+deliver_resolve_mx(struct deliver_resolver *res, const struct route *r,
+    struct deliver_fill *f, struct why *why)
+{
+	struct dns_mxset set;
+	struct dns *dns;
+	enum dns_status st;
+	size_t i;
+
+	if (r->domain[0] == '[')
+		return deliver_resolve_literal_domain(r, f, why);
+	if ((dns = deliver_resolver_dns(res, why)) == NULL)
+		return SD_TEMP;
+	st = dns_mx_lookup(dns, r->domain, &set, why);
+	switch (st) {
+	case DNS_OK:
+		break;
+	case DNS_NXDOMAIN:
+	case DNS_NULLMX:
+	case DNS_NODATA:
+	case DNS_BADNAME:
+		dns_mxset_fini(&set);
+		return SD_PERM;
+	default:
+		dns_mxset_fini(&set);
+		return SD_TEMP;
+	}
+	for (i = 0; i < set.n; i++) {
+		if (set.hosts[i].addrs_n == 0)
+			msg_info("%s: MX host %s skipped: %s", r->domain,
+			    set.hosts[i].name, set.hosts[i].why.text);
+		deliver_fill_host(
+		    f, &set.hosts[i], r->mx_port, (unsigned)i, NULL);
+	}
+	dns_mxset_fini(&set);
+	if (f->n == 0) {
+		why_set(
+		    why, "4.4.3", "%s: no MX host has an address", r->domain);
+		return SD_TEMP;
+	}
+	return SD_OK;
+}
+
+/* deliver_resolve_hops - the override servers, names resolved */
+static enum sd_status
+deliver_resolve_hops(struct deliver_resolver *res, const struct route *r,
+    struct deliver_fill *f, struct why *why)
+{
+	struct dns_host h;
+	struct dns *dns;
+	struct why last;
+	size_t i;
+
+	why_set(&last, "4.4.3", "%s: the override lists no server", r->domain);
+	for (i = 0; i < r->n; i++) {
+		const struct route_hop *hop = &r->hops[i];
+
+		if (hop->kind != OVR_HOST_NAME) {
+			deliver_fill_one(f, hop->host, hop->host, hop->port,
+			    (unsigned)i, hop->rule);
+			continue;
+		}
+		if ((dns = deliver_resolver_dns(res, &last)) == NULL)
+			continue;
+		if (dns_host_lookup(dns, hop->host, &h, &last) == DNS_OK)
+			deliver_fill_host(
+			    f, &h, hop->port, (unsigned)i, hop->rule);
+		else
+			msg_warn("%s: override server %s (line %lu) skipped: "
+			         "%s",
+			    r->domain, hop->host, hop->rule->line, last.text);
+		dns_host_fini(&h);
+	}
+	if (f->n == 0) {
+		/* Never a bounce: the map, not the recipient, is at fault. */
+		why_set(why, "4.4.3",
+		    "no override server of %s has an "
+		    "address: %s",
+		    r->domain, last.text);
+		return SD_TEMP;
+	}
+	return SD_OK;
 }
 
 /* deliver_resolve - the route's addresses, in order */
@@ -24,29 +233,14 @@ enum sd_status
 deliver_resolve(void *ctx, const struct route *r, struct deliver_target *out,
     size_t max, size_t *n, struct why *why)
 {
-	size_t i, k = 0;
+	struct deliver_resolver *res = ctx;
+	struct deliver_fill f = {out, max, 0};
+	enum sd_status st;
 
-	(void)ctx;
-	/* XXX #3: host names and MX records need the resolver module. */
-	if (r->kind == ROUTE_MX) {
-		why_set(why, "4.4.3",
-		    "cannot look up the MX records of %s: "
-		    "no resolver in this build",
-		    r->domain);
-		return SD_TEMP;
-	}
-	for (i = 0; i < r->n && k < max; i++) {
-		if (r->hops[i].kind == OVR_HOST_NAME)
-			continue;
-		deliver_resolve_literal(&r->hops[i], (unsigned)i, &out[k++]);
-	}
-	if (k == 0) {
-		why_set(why, "4.4.3",
-		    "cannot look up %s: no resolver in this "
-		    "build",
-		    r->n > 0 ? r->hops[0].host : r->domain);
-		return SD_TEMP;
-	}
-	*n = k;
-	return SD_OK;
+	if (r->kind == ROUTE_MX)
+		st = deliver_resolve_mx(res, r, &f, why);
+	else
+		st = deliver_resolve_hops(res, r, &f, why);
+	*n = f.n;
+	return st;
 }

@@ -5,25 +5,58 @@
  *	deliver_resolve - the addresses of a route, for deliver_run
  * DESCRIPTION
  *	The resolver callback of deliver_run(): override hops that are
- *	address literals become targets directly; host names and MX
- *	routes go to the resolver (dns.h). Hosts keep route order, each
- *	host's addresses in turn.
+ *	address literals become targets directly; host names (override
+ *	targets, A/AAAA only) and MX routes go to the caching resolver
+ *	(dns.h), which is opened on first need, so that a run that only
+ *	uses address literals never touches DNS or its cache. A recipient
+ *	domain that is an address literal ("[192.0.2.1]", "[IPv6:...]")
+ *	is its own single target. Hosts keep route order, each host's
+ *	addresses in turn. Override hosts and MX hosts without an address
+ *	are skipped (logged); none left is a temporary failure.
  * OWNERSHIP
+ *	deliver_resolver_init() copies the options (the server list
+ *	included); deliver_resolver_fini() closes the resolver it opened.
  *	Targets are written into the caller's array.
  * THREADS
- *	Not thread-safe.
+ *	Not thread-safe; one resolver per thread.
  * ERRORS
- *	SD_OK; SD_TEMP (DNS failure or time-out, 4.4.3); SD_PERM (the
- *	domain does not exist, 5.1.2, or publishes a null MX, 5.1.10).
+ *	SD_OK; SD_TEMP (DNS failure or time-out, no usable server, no
+ *	host with an address: 4.4.3); SD_PERM (the domain does not exist,
+ *	5.1.2; publishes a null MX, 5.1.10; exists without MX or address
+ *	records, 5.4.4). Override targets never bounce: a host name that
+ *	does not resolve is the administrator's to fix, so it defers.
  * SEE ALSO
- *	deliver_run.h, dns.h, SPEC section 4 (Routing).
+ *	deliver_run.h, dns.h, SPEC sections 4 (Routing) and 5.
  */
 #ifndef SMTPDIRECT_DELIVER_RESOLVE_H
 #define SMTPDIRECT_DELIVER_RESOLVE_H
 
-#include "deliver_run.h"
+#include <stdbool.h>
 
-/* A deliver_resolve_fn; ctx is unused until the resolver is wired in. */
+#include "deliver_run.h"
+#include "dns.h"
+
+/* The resolver state of one deliver run; the resolve_ctx of deliver_run. */
+struct deliver_resolver {
+	struct dns_opts opts; /* copied options; servers point below */
+	struct dns_server servers[DNS_SERVERS_MAX];
+	long long deadline_ms; /* mono_now_ms() time; 0 = none */
+	struct dns *dns; /* opened on first need; NULL before or failed */
+	bool tried; /* dns_open() was called */
+	struct why open_why; /* why it failed */
+};
+
+/*
+ * Prepare a resolver with these options (servers copied) and deadline
+ * (absolute mono_now_ms() time, 0 for none). Nothing is opened yet.
+ */
+void deliver_resolver_init(struct deliver_resolver *res,
+    const struct dns_opts *opts, long long deadline_ms);
+
+/* Close the resolver if it was opened. */
+void deliver_resolver_fini(struct deliver_resolver *res);
+
+/* A deliver_resolve_fn; ctx is a struct deliver_resolver. */
 enum sd_status deliver_resolve(void *ctx, const struct route *r,
     struct deliver_target *out, size_t max, size_t *n, struct why *why);
 

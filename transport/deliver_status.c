@@ -12,7 +12,8 @@
 /* Kinds of permanent failure that decide the exit status. */
 enum deliver_bounce_kind {
 	DELIVER_BOUNCE_USER, /* 5.1.1 unknown user: 67 */
-	DELIVER_BOUNCE_HOST, /* 5.1.2 no such domain, 5.1.10 null MX: 68 */
+	DELIVER_BOUNCE_HOST, /* 5.1.2 no such domain, 5.1.10 null MX, 5.4.4
+				no MX and no address: 68 */
 	DELIVER_BOUNCE_OTHER, /* anything else: 69 */
 	DELIVER_BOUNCE_KINDS
 };
@@ -364,7 +365,8 @@ deliver_status_bounce_kind(const struct deliver_outcome *o)
 	deliver_outcome_dsn(o, dsn, sizeof(dsn));
 	if (strcmp(dsn, "5.1.1") == 0)
 		return DELIVER_BOUNCE_USER;
-	if (strcmp(dsn, "5.1.2") == 0 || strcmp(dsn, "5.1.10") == 0)
+	if (strcmp(dsn, "5.1.2") == 0 || strcmp(dsn, "5.1.10") == 0 ||
+	    strcmp(dsn, "5.4.4") == 0)
 		return DELIVER_BOUNCE_HOST;
 	return DELIVER_BOUNCE_OTHER;
 }

@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The smtpdirect authors */
 /* smtpdirect: dispatch to the sub-commands. */
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,6 +59,9 @@ main(int argc, char **argv)
 	size_t i;
 
 	msg_init("smtpdirect", MSG_TO_STDERR);
+	/* A peer that closes early is an error return (EPIPE), never a kill:
+	 * TLS writes go through OpenSSL's socket BIO, not our send(). */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		cmd_usage_print(stderr);
 		return MSG_EX_USAGE;

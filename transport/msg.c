@@ -3,10 +3,12 @@
 /* Diagnostics: formatting and routing to stderr and syslog. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -19,6 +21,7 @@ static const char *msg_progname = "smtpdirect";
 static int msg_channels = MSG_TO_STDERR;
 static int msg_fatal_exit = MSG_EX_TEMPFAIL;
 static bool msg_syslog_open;
+static int msg_file_fd = -1;
 
 static void msg_vout(int prio, const char *tag, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
@@ -42,13 +45,58 @@ msg_set_fatal_status(int status)
 	msg_fatal_exit = status;
 }
 
-/* msg_fini - close syslog */
+/* msg_file_open - log to a file instead of syslog */
+bool
+msg_file_open(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+	if (fd < 0)
+		return false;
+	if (msg_file_fd >= 0)
+		close(msg_file_fd);
+	msg_file_fd = fd;
+	msg_channels = (msg_channels & ~MSG_TO_SYSLOG) | MSG_TO_FILE;
+	return true;
+}
+
+/* msg_fini - close syslog and the log file */
 void
 msg_fini(void)
 {
 	if (msg_syslog_open)
 		closelog();
 	msg_syslog_open = false;
+	if (msg_file_fd >= 0)
+		close(msg_file_fd);
+	msg_file_fd = -1;
+	msg_channels &= ~MSG_TO_FILE;
+}
+
+/* msg_file_write - one syslog-like line to the log file, in one write */
+static void
+msg_file_write(const char *tag, const char *text)
+{
+	char line[MSG_LINE_MAX + 256], stamp[32], host[64] = "localhost";
+	time_t now = time(NULL);
+	struct tm tm;
+	int n;
+
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm) == 0)
+		snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	n = snprintf(line, sizeof(line), "%s %s %s[%ld]: %s%s\n", stamp, host,
+	    msg_progname, (long)getpid(), tag, text);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = (int)sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	if (write(msg_file_fd, line, (size_t)n) < 0)
+		return;
 }
 
 /* msg_vout - format one line and send it to the chosen channels */
@@ -66,6 +114,8 @@ msg_vout(int prio, const char *tag, const char *fmt, va_list ap)
 		fprintf(stderr, "%s: %s%s\n", msg_progname, tag, buf);
 	if (msg_syslog_open && (msg_channels & MSG_TO_SYSLOG))
 		syslog(prio, "%s%s", tag, buf);
+	if (msg_file_fd >= 0 && (msg_channels & MSG_TO_FILE))
+		msg_file_write(tag, buf);
 	errno = saved;
 }
 

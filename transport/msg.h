@@ -9,8 +9,10 @@
  *	(local trouble: exit with the status set by msg_set_fatal_status,
  *	75 by default) and msg_panic (a broken invariant: exit 75).
  *	Where the text goes is chosen once by msg_init(): standard error,
- *	syslog, or both. In deliver mode only syslog is used, so that
- *	standard error carries nothing but the final status line.
+ *	syslog, or both; msg_file_open() adds (or, for syslog, replaces)
+ *	a log file of syslog-like lines. In deliver mode only syslog or
+ *	the log file is used, so that standard error carries nothing but
+ *	the final status line.
  * OWNERSHIP
  *	msg_init() keeps the program name pointer: it must outlive the
  *	process (argv[0] or a string literal).
@@ -18,7 +20,8 @@
  *	msg_init() and msg_set_* before threads start; the output
  *	functions are then safe (one write per line, syslog is safe).
  * ERRORS
- *	None; output errors are ignored.
+ *	msg_file_open() returns false with errno set; output errors are
+ *	ignored.
  * SEE ALSO
  *	why.h for status records passed between modules.
  */
@@ -40,6 +43,7 @@
 /* Output channels for msg_init(). */
 #define MSG_TO_STDERR 0x1
 #define MSG_TO_SYSLOG 0x2
+#define MSG_TO_FILE 0x4 /* the file of msg_file_open() */
 
 /* Verbosity: 0 quiet, 1 debug lines, 2 and more protocol traces. */
 extern int msg_verbose;
@@ -50,7 +54,14 @@ void msg_init(const char *progname, int channels);
 /* Set the exit status used by msg_fatal (default 75). */
 void msg_set_fatal_status(int status);
 
-/* Close syslog. */
+/*
+ * Append lines to the file path as well ("Nov 24 10:00:00 host
+ * prog[pid]: text"), and stop writing to syslog. False with errno set
+ * when the file cannot be opened; the channels are then unchanged.
+ */
+bool msg_file_open(const char *path);
+
+/* Close syslog and the log file. */
 void msg_fini(void);
 
 /* Write a debug line when msg_verbose > 0. */

@@ -28,6 +28,9 @@ cp "$TOP/conf-examples/overrides" "$WORK/overrides"
 chmod 600 "$WORK/overrides"
 printf 'dns_overrides = %s\nstate_dir = %s\n' "$WORK/overrides" "$WORK" \
     >"$WORK/conf"
+# route resolves; a DNS server that refuses at once keeps it off the net.
+printf 'dns_servers = 127.0.2.99:25299\ndns_timeout = 1s\ndns_tries = 1\n' \
+    >>"$WORK/conf"
 "$SD" lint -c "$WORK/conf" >"$WORK/out"
 echo "lint: 0 errors, 0 warnings in 1 file" >"$WORK/want"
 same "$WORK/out" "$WORK/want"
@@ -86,6 +89,8 @@ grep -q "^  2. smtp.myisp.example:25 priority 10, tls may, credentials: no, line
 r user@example.com >"$WORK/out"
 grep -q "^route: no override matches; the MX records of example.com will be looked up" \
     "$WORK/out" || fail "MX text: $(cat "$WORK/out")"
+grep -q "^addresses: none; deliver would defer: 4\.4\.3 " "$WORK/out" ||
+	fail "MX text without DNS: $(cat "$WORK/out")"
 
 # A map with errors is a bad configuration for route.
 printf 'dns_overrides = %s\n' "$WORK/broken" >"$WORK/conf2"

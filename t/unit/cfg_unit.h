@@ -52,6 +52,10 @@ cfg_test_show(const struct cfg *cfg, const char *key, char *buf, size_t size)
 		snprintf(
 		    buf, size, "%s", cfg_tls_name(*(const enum cfg_tls *)f));
 		break;
+	case CFG_T_FAMILY:
+		snprintf(buf, size, "%s",
+		    cfg_family_name(*(const enum cfg_family *)f));
+		break;
 	case CFG_T_SERVERS:
 		for (i = 0; i < cfg->dns_servers_n && len < size; i++) {
 			const struct cfg_server *s = &cfg->dns_servers[i];

@@ -4,7 +4,13 @@
 
 #include "unit.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "diag.h"
+#include "msg.h"
 #include "sbuf.h"
 #include "why.h"
 #include "xalloc.h"
@@ -167,6 +173,33 @@ START_TEST(test_xalloc_memdup0_terminates)
 }
 END_TEST
 
+START_TEST(test_msg_file_open_appends_lines)
+{
+	char *dir = unit_tmpdir(), path[512], buf[1024], want[64];
+	FILE *fp;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/log", dir);
+	ck_assert(!msg_file_open("/nonexistent/dir/log"));
+	ck_assert(msg_file_open(path));
+	msg_info("first %d", 1);
+	msg_warn("second");
+	msg_fini();
+	msg_info("not in the file");
+	fp = fopen(path, "r");
+	ck_assert_ptr_nonnull(fp);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	snprintf(want, sizeof(want), "[%ld]: first 1\n", (long)getpid());
+	ck_assert_msg(strstr(buf, want) != NULL, "log: %s", buf);
+	ck_assert(strstr(buf, "]: warning: second\n") != NULL);
+	ck_assert(strstr(buf, "not in the file") == NULL);
+	unit_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 /* base_suite - the base modules */
 static Suite *
 base_suite(void)
@@ -191,6 +224,7 @@ base_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("xalloc");
 	tcase_add_test(tc, test_xalloc_memdup0_terminates);
+	tcase_add_test(tc, test_msg_file_open_appends_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }

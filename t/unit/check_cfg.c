@@ -75,7 +75,9 @@ START_TEST(test_cfg_table_has_spec_keys)
 	    "dns_cache_size", "max_concurrent", "state_dir", "helo_name",
 	    "mx_port", "tls_policy", "tls_ca_file", "auth_requires_tls",
 	    "connect_timeout", "command_timeout", "data_timeout",
-	    "deliver_time_limit"};
+	    "deliver_time_limit", "dns_timeout", "dns_tries",
+	    "dns_address_family", "dns_address_preference", "log_file",
+	    "retry_max_age"};
 	size_t i, n;
 
 	cfg_table_get(&n);
@@ -107,6 +109,12 @@ START_TEST(test_cfg_defaults_match_spec)
 	ck_assert_uint_eq(cfg.command_timeout, 300);
 	ck_assert_uint_eq(cfg.data_timeout, 600);
 	ck_assert_uint_eq(cfg.deliver_time_limit, 900);
+	ck_assert_uint_eq(cfg.dns_timeout, 5);
+	ck_assert_uint_eq(cfg.dns_tries, 2);
+	ck_assert_int_eq(cfg.dns_address_family, CFG_FAMILY_ANY);
+	ck_assert_int_eq(cfg.dns_address_preference, CFG_FAMILY_ANY);
+	ck_assert_str_eq(cfg.log_file, "");
+	ck_assert_uint_eq(cfg.retry_max_age, 7 * 86400);
 	cfg_fini(&cfg);
 	cfg_fini(&cfg);
 	cfg_fini(NULL);
@@ -200,6 +208,12 @@ static const struct {
 } value_cases[] = {
     /* Unsigned integers. */
     {"dns_cache_size = 0", "dns_cache_size", "0", 0},
+    {"dns_address_family = ipv6", "dns_address_family", "ipv6", 0},
+    {"dns_address_preference = ipv4", "dns_address_preference", "ipv4", 0},
+    {"dns_address_family = inet", "dns_address_family", NULL, 22},
+    {"dns_tries = 0", "dns_tries", NULL, 13},
+    {"dns_timeout = 61", "dns_timeout", NULL, 15},
+    {"retry_max_age = 30m", "retry_max_age", NULL, 17},
     {"dns_cache_size = 1000000", "dns_cache_size", "1000000", 0},
     {"dns_cache_size = 1000001", "dns_cache_size", NULL, 18},
     {"dns_cache_size = 99999999999999999999999", "dns_cache_size", NULL, 18},

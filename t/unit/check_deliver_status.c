@@ -308,6 +308,8 @@ static const struct exit_case exit_cases[] = {
     {"null mx", 2,
         {{DELIVER_RCPT_BOUNCED, "5.1.10"}, {DELIVER_RCPT_BOUNCED, "5.1.2"}},
         MSG_EX_NOHOST, 0},
+    {"no mx and no address", 1, {{DELIVER_RCPT_BOUNCED, "5.4.4"}},
+        MSG_EX_NOHOST, 0},
     {"other permanent", 1, {{DELIVER_RCPT_BOUNCED, "5.7.1"}},
         MSG_EX_UNAVAILABLE, 0},
     {"user and other picks other", 3,

@@ -1,0 +1,190 @@
+#!/bin/bash
+# make demo: smtpdirect delivering on loopback, self-contained.
+#
+# Starts nsd serving example.com, example.org and example.net on
+# 127.0.2.100:25280, and Postfix's smtp-sink as three mail servers (the
+# MX of example.com, a relay for big mail, an ISP relay); writes a
+# configuration and an override map based on conf-examples/; then
+# delivers: one message straight to an MX host, one big message through
+# the override chosen by $size, and one to a domain whose MX is down,
+# which defers and then goes through the $retries>=1 rule on its second
+# attempt. Prints the route explanations, the exit statuses and the log
+# lines; stops everything it started (by PID) and removes its files.
+set -eu
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+SD=$TOP/transport/smtpdirect
+PATH=$PATH:/usr/sbin
+for t in nsd smtp-sink; do
+	command -v "$t" >/dev/null ||
+		{ echo "demo: $t is missing; run: sh t/deps.sh" >&2; exit 1; }
+done
+[ -x "$SD" ] || { echo "demo: build first (make)" >&2; exit 1; }
+
+NS=127.0.2.100 NSP=25280 PORT=25281
+MX=127.0.2.101 BIG=127.0.2.102 ISP=127.0.2.103 DOWN=127.0.2.104
+W=$(mktemp -d /tmp/smtpdirect-demo.XXXXXX)
+chmod 711 "$W"
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	for p in $PIDS; do
+		n=0
+		while kill -0 "$p" 2>/dev/null && [ $n -lt 50 ]; do
+			sleep 0.1
+			n=$((n + 1))
+		done
+		kill -9 "$p" 2>/dev/null || true
+	done
+	rm -rf "$W"
+}
+trap cleanup EXIT INT TERM
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+wait_port() { # ADDR PORT: at most 10 s
+	n=0
+	until (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; do
+		[ $n -lt 100 ] || { echo "demo: nothing on $1:$2" >&2; exit 1; }
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+
+say "starting nsd on $NS:$NSP and three smtp-sinks on 127.0.2.101-103:$PORT"
+mkdir -p "$W/nsd" "$W/state"
+zone() { # NAME MX-HOST MX-ADDR EXTRA...
+	name=$1 host=$2 addr=$3
+	shift 3
+	{
+		printf '$ORIGIN %s.\n$TTL 300\n' "$name"
+		printf '@ IN SOA ns hostmaster 1 3600 600 86400 60\n'
+		printf '@ IN NS ns\nns IN A %s\n' "$NS"
+		printf '@ IN MX 10 %s\n%s IN A %s\n' "$host" "$host" "$addr"
+		for l in "$@"; do printf '%s\n' "$l"; done
+	} >"$W/nsd/$name.zone"
+}
+zone example.com mx "$MX"
+zone example.org mx "$MX" "big-relay IN A $BIG"
+zone example.net mx "$DOWN" "smtp.isp IN A $ISP"
+cat >"$W/nsd/nsd.conf" <<NSD
+server:
+	ip-address: $NS@$NSP
+	port: $NSP
+	username: ""
+	chroot: ""
+	zonesdir: "$W/nsd"
+	database: ""
+	zonelistfile: "$W/nsd/zone.list"
+	xfrdfile: "$W/nsd/xfrd.state"
+	pidfile: "$W/nsd/nsd.pid"
+	logfile: "$W/nsd/nsd.log"
+	server-count: 1
+	do-ip6: no
+	reuseport: no
+remote-control:
+	control-enable: no
+zone:
+	name: example.com
+	zonefile: example.com.zone
+zone:
+	name: example.org
+	zonefile: example.org.zone
+zone:
+	name: example.net
+	zonefile: example.net.zone
+NSD
+nsd -c "$W/nsd/nsd.conf" -d &
+PIDS="$PIDS $!"
+user=()
+[ "$(id -u)" -eq 0 ] && user=(-u nobody)
+for a in "$MX" "$BIG" "$ISP"; do
+	mkdir -p "$W/sink-$a"
+	chmod 777 "$W/sink-$a"
+	timeout 120 smtp-sink "${user[@]}" -d "$W/sink-$a/%M." "$a:$PORT" 20 &
+	PIDS="$PIDS $!"
+done
+for a in "$MX" "$BIG" "$ISP"; do wait_port "$a" "$PORT"; done
+printf 'dns_servers = %s:%s\ndns_cache_size = 0\nstate_dir = %s\n' \
+    "$NS" "$NSP" "$W/state" >"$W/probe.conf"
+n=0
+until "$SD" resolve -c "$W/probe.conf" example.com >/dev/null 2>&1; do
+	[ $n -lt 100 ] || { echo "demo: nsd does not answer" >&2; exit 1; }
+	sleep 0.1
+	n=$((n + 1))
+done
+rm -f "$W/probe.conf"
+
+say "configuration: conf-examples/smtpdirect.conf plus these lines"
+cp "$TOP/conf-examples/smtpdirect.conf" "$W/smtpdirect.conf"
+tee -a "$W/smtpdirect.conf" <<CONF
+dns_servers = $NS:$NSP
+dns_overrides = $W/overrides
+state_dir = $W/state
+mx_port = $PORT
+helo_name = demo.smtpdirect.test
+tls_policy = none
+log_file = $W/smtpdirect.log
+CONF
+say "override map (the grammar of conf-examples/overrides)"
+tee "$W/overrides" <<MAP
+# Big mail for example.org goes through its big-mail relay; nothing else
+# is read for it.
+example.org     big-relay.example.org:$PORT    \$size>10K   \$end
+# After a failed try, any domain goes through the ISP's relay.
+*               smtp.isp.example.net:$PORT     \$retries>=1
+MAP
+chmod 600 "$W/overrides"
+"$SD" lint -c "$W/smtpdirect.conf"
+C=(-c "$W/smtpdirect.conf")
+# As root, deliver runs as nobody, as pipe(8)'s user= would run it.
+RUN=()
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	install -m 755 "$SD" "$W/smtpdirect"
+	SD=$W/smtpdirect
+	touch "$W/smtpdirect.log"
+	chown nobody "$W/state" "$W/smtpdirect.log" "$W/overrides"
+	chmod 644 "$W/smtpdirect.conf"
+	RUN=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
+fi
+
+deliver() { # QUEUE_ID RCPT FILE: one run, as Postfix's pipe(8) would
+	set +e
+	"${RUN[@]}" "$SD" deliver "${C[@]}" -f sender@demo.test -q "$1" -- "$2" <"$3" \
+	    2>"$W/err"
+	rc=$?
+	set -e
+	echo "\$ smtpdirect deliver -f sender@demo.test -q $1 -- $2  => exit $rc" \
+	    "$(cat "$W/err")"
+}
+printf 'From: sender@demo.test\nSubject: small\n\nHello.\n' >"$W/small"
+{
+	printf 'From: sender@demo.test\nSubject: big\n\n'
+	for i in $(seq 1 400); do printf 'line %04d of a big message\n' "$i"; done
+} >"$W/big"
+
+say "1. a small message to alice@example.com: no override matches, MX"
+"${RUN[@]}" "$SD" route "${C[@]}" -s "$(wc -c <"$W/small")" alice@example.com
+deliver DEMO1 alice@example.com "$W/small"
+
+say "2. a $(wc -c <"$W/big")-byte message to bob@example.org: \$size>10K"
+"${RUN[@]}" "$SD" route "${C[@]}" -s "$(wc -c <"$W/big")" bob@example.org
+deliver DEMO2 bob@example.org "$W/big"
+
+say "3. carol@example.net: its MX ($DOWN) is down"
+"${RUN[@]}" "$SD" route "${C[@]}" carol@example.net
+deliver DEMO3 carol@example.net "$W/small"
+say "3. the MTA retries DEMO3: smtpdirect counted one temporary failure"
+"${RUN[@]}" "$SD" route "${C[@]}" -r 1 carol@example.net | sed -n '/^matching/,$p'
+deliver DEMO3 carol@example.net "$W/small"
+say "3. a third run of DEMO3 (say, after a crash) sends nothing twice"
+deliver DEMO3 carol@example.net "$W/small"
+
+say "the log (log_file; syslog facility mail by default)"
+cat "$W/smtpdirect.log"
+say "what the sinks received"
+for a in "$MX" "$BIG" "$ISP"; do
+	printf '%s: %s message(s)\n' "$a" "$(find "$W/sink-$a" -type f | wc -l)"
+	for f in "$W/sink-$a"/*; do
+		[ -f "$f" ] && grep -h '^X-Rcpt-Args:\|^Subject:' "$f" | sed 's/^/    /'
+	done
+done
+echo
+echo "demo: done; everything it started is stopped and $W is removed."

@@ -1,0 +1,23 @@
+#!/bin/bash
+# make demo's script runs clean: every message arrives once at the server
+# its route names, and the deferred one goes through the $retries rule.
+set -eu
+. "$(dirname "$0")/../lib/common.sh"
+command -v nsd >/dev/null || skip "nsd is not installed"
+command -v smtp-sink >/dev/null || [ -x /usr/sbin/smtp-sink ] ||
+	skip "smtp-sink (package postfix) is not installed"
+timeout 120 bash "$TOP/t/demo.sh" >"$WORK/out" 2>&1 ||
+	fail "demo failed: $(tail -n 20 "$WORK/out")"
+for want in \
+    '-q DEMO1 -- alice@example.com  => exit 0' \
+    '-q DEMO2 -- bob@example.org  => exit 0' \
+    '-q DEMO3 -- carol@example.net  => exit 75 4.4.1 ' \
+    'DEMO3: to=<carol@example.net>, relay=smtp.isp.example.net\[127.0.2.103\]' \
+    'status=sent (already delivered in an earlier attempt)' \
+    '^127.0.2.101: 1 message(s)' '^127.0.2.102: 1 message(s)' \
+    '^127.0.2.103: 1 message(s)'; do
+	grep -q -- "$want" "$WORK/out" || fail "demo: no \"$want\": $(cat "$WORK/out")"
+done
+grep -q "warning: \|error: \|fatal: " "$WORK/out" &&
+	fail "demo: $(grep "warning: \|error: \|fatal: " "$WORK/out")"
+echo "12: demo ok"
