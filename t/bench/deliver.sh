@@ -184,14 +184,75 @@ PRELOAD=""
 pids="$pids $!"
 wait_port $A $PORT
 
+# The MX-routed variant: nsd serves mx.test (MX 10 mail.mx.test, A
+# 127.0.7.1) and smtpdirect resolves it through its own cache.
+NSD_A=127.0.7.3
+NSD_PORT=25703
+mx=""
+if command -v nsd >/dev/null 2>&1; then
+	mkdir "$dir/nsd" "$dir/state-mx"
+	cat >"$dir/nsd/test.zone" <<ZONE
+\$ORIGIN test.
+\$TTL 3600
+@		IN SOA ns.test. hostmaster.test. 1 3600 600 86400 3600
+@		IN NS ns.test.
+ns		IN A $NSD_A
+mx		IN MX 10 mail.mx.test.
+mail.mx		IN A $A
+ZONE
+	cat >"$dir/nsd/nsd.conf" <<CONF
+server:
+	ip-address: $NSD_A@$NSD_PORT
+	port: $NSD_PORT
+	username: ""
+	chroot: ""
+	zonesdir: "$dir/nsd"
+	database: ""
+	zonelistfile: "$dir/nsd/zone.list"
+	xfrdfile: "$dir/nsd/xfrd.state"
+	pidfile: "$dir/nsd/nsd.pid"
+	logfile: "$dir/nsd/nsd.log"
+	server-count: 1
+	do-ip6: no
+remote-control:
+	control-enable: no
+zone:
+	name: test
+	zonefile: $dir/nsd/test.zone
+CONF
+	nsd -c "$dir/nsd/nsd.conf" -d >"$dir/nsd/out" 2>&1 &
+	pids="$pids $!"
+	cat >"$dir/smtpdirect-mx.conf" <<EOF
+# MX routes: no override map, DNS from nsd, cached in state_dir.
+dns_servers = $NSD_A:$NSD_PORT
+dns_overrides =
+state_dir = $dir/state-mx
+helo_name = bench.test
+mx_port = $PORT
+max_concurrent = $((P > 10 ? P : 10))
+EOF
+	n=0
+	until "$SD" resolve -c "$dir/smtpdirect-mx.conf" mx.test \
+	    >"$dir/resolve.out" 2>&1; do
+		n=$((n + 1))
+		[ $n -lt 100 ] || die "nsd does not answer: $(cat "$dir/resolve.out")"
+		sleep 0.1
+	done
+	mx=1
+fi
+
 sd_deliver="$SD deliver -c $dir/smtpdirect.conf -f $FROM"
+sd_mx="$SD deliver -c $dir/smtpdirect-mx.conf -f $FROM"
 msmtp_cmd="msmtp -C $dir/msmtprc --host=$A --port=$PORT --domain=bench.test -f $FROM"
 
 # Warm up page cache and state files, then the measured runs.
 run_pb warm 20 1 1 $sd_deliver -q W%n -- $RCPT
 run_pb warm 20 1 1 $msmtp_cmd $RCPT
+[ -z "$mx" ] || run_pb warm 20 1 1 $sd_mx -q W%n -- user@mx.test
 for par in 1 "$P"; do
 	run_pb smtpdirect "$N" "$par" 1 $sd_deliver -q "P${par}Q%n" -- $RCPT
+	[ -z "$mx" ] ||
+		run_pb smtpdirect-mx "$N" "$par" 1 $sd_mx -q "P${par}M%n" -- user@mx.test
 	PRELOAD="$dir/nodelay.so"
 	run_pb msmtp-nodelay "$N" "$par" 1 $msmtp_cmd $RCPT
 	PRELOAD=""
@@ -346,9 +407,17 @@ echo "at every step. \`smtp-source\` (one process, a session per message,"
 echo "4096 bytes of body plus its own headers) is the ceiling of the sink"
 echo "and the loopback; \`cat\` (the same process per message, stdout to"
 echo "/dev/null) is the fork/exec floor."
+if [ -n "$mx" ]; then
+	echo "The MX row routes \`mx.test\` by DNS instead: MXCONF has no"
+	echo "override map, \`dns_servers = $NSD_A:$NSD_PORT\` (nsd, MX 10"
+	echo "mail.mx.test, A $A), \`mx_port = $PORT\`; the MX and A answers"
+	echo "come from smtpdirect's cache after the warm-up."
+fi
 echo
 echo '```'
 echo "pipe_bench -n N -P 1|$P -i MSG -- smtpdirect deliver -c CONF -f $FROM -q ID%n -- $RCPT"
+[ -z "$mx" ] ||
+	echo "pipe_bench -n N -P 1|$P -i MSG -- smtpdirect deliver -c MXCONF -f $FROM -q ID%n -- user@mx.test"
 echo "LD_PRELOAD=nodelay.so pipe_bench -n N -P 1|$P -i MSG -- $msmtp_cmd $RCPT" |
     sed "s|$dir/msmtprc|EMPTY|"
 echo "pipe_bench -n N -P 1|$P -i MSG -- $msmtp_cmd $RCPT" | sed "s|$dir/msmtprc|EMPTY|"
@@ -359,11 +428,12 @@ echo
 echo "| client | messages | at once | seconds | messages/s | median ms | p90 ms |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 for par in 1 "$P"; do
-	for name in smtpdirect msmtp-nodelay msmtp cat smtp-source; do
-		row=$(grep "^$name|[0-9]*|$par|" "$dir/rows")
+	for name in smtpdirect smtpdirect-mx msmtp-nodelay msmtp cat smtp-source; do
+		row=$(grep "^$name|[0-9]*|$par|" "$dir/rows") || continue
 		l=${row##*|}
 		case $name in
 		smtpdirect) label='`smtpdirect deliver`' ;;
+		smtpdirect-mx) label='`smtpdirect deliver`, MX from nsd (cached)' ;;
 		msmtp-nodelay) label="msmtp $(msmtp --version | sed -n '1s/.*version //p'), TCP_NODELAY" ;;
 		msmtp) label="msmtp, stock" ;;
 		cat) label='`cat` (floor)' ;;
