@@ -335,29 +335,52 @@ rm -f "$dir/big"
 
 # --- start-up profile ---------------------------------------------------
 : >"$dir/prof.rows"
-# prof LABEL CMD... - median of NPROF sequential runs
+# prof LABEL CMD... - queue a row: NPROF sequential runs of CMD, in
+# three rounds interleaved with the other rows (so that a change in the
+# load of the machine shifts every row alike); see prof_run.
 prof() {
-	label=$1
+	echo "$1" >>"$dir/prof.labels"
 	shift
-	l=$(timeout $LIMIT "$PB" -n "$NPROF" -i "$dir/msg" -- "$@" \
-	    2>>"$dir/errors") || die "profile $label: $l"
-	echo "$label|$(field "$l" median_ms)|$(field "$l" p90_ms)" >>"$dir/prof.rows"
+	echo "$*" >>"$dir/prof.cmds"
 }
-prof 'cat (fork/exec floor)' cat
-prof '`smtpdirect --version` (+ loading libssl, libcrypto, ldns, lmdb)' \
-    "$SD" --version
-prof '`smtpdirect route -c CONF user@bench.test` (+ config, map, route)' \
-    "$SD" route -c "$dir/smtpdirect.conf" $RCPT
-prof '`smtpdirect deliver` without -q (+ spool, slot, SMTP session)' \
-    $sd_deliver -- $RCPT
-prof '`smtpdirect deliver -q ID` (+ retry state: LMDB open, durable commit)' \
-    $sd_deliver -q "PROF%n" -- $RCPT
+# prof_run - run the queued rows; "LABEL|median|p90" per row, each the
+# median over the rounds
+prof_run() {
+	per=$(((NPROF + 2) / 3))
+	for round in 1 2 3; do
+		i=0
+		while IFS= read -r cmd; do
+			i=$((i + 1))
+			# shellcheck disable=SC2086 # the command is split on purpose
+			l=$(timeout $LIMIT "$PB" -n "$per" -i "$dir/msg" -- \
+			    $(echo "$cmd" | sed "s/%r/$round/") 2>>"$dir/errors") ||
+				die "profile row $i: $l"
+			echo "$i $(field "$l" median_ms) $(field "$l" p90_ms)" >>"$dir/prof.raw"
+		done <"$dir/prof.cmds"
+	done
+	i=0
+	while IFS= read -r label; do
+		i=$((i + 1))
+		med=$(awk -v i=$i '$1 == i { print $2 }' "$dir/prof.raw" | sort -n | sed -n 2p)
+		p90=$(awk -v i=$i '$1 == i { print $3 }' "$dir/prof.raw" | sort -n | sed -n 2p)
+		echo "$label|$med|$p90" >>"$dir/prof.rows"
+	done <"$dir/prof.labels"
+}
+: >"$dir/prof.cmds"
+: >"$dir/prof.labels"
+: >"$dir/prof.raw"
+prof cat cat
+prof version "$SD" --version
+prof route "$SD" route -c "$dir/smtpdirect.conf" $RCPT
+prof noq $sd_deliver -- $RCPT
+prof q $sd_deliver -q "PROF%r-%n" -- $RCPT
+prof_run
 strace_sum=""
 if command -v strace >/dev/null 2>&1; then
 	strace -c -o "$dir/strace.out" $sd_deliver -q ST1 -- $RCPT <"$dir/msg"
 	strace_sum=$(awk '$NF == "total" { print $(NF - 2) }' "$dir/strace.out")
-	strace_sync=$(awk '$NF ~ /sync$/ { n += $(NF - 1) } END { print n + 0 }' \
-	    "$dir/strace.out")
+	strace_sync=$(awk '$NF ~ /^f(data)?sync$/ { n += $(NF - 1) }
+	    END { print n + 0 }' "$dir/strace.out")
 fi
 perf_rows=""
 if command -v perf >/dev/null 2>&1 &&
@@ -495,20 +518,34 @@ echo "smtpdirect's peak RSS: $(awk -v k="$sd_kib" 'BEGIN { printf "%.1f", k / 10
 echo
 echo "### Where one process spends its time"
 echo
-echo "Each row adds a step to the one above; $NPROF runs one at a time"
-echo "by \`pipe_bench -n $NPROF -i MSG -- COMMAND\`, the 4 KB message on"
-echo "standard input, median and 90th percentile of each process's wall"
-echo "time (fork to exit)."
+echo "Each row adds a step to the one above. $NPROF runs of each, one at a"
+echo "time, in three rounds that take the rows in turn (\`pipe_bench -n"
+echo "$(((NPROF + 2) / 3)) -i MSG -- COMMAND\`, the 4 KB message on standard input);"
+echo "median and 90th percentile of each process's wall time (fork to"
+echo "exit), the middle of the three rounds."
 echo
 echo "| command | median ms | p90 ms |"
 echo "|---|---:|---:|"
 while IFS='|' read -r label med p90; do
+	case $label in
+	cat) label='`cat` (fork/exec floor)' ;;
+	version) label='`smtpdirect --version` (+ loading libssl, libcrypto, ldns, lmdb)' ;;
+	route) label='`smtpdirect route -c CONF user@bench.test` (+ config, map, route)' ;;
+	noq) label='`smtpdirect deliver` without -q (+ spool, slot, SMTP session)' ;;
+	q) label='`smtpdirect deliver -q ID` (+ retry state: LMDB open, durable commit)' ;;
+	esac
 	echo "| $label | $med | $p90 |"
 done <"$dir/prof.rows"
+cat_ms=$(sed -n 's/^cat|\([^|]*\)|.*/\1/p' "$dir/prof.rows")
+ver_ms=$(sed -n 's/^version|\([^|]*\)|.*/\1/p' "$dir/prof.rows")
+echo
+echo "Loading the shared libraries (\`--version\` minus \`cat\`) takes"
+echo "$(awk -v a="$ver_ms" -v b="$cat_ms" 'BEGIN { printf "%.2f", a - b }') ms of every process; a whole \`cat\` run takes $cat_ms ms."
 if [ -n "$strace_sum" ]; then
 	echo
 	echo "\`strace -c smtpdirect deliver -q ID ...\`: $strace_sum system calls for"
-	echo "one message, $strace_sync of them *sync calls."
+	echo "one message, $strace_sync of them fsync or fdatasync (LMDB's commit of"
+	echo "the retry state; it also writes its meta page with O_DSYNC)."
 fi
 if [ -n "$perf_rows" ]; then
 	echo
