@@ -265,7 +265,8 @@ done
 # --- round trips --------------------------------------------------------
 python3 "$TOP/t/lib/smtpserver.py" --listen $RT:$RT_PORT --dir "$dir/rt" \
     --pidfile "$dir/rt.pid" --lifetime 600 >"$dir/rt.out" 2>&1 &
-pids="$pids $!"
+rt_pid=$!
+pids="$pids $rt_pid"
 n=0
 until [ -s "$dir/rt.pid" ]; do
 	n=$((n + 1))
@@ -312,6 +313,16 @@ until [ "$(grep -c ' close$' "$dir/rt/commands.log")" -ge 2 ]; do
 done
 rt_sd=$(trips 1)
 rt_ms=$(trips 2)
+# Stop it now, by its PID while it is surely alive: its PID must not be
+# recorded past the server's own lifetime, lest cleanup kill a stranger.
+kill "$rt_pid"
+n=0
+while kill -0 "$rt_pid" 2>/dev/null && [ $n -lt 50 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+! kill -0 "$rt_pid" 2>/dev/null || kill -9 "$rt_pid"
+pids=$(echo "$pids" | sed "s/ $rt_pid\$//")
 
 # --- one big message ----------------------------------------------------
 gen_msg $((BIG_MB * 1048576)) "$dir/big"
