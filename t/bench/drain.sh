@@ -80,6 +80,26 @@ pf_conf "smtpd_recipient_restrictions = check_client_access static:HOLD" \
     "catpipe_destination_recipient_limit = 1" \
     "default_destination_concurrency_limit = $MAXPROC" \
     "smtpd_client_connection_count_limit = 0"
+# A master left over from an interrupted run would share the smtpd port
+# (Postfix binds it with SO_REUSEPORT) and take half of the connections.
+if (exec 3<>"/dev/tcp/$PF_A/$PF_P") 2>/dev/null; then
+	fail "something already listens on $PF_A:$PF_P (a leftover Postfix master?)"
+fi
+# drain_kill_master - after pf_stop: should the master still run (its
+# pid file gone with $WORK), stop it by the PID noted at start; on
+# SIGTERM it stops its children too.
+drain_kill_master() {
+	local n=0
+	[ -n "${PF_PID:-}" ] && kill -0 "$PF_PID" 2>/dev/null || return 0
+	echo "drain bench: stopping postfix master $PF_PID by PID" >&2
+	kill "$PF_PID" 2>/dev/null || true
+	while kill -0 "$PF_PID" 2>/dev/null && [ $n -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	! kill -0 "$PF_PID" 2>/dev/null || kill -9 "$PF_PID"
+}
+mta_at_exit drain_kill_master
 pf_start >&2
 
 # queue_files [QUEUE...] - how many files the instance's queues hold
