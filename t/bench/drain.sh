@@ -139,7 +139,7 @@ now_ns() {
 # with default_transport = TRANSPORT, time the drain. Appends
 # "NAME|TRANSPORT|seconds" to $WORK/rows.
 phase() {
-	local name=$1 tr=$2 want=$3 before t0 t1 got sent sess
+	local name=$1 tr=$2 want=$3 before t0 t1 got sent sess n
 	pf_conf "default_transport = $tr"
 	timeout 60 "$PF_SBIN/postfix" -c "$PF_CONF" reload >&2
 	before=$(sink_total)
@@ -162,7 +162,16 @@ phase() {
 	got=$(($(sink_total) - before))
 	[ "$want" = 0 ] || [ "$got" -eq "$N" ] ||
 		fail "$name: the sink got $got of $N messages"
-	wait_until 30 log_sent $((sent + N))
+	# Postfix logs through postlogd over a datagram socket, which may
+	# drop lines when flooded: the log is a cross-check, not a verdict.
+	n=0
+	until log_sent $((sent + N)) || [ $n -ge 50 ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	log_sent $((sent + N)) || echo "drain bench: $name: the log shows" \
+	    "$(($(grep -c 'status=sent' "$PF_LOG" || true) - sent)) of $N" \
+	    "status=sent lines" >&2
 	sess=$(($(sink_total sess) - sess))
 	echo "$name|$tr|$(awk -v a="$t0" -v b="$t1" \
 	    'BEGIN { printf "%.2f", (b - a) / 1e9 }')|$sess" >>"$WORK/rows"
