@@ -17,7 +17,8 @@ PKGS="$PKGS iproute2 lmdb-utils"
 # The TLS tests: a validating resolver for DANE (82-dane).
 PKGS="$PKGS unbound"
 # make bench also needs the references it compares with.
-[ "${1:-}" = bench ] && PKGS="$PKGS hyperfine unbound msmtp time"
+# deliver.sh: /usr/bin/time (peak RSS) and strace (system call counts).
+[ "${1:-}" = bench ] && PKGS="$PKGS hyperfine unbound msmtp time strace"
 
 missing=""
 for p in $PKGS; do
