@@ -8,6 +8,14 @@ WORK=$(mktemp -d /tmp/smtpdirect-it.XXXXXX)
 PIDS=""
 
 cleanup() {
+	# Only our own jobs: a PID that exited and was reaped may be reused
+	# by an unrelated process (a long run wraps pid_max).
+	# (jobs must run in this shell: in $(...) dash would list none.)
+	jobs -p >"$WORK/.jobs" 2>/dev/null || :
+	live=" $(tr '\n' ' ' <"$WORK/.jobs") "
+	PIDS=$(for p in $PIDS; do
+		case $live in *" $p "*) echo "$p" ;; esac
+	done)
 	for p in $PIDS; do
 		kill "$p" 2>/dev/null || true
 	done
