@@ -40,24 +40,9 @@ FROM=sender@origin.test
 RCPT=user@bench.test
 LIMIT=900
 
-dir=$(mktemp -d /tmp/smtpdirect-bench.XXXXXX)
-pids=""
-cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in $pids; do
-		n=0
-		while kill -0 "$p" 2>/dev/null && [ $n -lt 50 ]; do
-			sleep 0.1
-			n=$((n + 1))
-		done
-		kill -9 "$p" 2>/dev/null || true
-	done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 143' INT TERM
+# WORK, PIDS and a clean-up that stops only this script's live jobs.
+. "$TOP/t/lib/common.sh"
+dir=$WORK
 
 # die MSG - report on stderr and fail
 die() {
@@ -181,7 +166,7 @@ PRELOAD=""
 
 # smtp-sink refuses to run as root; -c keeps a running count on stdout.
 "$SINK" -u nobody -c "$A:$PORT" 256 >"$dir/sink.out" 2>"$dir/sink.err" &
-pids="$pids $!"
+PIDS="$PIDS $!"
 wait_port $A $PORT
 
 # The MX-routed variant: nsd serves mx.test (MX 10 mail.mx.test, A
@@ -221,7 +206,7 @@ zone:
 	zonefile: $dir/nsd/test.zone
 CONF
 	nsd -c "$dir/nsd/nsd.conf" -d >"$dir/nsd/out" 2>&1 &
-	pids="$pids $!"
+	PIDS="$PIDS $!"
 	cat >"$dir/smtpdirect-mx.conf" <<EOF
 # MX routes: no override map, DNS from nsd, cached in state_dir.
 dns_servers = $NSD_A:$NSD_PORT
@@ -266,7 +251,7 @@ done
 python3 "$TOP/t/lib/smtpserver.py" --listen $RT:$RT_PORT --dir "$dir/rt" \
     --pidfile "$dir/rt.pid" --lifetime 600 >"$dir/rt.out" 2>&1 &
 rt_pid=$!
-pids="$pids $rt_pid"
+PIDS="$PIDS $rt_pid"
 n=0
 until [ -s "$dir/rt.pid" ]; do
 	n=$((n + 1))
@@ -322,7 +307,7 @@ while kill -0 "$rt_pid" 2>/dev/null && [ $n -lt 50 ]; do
 	n=$((n + 1))
 done
 ! kill -0 "$rt_pid" 2>/dev/null || kill -9 "$rt_pid"
-pids=$(echo "$pids" | sed "s/ $rt_pid\$//")
+PIDS=$(echo "$PIDS" | sed "s/ $rt_pid\$//")
 
 # --- one big message ----------------------------------------------------
 gen_msg $((BIG_MB * 1048576)) "$dir/big"
