@@ -170,8 +170,9 @@ smtp_auth_plain(struct smtp_session *s, struct why *why)
 	st = smtp_auth_step(s, cmd, sizeof(cmd), pre, why);
 	if (st != SD_OK)
 		return st;
-	return s->reply.code == 235 ? SD_OK
-	                            : smtp_auth_refused(s, "PLAIN", why);
+	/* 235 per RFC 4954; any 2xx is success, as for Postfix's client. */
+	return s->reply.code / 100 == 2 ? SD_OK
+	                                : smtp_auth_refused(s, "PLAIN", why);
 }
 
 /* smtp_auth_login - AUTH LOGIN: user, then password, each on a 334 */
@@ -201,8 +202,8 @@ smtp_auth_login(struct smtp_session *s, struct why *why)
 	st = smtp_auth_step(s, cmd, sizeof(cmd), 0, why);
 	if (st != SD_OK)
 		return st;
-	return s->reply.code == 235 ? SD_OK
-	                            : smtp_auth_refused(s, "LOGIN", why);
+	return s->reply.code / 100 == 2 ? SD_OK
+	                                : smtp_auth_refused(s, "LOGIN", why);
 
 too_long:
 	explicit_bzero(cmd, sizeof(cmd));

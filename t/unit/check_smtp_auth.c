@@ -297,6 +297,16 @@ START_TEST(test_smtp_auth_run_without_tls_when_allowed)
 }
 END_TEST
 
+START_TEST(test_smtp_auth_run_any_2xx_is_success)
+{
+	struct why why;
+
+	/* Postfix's smtp-sink answers AUTH with 250. */
+	ss = session_new("250 2.0.0 Ok\r\n", "PLAIN", "u", "pw");
+	ck_assert_int_eq(smtp_auth_run(ss, &why), SD_OK);
+}
+END_TEST
+
 START_TEST(test_smtp_auth_run_no_mechanism_is_temporary)
 {
 	struct why why;
@@ -454,6 +464,7 @@ smtp_auth_suite(void)
 	tcase_add_test(tc, test_smtp_auth_run_535_is_temporary);
 	tcase_add_test(tc, test_smtp_auth_run_without_tls_sends_nothing);
 	tcase_add_test(tc, test_smtp_auth_run_without_tls_when_allowed);
+	tcase_add_test(tc, test_smtp_auth_run_any_2xx_is_success);
 	tcase_add_test(tc, test_smtp_auth_run_no_mechanism_is_temporary);
 	tcase_add_test(tc, test_smtp_auth_run_wipes_output_buffer);
 	tcase_add_test(tc, test_smtp_auth_trace_masks_password);
