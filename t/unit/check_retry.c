@@ -2,6 +2,8 @@
 /* Copyright (c) 2026 The smtpdirect authors */
 /* Unit tests of retry: counts, delivered marks, fingerprints, pruning. */
 
+#include <stdio.h>
+
 #include "unit.h"
 
 #include "retry.h"
@@ -97,6 +99,31 @@ START_TEST(test_retry_prune_deletes_only_old)
 }
 END_TEST
 
+START_TEST(test_retry_prune_deletes_adjacent_old_records)
+{
+	struct retry_db *db = retry_open_ok();
+	struct retry_msg m = {"Q1", "aa"};
+	struct retry_rec rec;
+	struct why why;
+	char rcpt[16];
+	int i;
+
+	/* Neighbours in key order: a delete must not skip the next one. */
+	for (i = 0; i < 6; i++) {
+		snprintf(rcpt, sizeof(rcpt), "r%d@x", i);
+		ck_assert_int_eq(
+		    retry_note_temp(db, &m, rcpt, 1000, &why), SD_OK);
+	}
+	ck_assert_int_eq(retry_prune(db, 5000, 1000, &why), SD_OK);
+	for (i = 0; i < 6; i++) {
+		snprintf(rcpt, sizeof(rcpt), "r%d@x", i);
+		ck_assert_int_eq(retry_get(db, &m, rcpt, &rec, &why), SD_OK);
+		ck_assert_msg(rec.temp_failures == 0, "%s kept", rcpt);
+	}
+	retry_close(db);
+}
+END_TEST
+
 START_TEST(test_retry_get_key_too_long_is_temp)
 {
 	struct retry_db *db = retry_open_ok();
@@ -124,6 +151,7 @@ retry_suite(void)
 	tcase_add_test(tc, test_retry_note_temp_counts_and_mark_sticks);
 	tcase_add_test(tc, test_retry_get_other_fingerprint_is_new);
 	tcase_add_test(tc, test_retry_prune_deletes_only_old);
+	tcase_add_test(tc, test_retry_prune_deletes_adjacent_old_records);
 	tcase_add_test(tc, test_retry_get_key_too_long_is_temp);
 	suite_add_tcase(s, tc);
 	return s;
