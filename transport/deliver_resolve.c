@@ -10,7 +10,6 @@
 #include <strings.h>
 
 #include "deliver_resolve.h"
-#include "mono.h"
 #include "msg.h"
 
 /* Where targets go, and how many are there. */
@@ -52,27 +51,12 @@ deliver_resolver_fini(struct deliver_resolver *res)
 static struct dns *
 deliver_resolver_dns(struct deliver_resolver *res, struct why *why)
 {
-	struct timespec ts;
-	long long left;
-
 	if (!res->tried) {
 		res->tried = true;
 		if (dns_open(&res->opts, &res->dns, &res->open_why) != DNS_OK)
 			res->dns = NULL;
-		else if (res->deadline_ms > 0) {
-			/* dns keeps its deadline on the same monotonic clock. */
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			left = res->deadline_ms - mono_now_ms();
-			if (left < 0)
-				left = 0;
-			ts.tv_sec += (time_t)(left / 1000);
-			ts.tv_nsec += (long)(left % 1000) * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			dns_deadline_set(res->dns, &ts);
-		}
+		else
+			dns_deadline_set(res->dns, res->deadline_ms);
 	}
 	if (res->dns == NULL)
 		why_set(

@@ -218,8 +218,8 @@ struct dns *dns_dup(struct dns *dns);
 /* Free a resolver; NULL is ignored. */
 void dns_close(struct dns *dns);
 
-/* Stop every lookup at this CLOCK_MONOTONIC time; NULL = no deadline. */
-void dns_deadline_set(struct dns *dns, const struct timespec *deadline);
+/* Stop every lookup at this mono_now_ms() time; 0 = no deadline. */
+void dns_deadline_set(struct dns *dns, long long deadline_ms);
 
 /* Queries sent to servers so far (for tests and resolve -v). */
 unsigned long dns_queries_sent(const struct dns *dns);

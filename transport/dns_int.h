@@ -64,8 +64,7 @@ struct dns {
 	dns_send_fn send; /* transport */
 	void *send_arg;
 	struct dns_cache *cache; /* NULL = none */
-	bool has_deadline; /* deadline is set */
-	struct timespec deadline; /* CLOCK_MONOTONIC */
+	long long deadline_ms; /* mono_now_ms() time; 0 = none */
 	unsigned long queries; /* sent to servers */
 	unsigned char *buf; /* reply buffer, DNS_MSG_MAX bytes */
 };

@@ -24,6 +24,7 @@
 #include <ldns/ldns.h>
 
 #include "dns_int.h"
+#include "mono.h"
 #include "msg.h"
 #include "xalloc.h"
 
@@ -112,7 +113,7 @@ dns_dup(struct dns *dns)
 	rnd_init(&d->rnd, rnd_next(&dns->rnd));
 	d->buf = xmalloc(DNS_MSG_MAX);
 	d->cache = dns_cache_dup(dns->cache);
-	d->has_deadline = false;
+	d->deadline_ms = 0;
 	d->queries = 0;
 	return d;
 }
@@ -130,11 +131,9 @@ dns_close(struct dns *dns)
 
 /* dns_deadline_set - bound every later lookup */
 void
-dns_deadline_set(struct dns *dns, const struct timespec *deadline)
+dns_deadline_set(struct dns *dns, long long deadline_ms)
 {
-	dns->has_deadline = deadline != NULL;
-	if (deadline != NULL)
-		dns->deadline = *deadline;
+	dns->deadline_ms = deadline_ms;
 }
 
 /* dns_queries_sent - statistics */
@@ -155,14 +154,11 @@ dns_has_cache(const struct dns *dns)
 static int
 dns_time_left(const struct dns *dns)
 {
-	struct timespec now;
 	long long left;
 
-	if (!dns->has_deadline)
+	if (dns->deadline_ms <= 0)
 		return (int)dns->timeout_ms;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	left = (long long)(dns->deadline.tv_sec - now.tv_sec) * 1000 +
-	    (dns->deadline.tv_nsec - now.tv_nsec) / 1000000;
+	left = dns->deadline_ms - mono_now_ms();
 	if (left <= 0)
 		return 0;
 	return left < dns->timeout_ms ? (int)left : (int)dns->timeout_ms;
