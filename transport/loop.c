@@ -150,11 +150,10 @@ loop_poll(struct pollfd *pfd, int timeout_ms)
 	return t->result;
 }
 
-/* loop_wait - one poll(2) over every waiting task; mark who may go on */
+/* loop_wait - one poll(2) over every waiting task (p: room for max) */
 static void
-loop_wait(struct loop_task **slot, size_t max)
+loop_wait(struct loop_task **slot, struct pollfd *p, size_t max)
 {
-	struct pollfd *p = xcalloc(max, sizeof(*p));
 	long long now = mono_now_ms(), left, timeout = -1;
 	size_t i, k = 0;
 	int n;
@@ -171,10 +170,8 @@ loop_wait(struct loop_task **slot, size_t max)
 		}
 	}
 	n = poll(p, k, timeout > 60000 ? 60000 : (int)timeout);
-	if (n < 0 && errno == EINTR) {
-		free(p);
+	if (n < 0 && errno == EINTR)
 		return;
-	}
 	now = mono_now_ms();
 	for (i = 0, k = 0; i < max; i++) {
 		struct loop_task *t = slot[i];
@@ -197,7 +194,6 @@ loop_wait(struct loop_task **slot, size_t max)
 		}
 		k++;
 	}
-	free(p);
 }
 
 /* loop_run - the loop: start tasks, run the ready ones, poll */
@@ -205,6 +201,7 @@ void
 loop_run(loop_fn fn, void **args, size_t n, size_t max)
 {
 	struct loop_task **slot;
+	struct pollfd *pfds;
 	size_t next = 0, i;
 	bool ran;
 
@@ -217,6 +214,7 @@ loop_run(loop_fn fn, void **args, size_t n, size_t max)
 		return;
 	}
 	slot = xcalloc(max, sizeof(*slot));
+	pfds = xcalloc(max, sizeof(*pfds));
 	loop.running = true;
 	loop.fn = fn;
 	loop.active = 0;
@@ -243,8 +241,9 @@ loop_run(loop_fn fn, void **args, size_t n, size_t max)
 			}
 		}
 		if (!ran && loop.active > 0)
-			loop_wait(slot, max);
+			loop_wait(slot, pfds, max);
 	}
 	loop.running = false;
+	free(pfds);
 	free(slot);
 }
