@@ -22,6 +22,7 @@ static int msg_channels = MSG_TO_STDERR;
 static int msg_fatal_exit = MSG_EX_TEMPFAIL;
 static bool msg_syslog_open;
 static int msg_file_fd = -1;
+static char msg_file_host[64] = "localhost"; /* for the log file */
 
 static void msg_vout(int prio, const char *tag, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
@@ -56,6 +57,9 @@ msg_file_open(const char *path)
 	if (msg_file_fd >= 0)
 		close(msg_file_fd);
 	msg_file_fd = fd;
+	if (gethostname(msg_file_host, sizeof(msg_file_host) - 1) < 0 ||
+	    msg_file_host[0] == '\0')
+		snprintf(msg_file_host, sizeof(msg_file_host), "localhost");
 	msg_channels = (msg_channels & ~MSG_TO_SYSLOG) | MSG_TO_FILE;
 	return true;
 }
@@ -77,7 +81,7 @@ msg_fini(void)
 static void
 msg_file_write(const char *tag, const char *text)
 {
-	char line[MSG_LINE_MAX + 256], stamp[32], host[64] = "localhost";
+	char line[MSG_LINE_MAX + 256], stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
 	int n;
@@ -85,10 +89,8 @@ msg_file_write(const char *tag, const char *text)
 	if (localtime_r(&now, &tm) == NULL ||
 	    strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm) == 0)
 		snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
-	if (gethostname(host, sizeof(host) - 1) < 0)
-		snprintf(host, sizeof(host), "localhost");
-	n = snprintf(line, sizeof(line), "%s %s %s[%ld]: %s%s\n", stamp, host,
-	    msg_progname, (long)getpid(), tag, text);
+	n = snprintf(line, sizeof(line), "%s %s %s[%ld]: %s%s\n", stamp,
+	    msg_file_host, msg_progname, (long)getpid(), tag, text);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line)) {
