@@ -118,12 +118,29 @@ smtp_io_wait(int fd, short events, unsigned long timeout_ms,
 	}
 }
 
+/* smtp_io_failed - note a failed send or receive; a reset is an EOF */
+static enum smtp_io_rc
+smtp_io_failed(struct smtp_io *io, int err)
+{
+	io->err = err;
+	return err == ECONNRESET || err == EPIPE ? SMTP_IO_EOF : SMTP_IO_ERROR;
+}
+
+/* smtp_io_wait_end - wait for want until end (mono ms) or the deadline */
+static enum smtp_io_rc
+smtp_io_wait_end(struct smtp_io *io, short want, long long end)
+{
+	long long left = end - mono_now_ms();
+
+	return smtp_io_wait(io->fd, want, left > 0 ? (unsigned long)left : 0,
+	    io->deadline_ms, &io->err);
+}
+
 /* smtp_io_fill - receive more bytes into the input buffer */
 static enum smtp_io_rc
 smtp_io_fill(struct smtp_io *io, long long end)
 {
 	enum smtp_io_rc rc;
-	long long left;
 	short want;
 	ssize_t n;
 
@@ -142,16 +159,9 @@ smtp_io_fill(struct smtp_io *io, long long end)
 		}
 		if (n == 0)
 			return SMTP_IO_EOF;
-		if (errno != EAGAIN) {
-			io->err = errno;
-			return errno == ECONNRESET || errno == EPIPE
-			    ? SMTP_IO_EOF
-			    : SMTP_IO_ERROR;
-		}
-		left = end - mono_now_ms();
-		rc = smtp_io_wait(io->fd, want,
-		    left > 0 ? (unsigned long)left : 0, io->deadline_ms,
-		    &io->err);
+		if (errno != EAGAIN)
+			return smtp_io_failed(io, errno);
+		rc = smtp_io_wait_end(io, want, end);
 		if (rc != SMTP_IO_OK)
 			return rc;
 	}
@@ -187,7 +197,7 @@ smtp_io_reply(struct smtp_io *io, struct smtp_reply *r,
 enum smtp_io_rc
 smtp_io_flush(struct smtp_io *io, unsigned long timeout_ms)
 {
-	long long end = mono_now_ms() + (long long)timeout_ms, left;
+	long long end = mono_now_ms() + (long long)timeout_ms;
 	enum smtp_io_rc rc;
 	size_t off = 0;
 	short want;
@@ -200,16 +210,9 @@ smtp_io_flush(struct smtp_io *io, unsigned long timeout_ms)
 			off += (size_t)n;
 			continue;
 		}
-		if (n == 0 || errno != EAGAIN) {
-			io->err = n == 0 ? EPIPE : errno;
-			return io->err == EPIPE || io->err == ECONNRESET
-			    ? SMTP_IO_EOF
-			    : SMTP_IO_ERROR;
-		}
-		left = end - mono_now_ms();
-		rc = smtp_io_wait(io->fd, want,
-		    left > 0 ? (unsigned long)left : 0, io->deadline_ms,
-		    &io->err);
+		if (n == 0 || errno != EAGAIN)
+			return smtp_io_failed(io, n == 0 ? EPIPE : errno);
+		rc = smtp_io_wait_end(io, want, end);
 		if (rc != SMTP_IO_OK)
 			return rc;
 	}
