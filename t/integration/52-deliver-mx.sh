@@ -54,10 +54,11 @@ command_timeout = 5s
 log_file = $WORK/log
 CONF
 printf 'Subject: mx\n\nbody\n' >"$WORK/m"
-# D WANT RCPT: deliver the message to RCPT, expect exit WANT.
+# D WANT RCPT: deliver the message to RCPT with $CONF, expect exit WANT.
+CONF=$WORK/conf
 D() {
 	set +e
-	timeout 60 "$SD" deliver -c "$WORK/conf" -f s@src.example -- "$2" \
+	timeout 60 "$SD" deliver -c "$CONF" -f s@src.example -- "$2" \
 	    <"$WORK/m" 2>"$WORK/err"
 	rc=$?
 	set -e
@@ -101,12 +102,7 @@ sed "s/^dns_servers = .*/dns_servers = 127.0.2.99:25299/" "$WORK/conf" \
 printf 'dns_timeout = 1s\ndns_tries = 1\ndns_cache_size = 0\n' \
     >>"$WORK/conf-dead"
 start=$(now_ms)
-set +e
-timeout 60 "$SD" deliver -c "$WORK/conf-dead" -f s@src.example -- \
-    j@one.test <"$WORK/m" 2>"$WORK/err"
-rc=$?
-set -e
-[ "$rc" -eq 75 ] || fail "dead DNS: exit $rc: $(cat "$WORK/err")"
+CONF=$WORK/conf-dead D 75 j@one.test
 grep -q "^4\.4\.3 " "$WORK/err" || fail "dead DNS: $(cat "$WORK/err")"
 [ $(($(now_ms) - start)) -lt 20000 ] || fail "dead DNS took too long"
 
