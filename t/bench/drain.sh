@@ -34,13 +34,7 @@ pf_require
 for t in "$SMTP_SINK" "$SOURCE" "$PYTHON3"; do
 	[ -x "$t" ] || fail "$t is missing"
 done
-mta_install_sd
-
-# smtpdirect's configuration, readable by the pipe user "nobody".
-SDC=$WORK/sd
-mkdir -p "$SDC/state"
-chown nobody:nogroup "$SDC/state"
-chmod 700 "$SDC/state"
+mta_install_sd # SDC: configuration and state for the pipe user "nobody"
 echo "drain.test $SINK_A:$SINK_P" >"$SDC/overrides"
 cat >"$SDC/smtpdirect.conf" <<EOF
 # No DNS query may leave the machine: the map routes the test domain.

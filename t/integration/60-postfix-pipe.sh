@@ -36,13 +36,7 @@ set -eu
 pf_require
 [ -x "$SMTP_SINK" ] || skip "smtp-sink is not installed (postfix)"
 [ -x "$PYTHON3" ] || skip "python3 is not installed"
-mta_install_sd
-
-# smtpdirect's configuration, readable by the pipe user "nobody".
-SDC=$WORK/sd
-mkdir -p "$SDC/state"
-chown nobody:nogroup "$SDC/state"
-chmod 700 "$SDC/state"
+mta_install_sd # SDC: configuration and state for the pipe user "nobody"
 cat >"$SDC/overrides" <<'EOF'
 dest.test     127.0.6.10:25610
 origin.test   127.0.6.11:25611

@@ -47,12 +47,7 @@ exim_isolate "$@"
 [ -x "$SMTP_SINK" ] || skip "smtp-sink is not installed (postfix)"
 [ -x "$PYTHON3" ] || skip "python3 is not installed"
 exim_fetch
-mta_install_sd
-
-SDC=$WORK/sd
-mkdir -p "$SDC/state"
-chown nobody:nogroup "$SDC/state"
-chmod 700 "$SDC/state"
+mta_install_sd # SDC: configuration and state for the pipe user "nobody"
 cat >"$SDC/overrides" <<'EOF'
 dest.test     127.0.6.30:25630
 origin.test   127.0.6.31:25631

@@ -9,7 +9,8 @@
 # fail, skip, bg_start, wait_port). Then:
 #   mta_at_exit CMD        run CMD (a function name) at exit, before cleanup
 #   mta_on_fail CMD        run CMD when the test fails (show logs)
-#   mta_install_sd         copy $SD to $WORK/bin/smtpdirect (see below)
+#   mta_install_sd         copy $SD to $WORK/bin/smtpdirect (SD_BIN) and
+#                          make SDC=$WORK/sd with a state dir for "nobody"
 #   sink_start NAME ADDR PORT [smtp-sink options]   start, wait for it
 #   sink_stop NAME         stop it (kill by PID, bounded wait)
 #   sink_count NAME TEXT   how many dumped messages contain TEXT
@@ -78,6 +79,11 @@ mta_install_sd() {
 	# shellcheck disable=SC2034 # used by the test scripts
 	SD_BIN=$WORK/bin/smtpdirect
 	chmod 711 "$WORK"
+	# Configuration and state of the pipe user "nobody".
+	SDC=$WORK/sd
+	mkdir -p "$SDC/state"
+	chown nobody:nogroup "$SDC/state"
+	chmod 700 "$SDC/state"
 }
 
 # wait_until SECONDS CMD... - run CMD every 0.2 s until it succeeds;
