@@ -52,6 +52,33 @@ $(file >$(FLAGS),$(FLAGS_TEXT))
 endif
 
 LIBS     := -lldns -llmdb -lssl -lcrypto
+
+# How the smtpdirect program is linked. LINK=static (the default for the
+# normal build): ldns, LMDB and OpenSSL are linked into the program, glibc
+# stays shared, and the program is not position-independent. A process
+# per message is how pipe(8) runs us, and on this path loading and
+# relocating the shared libraries (most of it libcrypto's tables) cost
+# more than the whole SMTP session: see BENCHMARKS.md, "Start-up". The
+# price: after a security update of libssl-dev, libldns-dev or
+# liblmdb-dev, rebuild and reinstall (smtpdirect --version names the
+# OpenSSL it carries), and the program's own code is not at a random
+# address (ASLR still moves the stack, heap, glibc and every mapping).
+# LINK=shared links everything shared and position-independent, as a
+# distribution package would. The ASan build, the unit tests and the
+# milter always link shared.
+LINK     ?= static
+ifeq ($(VARIANT),asan)
+LINK     := shared
+endif
+ifeq ($(LINK),static)
+BIN_LDFLAGS := -no-pie -Wl,-z,relro,-z,now
+BIN_LIBS    := -Wl,-Bstatic $(LIBS) -Wl,-Bdynamic -lpthread -ldl
+else ifeq ($(LINK),shared)
+BIN_LDFLAGS := -Wl,-z,relro,-z,now
+BIN_LIBS    := $(LIBS)
+else
+$(error LINK must be static or shared, not "$(LINK)")
+endif
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 MILTER_LIBS  := -lmilter -lpthread
@@ -90,6 +117,17 @@ tools: $(TOOL_BINS)
 
 $(FLAGS): ;
 
+# The program is relinked when LINK changes.
+LINKFILE := $(O)/link
+ifneq ($(file <$(LINKFILE)),$(LINK))
+$(shell mkdir -p $(O))
+$(file >$(LINKFILE),$(LINK))
+endif
+$(LINKFILE): ;
+$(O)/transport/main.o: $(LINKFILE)
+$(O)/transport/main.o: CPPFLAGS += \
+    -DSMTPDIRECT_LINK='"$(if $(filter static,$(LINK)),built in,shared)"'
+
 $(O)/%.o: %.c $(HEADERS) $(FLAGS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
@@ -103,8 +141,8 @@ $(LIB): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(CMD_OBJS) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJS) $(LIB) $(LIBS)
+$(BIN): $(CMD_OBJS) $(LIB) $(LINKFILE)
+	$(CC) $(ALL_LDFLAGS) $(BIN_LDFLAGS) -o $@ $(CMD_OBJS) $(LIB) $(BIN_LIBS)
 
 $(O)/milter/smtpdirect-milter: $(MLT_OBJS) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(MLT_OBJS) $(LIB) $(MILTER_LIBS) $(LIBS)

@@ -148,6 +148,7 @@ struct deliver_outcome {
 	double delays
 	    [DELIVER_DELAYS]; /* seconds: before the queue (spool), waiting
 			     (slot, DNS), connection set-up, transmission */
+	bool unrecorded; /* SENT, not (yet) marked in the retry state */
 };
 
 /*

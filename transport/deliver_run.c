@@ -16,6 +16,8 @@ struct deliver_last {
 	struct why why; /* the reason */
 	const struct deliver_target *peer; /* the server that answered;
 					      NULL when none did */
+	bool rcpt; /* the last try ended at RCPT: each recipient still
+		      pending has that server's reply to it in its outcome */
 };
 
 /* Recipients that share one route, and so one transaction. */
@@ -67,18 +69,50 @@ deliver_finish(struct deliver_ctx *ctx, struct deliver_outcome *o,
     enum deliver_rcpt_status st, const struct why *why,
     const struct deliver_peer *peer)
 {
+	deliver_outcome_set(o, st, why, peer, deliver_elapsed(ctx));
+	o->unrecorded = st == DELIVER_RCPT_SENT && ctx->retry != NULL &&
+	    ctx->queue_id[0] != '\0';
+}
+
+/*
+ * deliver_record - mark the recipients just delivered in the retry
+ * state, durably, before anything else can go wrong; called when a
+ * transaction's recipients are settled. A mark is read only when the
+ * MTA runs this message again, which it does only on exit 75: so when
+ * every recipient is settled and none is deferred (the exit is final,
+ * deliver_status_exit()), nothing is written. That is the common case
+ * (one recipient, delivered) and spares it a synchronous disk write.
+ */
+static void
+deliver_record(struct deliver_ctx *ctx, struct deliver_outcome *out)
+{
 	struct retry_msg m = deliver_msg(ctx);
 	struct why w;
+	bool final = true;
+	size_t i;
 
-	deliver_outcome_set(o, st, why, peer, deliver_elapsed(ctx));
-	if (st != DELIVER_RCPT_SENT || ctx->retry == NULL ||
-	    ctx->queue_id[0] == '\0')
-		return;
-	/* Delivered: make it durable before anything else can go wrong. */
-	if (retry_mark_delivered(ctx->retry, &m, o->rcpt, time(NULL), &w) !=
-	    SD_OK)
-		msg_warn("%s: cannot record delivery to <%s>: %s",
-		    ctx->queue_id, o->rcpt, w.text);
+	for (i = 0; i < ctx->nrcpt && final; i++)
+		final = out[i].status != DELIVER_RCPT_PENDING &&
+		    out[i].status != DELIVER_RCPT_DEFERRED;
+	for (i = 0; i < ctx->nrcpt && !final; i++) {
+		if (!out[i].unrecorded)
+			continue;
+		out[i].unrecorded = false;
+		if (retry_mark_delivered(
+		        ctx->retry, &m, out[i].rcpt, time(NULL), &w) != SD_OK)
+			msg_warn("%s: cannot record delivery to <%s>: %s",
+			    ctx->queue_id, out[i].rcpt, w.text);
+	}
+}
+
+/* deliver_last_set - a try failed for every recipient in it */
+static void
+deliver_last_set(struct deliver_last *last, const struct why *why,
+    const struct deliver_target *peer)
+{
+	last->why = *why;
+	last->peer = peer;
+	last->rcpt = false;
 }
 
 /* deliver_judge - run the policy; keep the module's text, take its code */
@@ -253,8 +287,7 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 		dns_answer_fini(&ans);
 		deliver_judge(
 		    DELIVER_FAIL_TLS, DELIVER_STAGE_STARTTLS, &dpeer, &why);
-		last->why = why;
-		last->peer = NULL;
+		deliver_last_set(last, &why, NULL);
 		*skip_host = true;
 		goto out;
 	}
@@ -263,15 +296,13 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 	if (st != SD_OK) {
 		deliver_judge(
 		    DELIVER_FAIL_CONNECT, DELIVER_STAGE_GREETING, &dpeer, &why);
-		last->why = why;
-		last->peer = NULL;
+		deliver_last_set(last, &why, NULL);
 		goto out;
 	}
 	if ((st = smtp_session_hello(s, &why)) != SD_OK) {
 		act = deliver_judge(deliver_fail_of(s, st, &why),
 		    deliver_stage_of(s), &dpeer, &why);
-		last->why = why;
-		last->peer = t;
+		deliver_last_set(last, &why, t);
 		/* A refused AUTH: the host's other addresses would refuse too. */
 		if (act == DELIVER_NEXT_HOST)
 			*skip_host = true;
@@ -304,8 +335,10 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 				    &rc[k].why, &dpeer);
 			else {
 				/* 4xx to RCPT: this host's policy, try another. */
-				last->why = rc[k].why;
-				last->peer = t;
+				/* Each keeps its own reply, as Postfix logs it. */
+				o->why = rc[k].why;
+				deliver_last_set(last, &rc[k].why, t);
+				last->rcpt = true;
 				*skip_host = true;
 			}
 		} else if (st != SD_OK) {
@@ -313,11 +346,12 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 		}
 		k++;
 	}
+	/* Before QUIT, whose reply may be slow to come. */
+	deliver_record(ctx, out);
 	if (st != SD_OK) {
 		act = deliver_judge(deliver_fail_of(s, st, &why),
 		    deliver_stage_of(s), &dpeer, &why);
-		last->why = why;
-		last->peer = t;
+		deliver_last_set(last, &why, t);
 		if (act == DELIVER_NEXT_HOST)
 			*skip_host = true;
 		for (i = 0; i < g->n &&
@@ -378,6 +412,7 @@ deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
 	why_set(&last.why, "4.4.0", "no server for %s could be tried",
 	    g->route.domain);
 	last.peer = NULL;
+	last.rcpt = false;
 	for (i = 0; i < n; i++) {
 		if (t[i].host_index == skip)
 			continue;
@@ -388,6 +423,7 @@ deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
 			    "before %s[%s]:%u could be tried",
 			    t[i].host, t[i].addr, t[i].port);
 			last.peer = NULL;
+			last.rcpt = false;
 			break;
 		}
 		skip_host = false;
@@ -406,11 +442,15 @@ deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
 		peer.addr = last.peer->addr;
 		peer.port = last.peer->port;
 	}
-	for (i = 0; i < g->n; i++)
-		if (out[g->idx[i]].status == DELIVER_RCPT_PENDING)
-			deliver_finish(ctx, &out[g->idx[i]],
-			    DELIVER_RCPT_DEFERRED, &last.why,
+	for (i = 0; i < g->n; i++) {
+		struct deliver_outcome *o = &out[g->idx[i]];
+		struct why own = o->why;
+
+		if (o->status == DELIVER_RCPT_PENDING)
+			deliver_finish(ctx, o, DELIVER_RCPT_DEFERRED,
+			    last.rcpt ? &own : &last.why,
 			    last.peer != NULL ? &peer : NULL);
+	}
 }
 
 /* deliver_group_task - deliver_group() as a task of the loop */
@@ -501,6 +541,7 @@ deliver_run(struct deliver_ctx *ctx, struct deliver_outcome *out)
 		tasks[i] = &gs[i];
 	}
 	loop_run(deliver_group_task, tasks, ng, DELIVER_PARALLEL_MAX);
+	deliver_record(ctx, out);
 	for (i = 0; i < ng; i++) {
 		route_fini(&gs[i].route);
 		free(gs[i].idx);

@@ -13,10 +13,12 @@
  *	resolved first, one after another; then the destinations are
  *	delivered at the same time (at most DELIVER_PARALLEL_MAX), each a
  *	task of one event loop (loop.h) on this thread. Every
- *	failure goes through deliver_status_classify(); delivered
- *	recipients are recorded in the retry state at once, deferred ones
- *	count one more temporary failure. Outcomes are logged, one line
- *	per recipient.
+ *	failure goes through deliver_status_classify(); recipients a
+ *	transaction delivered are recorded in the retry state at once
+ *	(before QUIT), unless by then every recipient is settled and none
+ *	is deferred: the MTA will not run the message again, so no mark is
+ *	needed. Deferred ones count one more temporary failure. Outcomes
+ *	are logged, one line per recipient.
  * OWNERSHIP
  *	The context's members are borrowed for the call; outcomes are
  *	written into the caller's array (one per recipient, borrowing the

@@ -288,6 +288,9 @@ const char *dns_addr_str(const struct dns_addr *addr, char *buf, size_t size);
 /* Name of a status ("NXDOMAIN"). */
 const char *dns_status_str(enum dns_status status);
 
+/* The ldns in use, as "ldns 1.8.3". */
+const char *dns_library(void);
+
 /* Name of a record type ("MX", or "TYPE99"); buf holds 16 bytes. */
 const char *dns_type_str(unsigned type, char *buf, size_t size);
 

@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The smtpdirect authors */
 /* Taking records out of a checked reply: CNAMEs, rdata bounds, RFC 2308. */
 
+#include <stdio.h>
 #include <string.h>
 
 #include <ldns/ldns.h>
@@ -212,4 +213,15 @@ dns_reply_take(const ldns_pkt *reply, char *name, unsigned type,
 	}
 	dns_ttl_lower(ttl, neg);
 	return DNS_NODATA;
+}
+
+/* dns_library - the ldns in use */
+const char *
+dns_library(void)
+{
+	static char name[64];
+
+	if (name[0] == '\0')
+		snprintf(name, sizeof(name), "ldns %s", ldns_version());
+	return name;
 }

@@ -7,7 +7,15 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "dns.h"
 #include "msg.h"
+#include "smtp.h"
+#include "state.h"
+
+/* How the libraries are linked (Makefile LINK): "built in" or "shared". */
+#ifndef SMTPDIRECT_LINK
+#define SMTPDIRECT_LINK "shared"
+#endif
 
 /* One sub-command. */
 struct main_cmd {
@@ -72,7 +80,9 @@ main(int argc, char **argv)
 		return MSG_EX_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		printf("smtpdirect %s\n", SMTPDIRECT_VERSION);
+		printf("smtpdirect %s\n%s, %s, %s (%s)\n", SMTPDIRECT_VERSION,
+		    smtp_tls_library(), dns_library(), state_library(),
+		    SMTPDIRECT_LINK);
 		return MSG_EX_OK;
 	}
 	for (i = 0; i < sizeof(main_cmds) / sizeof(main_cmds[0]); i++)

@@ -278,4 +278,7 @@ const char *smtp_tls_trust_name(enum smtp_tls_trust trust);
  */
 bool smtp_tls_version_parse(const char *name, enum smtp_tls_version *out);
 
+/* The OpenSSL in use, as it names itself ("OpenSSL 3.0.17 1 Jul 2025"). */
+const char *smtp_tls_library(void);
+
 #endif

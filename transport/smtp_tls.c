@@ -71,6 +71,13 @@ smtp_tls_version_parse(const char *name, enum smtp_tls_version *out)
 	return false;
 }
 
+/* smtp_tls_library - the OpenSSL in use */
+const char *
+smtp_tls_library(void)
+{
+	return OpenSSL_version(OPENSSL_VERSION);
+}
+
 /* smtp_tls_bio_write - send without SIGPIPE */
 static int
 smtp_tls_bio_write(BIO *b, const char *buf, int len)

@@ -98,6 +98,9 @@ bool state_db_damaged(const struct state_db *db);
  */
 enum state_status state_db_rebuild(struct state_db *db, struct why *why);
 
+/* The LMDB in use, as "LMDB 0.9.24". */
+const char *state_library(void);
+
 /* The path of the store's file; borrowed. */
 const char *state_db_path(const struct state_db *db);
 

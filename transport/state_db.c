@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -602,4 +603,19 @@ const char *
 state_db_path(const struct state_db *db)
 {
 	return db->path;
+}
+
+/* state_library - the LMDB in use */
+const char *
+state_library(void)
+{
+	static char name[32];
+	int major, minor, patch;
+
+	if (name[0] == '\0') {
+		mdb_version(&major, &minor, &patch);
+		snprintf(
+		    name, sizeof(name), "LMDB %d.%d.%d", major, minor, patch);
+	}
+	return name;
 }

@@ -16,6 +16,9 @@
 set -eu
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 SD="$TOP/transport/smtpdirect"
+# The same program linked with shared ldns, LMDB and OpenSSL (make
+# LINK=shared), for comparison with the default build.
+SD_SHARED="$TOP/build/shared/transport/smtpdirect"
 PB="$TOP/build/normal/t/tools/pipe_bench"
 N=${DELIVER_N:-2000}
 P=${DELIVER_P:-10}
@@ -31,6 +34,9 @@ for t in "$SD" "$PB" "$SINK" "$SOURCE" "$TIME" msmtp cc python3; do
 		exit 1
 	}
 done
+
+make -C "$TOP" -s VARIANT=shared LINK=shared build/shared/transport/smtpdirect \
+    >&2 || { echo "deliver bench: cannot build $SD_SHARED" >&2; exit 1; }
 
 A=127.0.7.1
 PORT=25701
@@ -114,7 +120,7 @@ run_pb() {
 	sleep 0.2
 	got=$(($(sink_count) - before))
 	if [ "$want" = 1 ] && [ "$got" -ne "$count" ]; then
-		die "$name: the sink got $got of $count messages"
+		die "$name: the sink got $got of $count messages ($line; $(tail -n 3 "$dir/errors"))"
 	fi
 	echo "$name|$count|$par|$line" >>"$dir/rows"
 	echo "deliver bench: $name x$count P$par: $line" >&2
@@ -227,6 +233,7 @@ EOF
 fi
 
 sd_deliver="$SD deliver -c $dir/smtpdirect.conf -f $FROM"
+sd_shared="$SD_SHARED deliver -c $dir/smtpdirect.conf -f $FROM"
 sd_mx="$SD deliver -c $dir/smtpdirect-mx.conf -f $FROM"
 msmtp_cmd="msmtp -C $dir/msmtprc --host=$A --port=$PORT --domain=bench.test -f $FROM"
 
@@ -236,6 +243,7 @@ run_pb warm 20 1 1 $msmtp_cmd $RCPT
 [ -z "$mx" ] || run_pb warm 20 1 1 $sd_mx -q W%n -- user@mx.test
 for par in 1 "$P"; do
 	run_pb smtpdirect "$N" "$par" 1 $sd_deliver -q "P${par}Q%n" -- $RCPT
+	run_pb smtpdirect-shared "$N" "$par" 1 $sd_shared -q "P${par}S%n" -- $RCPT
 	[ -z "$mx" ] ||
 		run_pb smtpdirect-mx "$N" "$par" 1 $sd_mx -q "P${par}M%n" -- user@mx.test
 	PRELOAD="$dir/nodelay.so"
@@ -366,6 +374,7 @@ prof_run() {
 : >"$dir/prof.labels"
 : >"$dir/prof.raw"
 prof cat cat
+prof version-shared "$SD_SHARED" --version
 prof version "$SD" --version
 prof route "$SD" route -c "$dir/smtpdirect.conf" $RCPT
 prof noq $sd_deliver -- $RCPT
@@ -448,11 +457,12 @@ echo
 echo "| client | messages | at once | seconds | messages/s | median ms | p90 ms |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 for par in 1 "$P"; do
-	for name in smtpdirect smtpdirect-mx msmtp-nodelay msmtp cat smtp-source; do
+	for name in smtpdirect smtpdirect-shared smtpdirect-mx msmtp-nodelay msmtp cat smtp-source; do
 		row=$(grep "^$name|[0-9]*|$par|" "$dir/rows") || continue
 		l=${row##*|}
 		case $name in
 		smtpdirect) label='`smtpdirect deliver`' ;;
+		smtpdirect-shared) label='`smtpdirect deliver`, built with LINK=shared' ;;
 		smtpdirect-mx) label='`smtpdirect deliver`, MX from nsd (cached)' ;;
 		msmtp-nodelay) label="msmtp $(msmtp --version | sed -n '1s/.*version //p'), TCP_NODELAY" ;;
 		msmtp) label="msmtp, stock" ;;
@@ -526,23 +536,29 @@ echo "|---|---:|---:|"
 while IFS='|' read -r label med p90; do
 	case $label in
 	cat) label='`cat` (fork/exec floor)' ;;
-	version) label='`smtpdirect --version` (+ loading libssl, libcrypto, ldns, lmdb)' ;;
+	version-shared) label='`smtpdirect --version`, LINK=shared (+ loading libssl, libcrypto, ldns, lmdb)' ;;
+	version) label='`smtpdirect --version`, the default build (the same, built in)' ;;
 	route) label='`smtpdirect route -c CONF user@bench.test` (+ config, map, route)' ;;
 	noq) label='`smtpdirect deliver` without -q (+ spool, slot, SMTP session)' ;;
-	q) label='`smtpdirect deliver -q ID` (+ retry state: LMDB open, durable commit)' ;;
+	q) label='`smtpdirect deliver -q ID` (+ retry state: LMDB open and read)' ;;
 	esac
 	echo "| $label | $med | $p90 |"
 done <"$dir/prof.rows"
 cat_ms=$(sed -n 's/^cat|\([^|]*\)|.*/\1/p' "$dir/prof.rows")
 ver_ms=$(sed -n 's/^version|\([^|]*\)|.*/\1/p' "$dir/prof.rows")
+vsh_ms=$(sed -n 's/^version-shared|\([^|]*\)|.*/\1/p' "$dir/prof.rows")
 echo
-echo "Loading the shared libraries (\`--version\` minus \`cat\`) takes"
-echo "$(awk -v a="$ver_ms" -v b="$cat_ms" 'BEGIN { printf "%.2f", a - b }') ms of every process; a whole \`cat\` run takes $cat_ms ms."
+echo "Loading and relocating the shared libraries (the two \`--version\` rows)"
+echo "costs $(awk -v a="$vsh_ms" -v b="$ver_ms" 'BEGIN { printf "%.2f", a - b }') ms of every process; a whole \`cat\` run takes $cat_ms ms."
+echo "Hence the default build links them in (README, \"Install\"); the"
+echo "program is then not position-independent: with PIE, relocating"
+echo "libcrypto's tables at every start cost about as much again."
 if [ -n "$strace_sum" ]; then
 	echo
 	echo "\`strace -c smtpdirect deliver -q ID ...\`: $strace_sum system calls for"
-	echo "one message, $strace_sync of them fsync or fdatasync (LMDB's commit of"
-	echo "the retry state; it also writes its meta page with O_DSYNC)."
+	echo "one message, $strace_sync of them fsync or fdatasync: a run that delivers"
+	echo "every recipient writes no retry state (the MTA will not run the"
+	echo "message again); one that defers a recipient commits the state to disk."
 fi
 if [ -n "$perf_rows" ]; then
 	echo

@@ -208,7 +208,8 @@ tar -C "$TOP" --format=posix --exclude=./.git --exclude=./build \
     --exclude=./t/out -cf - . |
 	tar -C "$SRC" -xf -
 mkdir -p "$SRC/build/normal"
-cp -a "$TOP/build/normal/flags" "$TOP/build/normal/transport" \
+cp -a "$TOP/build/normal/flags" "$TOP/build/normal/link" \
+    "$TOP/build/normal/transport" \
     "$TOP/build/normal/libsmtpdirect.a" "$SRC/build/normal/"
 timeout 120 make -C "$SRC" -s -q all ||
 	fail "the copied tree is not up to date to begin with"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # 56-deliver-state: `smtpdirect deliver` faults that involve the message,
 # the state and time: a connection dropped mid-DATA (the next host gets
-# the exact message), retry state after a partial success (no duplicate),
+# the exact message), retry state after a partial success (no duplicate,
+# and a reused queue id with another message is still delivered),
 # $retries switching the route, the exact $size boundary, the
 # deliver_time_limit deadline, the max_concurrent cap under load, and
 # CR/LF in envelope addresses. Servers: t/lib/smtpserver.py and Postfix's
@@ -85,10 +86,13 @@ fx_log "drop mid-DATA, one host: log" "$R/drop1" \
     'DROP1: to=<u@drop1.test>, .*dsn=4\.4\.2, status=deferred \(lost connection'
 
 # --- retry state after a partial success -----------------------------------
-st_srv part1 "$A:25582" --rcpt 'soft*=451 4.3.0 <soft>: Try again later'
+# Three recipients; the server defers two, then one, then none. Each
+# retry sends only to those still owed, so nobody gets the message twice.
+st_srv part1 "$A:25582" --rcpt 'soft*=451 4.3.0 <soft>: Try again later' \
+    --rcpt 'late*=451 4.3.0 <late>: Try again later'
 echo "part.test $A:25582" >>"$W/map"
 fx_deliver "$R/part1" "$W/msg" -f a@src.test -q PARTQ -- good@part.test \
-    soft@part.test
+    soft@part.test late@part.test
 fx_check "partial: first attempt" "$R/part1" 75 \
     "4\.3\.0 $(re_peer 25582) said: 451 4\.3\.0 <soft>: Try again later \(in reply to RCPT TO command\)"
 st_eq "partial: the accepted recipient got it" \
@@ -96,25 +100,41 @@ st_eq "partial: the accepted recipient got it" \
 fx_log "partial: log of the delivered one" "$R/part1" \
     "PARTQ: to=<good@part.test>, relay=$(re_peer 25582), .*status=sent"
 fx_log "partial: log of the deferred one" "$R/part1" \
-    "PARTQ: to=<soft@part.test>, relay=$(re_peer 25582), .*dsn=4\.3\.0, status=deferred"
-# The server recovers; the MTA retries with the same queue id.
+    "PARTQ: to=<soft@part.test>, relay=$(re_peer 25582), .*dsn=4\.3\.0, status=deferred .*<soft>: Try again"
+fx_log "partial: ... and of the other, with its own reply" "$R/part1" \
+    "PARTQ: to=<late@part.test>, relay=$(re_peer 25582), .*dsn=4\.3\.0, status=deferred .*<late>: Try again"
+# The server accepts soft@ now, not yet late@; the MTA retries the same
+# queue id with every recipient (pipe(8) gives one status for all).
 st_stop part1
-st_srv part2 "$A:25582"
+st_srv part2 "$A:25582" --rcpt 'late*=451 4.3.0 <late>: Try again later'
 fx_deliver "$R/part2" "$W/msg" -f a@src.test -q PARTQ -- good@part.test \
-    soft@part.test
-fx_check "partial: the retry" "$R/part2" 0
-st_eq "partial: the retry sent one message" "$(fx_msgs "$W/part2" .)" 1
-st_eq "partial: ... to the deferred recipient only" \
-    "$(fx_msgs "$W/part2" '^rcpt: TO:<soft@part.test> 250$'):$(fx_msgs "$W/part2" 'good@')" \
-    1:0
+    soft@part.test late@part.test
+fx_check "partial: the first retry" "$R/part2" 75 \
+    "4\.3\.0 $(re_peer 25582) said: 451 4\.3\.0 <late>: Try again later \(in reply to RCPT TO command\)"
+st_eq "partial: the first retry sent one message" "$(fx_msgs "$W/part2" .)" 1
+st_eq "partial: ... to soft@ (and tried late@), not good@" \
+    "$(fx_msgs "$W/part2" '^rcpt: TO:<soft@part.test> 250$'):$(fx_msgs "$W/part2" 'late@'):$(fx_msgs "$W/part2" 'good@')" \
+    1:1:0
 fx_log "partial: the retry logs the earlier delivery" "$R/part2" \
     'PARTQ: to=<good@part.test>, relay=none, .*dsn=2\.0\.0, status=sent \(already delivered in an earlier attempt\)'
-conns=$(fx_conns "$W/part2")
+st_stop part2
+st_srv part3 "$A:25582"
 fx_deliver "$R/part3" "$W/msg" -f a@src.test -q PARTQ -- good@part.test \
-    soft@part.test
-fx_check "partial: a third run" "$R/part3" 0
-st_eq "partial: a third run connects nowhere" "$(fx_conns "$W/part2")" \
-    "$conns"
+    soft@part.test late@part.test
+fx_check "partial: the second retry" "$R/part3" 0
+st_eq "partial: the second retry sent one message to late@ only" \
+    "$(fx_msgs "$W/part3" .):$(fx_msgs "$W/part3" '^rcpt: TO:<late@part.test> 250$'):$(fx_msgs "$W/part3" 'good@|soft@')" \
+    1:1:0
+fx_log "partial: the second retry logs both earlier deliveries" "$R/part3" \
+    'PARTQ: to=<soft@part.test>, relay=none, .*status=sent \(already delivered in an earlier attempt\)'
+
+# Postfix reuses short queue ids: another message under PARTQ, whose
+# recipients PARTQ's marks name, is delivered all the same.
+printf 'Subject: another message, same queue id\n\nbody\n' >"$W/msg-other"
+fx_deliver "$R/reuse" "$W/msg-other" -f a@src.test -q PARTQ -- good@part.test
+fx_check "reused queue id: another message is delivered" "$R/reuse" 0
+st_eq "reused queue id: the server got it" \
+    "$(fx_msgs "$W/part3" '^rcpt: TO:<good@part.test> 250$')" 1
 
 # --- $retries switches the route on attempt N+1 ------------------------------
 st_srv rt1 "$A:25583" --reply 'mail=451 4.3.0 Greylisted, try later'
