@@ -15,11 +15,19 @@
 #include "ovr_int.h"
 #include "xalloc.h"
 
-#define OVR_ARENA_BLOCK (1024 * 1024) /* bytes of an arena block */
-#define OVR_READ_SIZE (1024 * 1024) /* bytes read at a time */
+/*
+ * Arena blocks start small and double up to OVR_ARENA_BLOCK; the read
+ * buffer starts at the file's size and doubles up to OVR_READ_SIZE, the
+ * longest line. A map of a few lines then costs a few pages, not two
+ * 1 MiB mappings (mmap, page faults, munmap) in every deliver process.
+ */
+#define OVR_ARENA_FIRST (16 * 1024) /* bytes of the first arena block */
+#define OVR_ARENA_BLOCK (1024 * 1024) /* bytes of later arena blocks, at most */
+#define OVR_READ_FIRST (4 * 1024) /* smallest read buffer */
+#define OVR_READ_SIZE (1024 * 1024) /* largest read buffer: longest line */
 
-static bool ovr_map_read(
-    int fd, struct ovr_parser *ps, const char *path, struct diag_list *dl);
+static bool ovr_map_read(int fd, size_t hint, struct ovr_parser *ps,
+    const char *path, struct diag_list *dl);
 static size_t ovr_map_lines(
     struct ovr_parser *ps, const char *buf, size_t have, bool *skipping);
 
@@ -41,10 +49,13 @@ void
 ovr_arena_reserve(struct ovr_map *map, size_t n)
 {
 	struct ovr_arena *a = map->arena;
-	size_t cap = OVR_ARENA_BLOCK;
+	size_t cap = OVR_ARENA_FIRST;
 
 	if (a != NULL && a->cap - a->used >= n + 8)
 		return;
+	if (a != NULL)
+		cap = a->cap >= OVR_ARENA_BLOCK / 2 ? OVR_ARENA_BLOCK
+		                                    : a->cap * 2;
 	if (cap < n + 8)
 		cap = n + 8;
 	a = xmalloc(sizeof(*a) + cap);
@@ -148,18 +159,37 @@ ovr_map_lines(
 	return (size_t)(p - buf);
 }
 
-/* ovr_map_read - feed a file to the parser a block at a time */
+/*
+ * ovr_map_read - feed a file to the parser a block at a time; hint is
+ * the file's size when known (0: a pipe), for the first buffer
+ */
 static bool
-ovr_map_read(
-    int fd, struct ovr_parser *ps, const char *path, struct diag_list *dl)
+ovr_map_read(int fd, size_t hint, struct ovr_parser *ps, const char *path,
+    struct diag_list *dl)
 {
-	char *buf = xmalloc(OVR_READ_SIZE);
+	size_t size = hint < OVR_READ_FIRST ? OVR_READ_FIRST : hint + 1;
 	size_t have = 0, used, total = 0, seen = 0;
 	bool skipping = false, ok = false;
 	ssize_t got;
+	char *buf;
 
+	if (hint == 0 || size > OVR_READ_SIZE)
+		size = OVR_READ_SIZE;
+	buf = xmalloc(size);
 	for (;;) {
-		got = read(fd, buf + have, OVR_READ_SIZE - have);
+		if (have == size && size < OVR_READ_SIZE) {
+			/* A longer line than the file had at fstat(). */
+			char *bigger =
+			    xmalloc(size * 2 > OVR_READ_SIZE ? OVR_READ_SIZE
+			                                     : size * 2);
+
+			memcpy(bigger, buf, have);
+			xfree_secret(buf, seen);
+			buf = bigger;
+			size =
+			    size * 2 > OVR_READ_SIZE ? OVR_READ_SIZE : size * 2;
+		}
+		got = read(fd, buf + have, size - have);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
@@ -227,7 +257,9 @@ ovr_map_load(const char *path, struct ovr_map **out, struct diag_list *dl)
 		return OVR_NOFILE;
 	}
 	ps = ovr_parser_new(path, dl);
-	ok = ovr_map_read(fd, ps, path, dl);
+	ok = ovr_map_read(fd,
+	    S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size : 0, ps,
+	    path, dl);
 	if (!is_stdin)
 		close(fd);
 	map = ovr_parser_finish(ps);
