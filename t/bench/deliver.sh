@@ -12,7 +12,8 @@
 #   DELIVER_N=200 sh t/bench/deliver.sh      (a quick try)
 # DELIVER_N messages (2000), DELIVER_P at once (10), DELIVER_STOCK_N for
 # stock msmtp one at a time (DELIVER_N/5: it waits ~50 ms per message),
-# DELIVER_BIG_MB (100), DELIVER_PROFILE_N runs per start-up row (300).
+# DELIVER_BIG_MB (100), DELIVER_PROFILE_N runs per start-up row (300),
+# DELIVER_ROUNDS (3) rounds of the throughput table, each row the median.
 set -eu
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 SD="$TOP/transport/smtpdirect"
@@ -25,6 +26,7 @@ P=${DELIVER_P:-10}
 NSTOCK=${DELIVER_STOCK_N:-$((N / 5))}
 BIG_MB=${DELIVER_BIG_MB:-100}
 NPROF=${DELIVER_PROFILE_N:-300}
+ROUNDS=${DELIVER_ROUNDS:-3}
 SINK=/usr/sbin/smtp-sink
 SOURCE=/usr/sbin/smtp-source
 TIME=/usr/bin/time
@@ -145,8 +147,16 @@ run_source() {
 
 # rate NAME PAR - messages/s of that row
 rate() {
-	l=$(grep "^$1|[0-9]*|$2|" "$dir/rows" | cut -d'|' -f4)
-	field "$l" per_s
+	field "$(median_row "$1" "$2")" per_s
+}
+
+# median_row NAME PAR - the pipe_bench line of the round whose rate is
+# the median of that row's rounds (the lower middle for an even count)
+median_row() {
+	grep "^$1|[0-9]*|$2|" "$dir/rows" | cut -d'|' -f4 |
+	    while IFS= read -r l; do echo "$(field "$l" per_s) $l"; done |
+	    sort -n | awk '{ r[NR] = $0 } END { if (NR) print r[int((NR + 1) / 2)] }' |
+	    cut -d' ' -f2-
 }
 
 # --- set-up -------------------------------------------------------------
@@ -170,6 +180,13 @@ cc -shared -fPIC -O2 -D_GNU_SOURCE -o "$dir/nodelay.so" \
 : >"$dir/errors"
 PRELOAD=""
 
+# Another server on the port would share it (smtp-sink sets SO_REUSEPORT)
+# and take some of the messages: refuse to start.
+if python3 -c 'import socket, sys
+socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close()' \
+    $A $PORT 2>/dev/null; then
+	die "something already listens on $A:$PORT"
+fi
 # smtp-sink refuses to run as root; -c keeps a running count on stdout.
 "$SINK" -u nobody -c "$A:$PORT" 256 >"$dir/sink.out" 2>"$dir/sink.err" &
 PIDS="$PIDS $!"
@@ -241,18 +258,25 @@ msmtp_cmd="msmtp -C $dir/msmtprc --host=$A --port=$PORT --domain=bench.test -f $
 run_pb warm 20 1 1 $sd_deliver -q W%n -- $RCPT
 run_pb warm 20 1 1 $msmtp_cmd $RCPT
 [ -z "$mx" ] || run_pb warm 20 1 1 $sd_mx -q W%n -- user@mx.test
-for par in 1 "$P"; do
-	run_pb smtpdirect "$N" "$par" 1 $sd_deliver -q "P${par}Q%n" -- $RCPT
-	run_pb smtpdirect-shared "$N" "$par" 1 $sd_shared -q "P${par}S%n" -- $RCPT
-	[ -z "$mx" ] ||
-		run_pb smtpdirect-mx "$N" "$par" 1 $sd_mx -q "P${par}M%n" -- user@mx.test
-	PRELOAD="$dir/nodelay.so"
-	run_pb msmtp-nodelay "$N" "$par" 1 $msmtp_cmd $RCPT
-	PRELOAD=""
-	[ "$par" = 1 ] && ns=$NSTOCK || ns=$N
-	run_pb msmtp "$ns" "$par" 1 $msmtp_cmd $RCPT
-	run_pb cat "$N" "$par" 0 cat
-	run_source "$N" "$par"
+# Rounds: every client in turn, so that a change in the machine's load
+# shifts them alike; each row of the table is the median round. Stock
+# msmtp (slow by design) runs in the first round only.
+for round in $(seq 1 "$ROUNDS"); do
+	for par in 1 "$P"; do
+		run_pb smtpdirect "$N" "$par" 1 $sd_deliver -q "R${round}P${par}Q%n" -- $RCPT
+		run_pb smtpdirect-shared "$N" "$par" 1 $sd_shared -q "R${round}P${par}S%n" -- $RCPT
+		[ -z "$mx" ] ||
+			run_pb smtpdirect-mx "$N" "$par" 1 $sd_mx -q "R${round}P${par}M%n" -- user@mx.test
+		PRELOAD="$dir/nodelay.so"
+		run_pb msmtp-nodelay "$N" "$par" 1 $msmtp_cmd $RCPT
+		PRELOAD=""
+		if [ "$round" = 1 ]; then
+			[ "$par" = 1 ] && ns=$NSTOCK || ns=$N
+			run_pb msmtp "$ns" "$par" 1 $msmtp_cmd $RCPT
+		fi
+		run_pb cat "$N" "$par" 0 cat
+		run_source "$N" "$par"
+	done
 done
 
 # --- round trips --------------------------------------------------------
@@ -435,7 +459,9 @@ echo "pipelined commands wait for the sink's delayed ACK (about 40 ms a"
 echo "message). \`smtp-source\` (one process, a session per message,"
 echo "4096 bytes of body plus its own headers) is the ceiling of the sink"
 echo "and the loopback; \`cat\` (the same process per message, stdout to"
-echo "/dev/null) is the fork/exec floor."
+echo "/dev/null) is the fork/exec floor. The table is run $ROUNDS times, every"
+echo "client in turn in each round (stock msmtp in the first only); each"
+echo "row is the round with the median messages/s."
 if [ -n "$mx" ]; then
 	echo "The MX row routes \`mx.test\` by DNS instead: MXCONF has no"
 	echo "override map, \`dns_servers = $NSD_A:$NSD_PORT\` (nsd, MX 10"
@@ -458,8 +484,8 @@ echo "| client | messages | at once | seconds | messages/s | median ms | p90 ms 
 echo "|---|---:|---:|---:|---:|---:|---:|"
 for par in 1 "$P"; do
 	for name in smtpdirect smtpdirect-shared smtpdirect-mx msmtp-nodelay msmtp cat smtp-source; do
-		row=$(grep "^$name|[0-9]*|$par|" "$dir/rows") || continue
-		l=${row##*|}
+		l=$(median_row "$name" "$par")
+		[ -n "$l" ] || continue
 		case $name in
 		smtpdirect) label='`smtpdirect deliver`' ;;
 		smtpdirect-shared) label='`smtpdirect deliver`, built with LINK=shared' ;;
