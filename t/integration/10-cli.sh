@@ -8,7 +8,11 @@ set -eu
 "$SD" --help >"$WORK/help"
 grep -q '^usage: smtpdirect deliver' "$WORK/help" || fail "--help synopsis"
 grep -q 'smtpdirect route' "$WORK/help" || fail "--help lists route"
-"$SD" --version | grep -q '^smtpdirect [0-9]' || fail "--version"
+"$SD" --version >"$WORK/version"
+grep -q '^smtpdirect [0-9]' "$WORK/version" || fail "--version"
+# The libraries, and how this build links them (make LINK=static|shared).
+grep -Eq '^OpenSSL [0-9].*, ldns [0-9.]+, LMDB [0-9.]+ \((built in|shared)\)$' \
+    "$WORK/version" || fail "--version libraries: $(cat "$WORK/version")"
 expect_exit 64 "$SD"
 expect_exit 64 "$SD" frobnicate
 expect_exit 64 "$SD" route
