@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # smtpdirect build. GNU make.
 #
-#   make            build transport/smtpdirect (and the milter)
+#   make            build transport/smtpdirect (and the milter); LINK=shared
+#                   links ldns, LMDB and OpenSSL shared (see LINK below)
 #   make check      install missing Debian packages, build, run unit tests
 #                   normally and under ASan+UBSan, static checks, integration
 #   make demo       deliver a few messages through a local DNS and SMTP sink
@@ -58,14 +59,14 @@ LIBS     := -lldns -llmdb -lssl -lcrypto
 # stays shared, and the program is not position-independent. A process
 # per message is how pipe(8) runs us, and on this path loading and
 # relocating the shared libraries (most of it libcrypto's tables) cost
-# more than the whole SMTP session: see BENCHMARKS.md, "Start-up". The
-# price: after a security update of libssl-dev, libldns-dev or
-# liblmdb-dev, rebuild and reinstall (smtpdirect --version names the
-# OpenSSL it carries), and the program's own code is not at a random
-# address (ASLR still moves the stack, heap, glibc and every mapping).
-# LINK=shared links everything shared and position-independent, as a
-# distribution package would. The ASan build, the unit tests and the
-# milter always link shared.
+# more than the whole SMTP session (BENCHMARKS.md, "Where one process
+# spends its time"). The price: after a security update of libssl-dev,
+# libldns-dev or liblmdb-dev, rebuild and reinstall (smtpdirect --version
+# names the OpenSSL it carries), and the program's own code is not at a
+# random address (ASLR still moves the stack, heap, glibc and every
+# mapping). LINK=shared links everything shared and position-independent,
+# as a distribution package would. The ASan build, the unit tests and
+# the milter always link shared.
 LINK     ?= static
 ifeq ($(VARIANT),asan)
 LINK     := shared
