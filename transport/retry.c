@@ -202,34 +202,50 @@ retry_note_temp(struct retry_db *r, const struct retry_msg *m, const char *rcpt,
 	return retry_update(r, m, rcpt, now, false, why);
 }
 
-/* retry_prune - delete old records, a bounded number examined */
+/*
+ * retry_prune - delete old records, a bounded number examined. Each run
+ * starts at a random key and wraps around at the end, so that in a store
+ * of more than RETRY_PRUNE_BATCH records every one is reached in time,
+ * not only the first ones.
+ */
 enum sd_status
 retry_prune(
     struct retry_db *r, time_t now, unsigned long max_age, struct why *why)
 {
 	struct state_txn *txn = NULL;
 	struct state_cursor *cur = NULL;
-	enum state_move move = STATE_FIRST;
+	unsigned char start = (unsigned char)arc4random_uniform(256);
 	struct retry_rec rec;
 	enum state_status st;
 	unsigned long seen, deleted = 0;
+	bool wrapped = false;
 
 	if (state_txn_begin(r->db, true, &txn, why) != STATE_OK)
 		goto fail;
 	if (state_cursor_open(txn, RETRY_TABLE, &cur, why) != STATE_OK)
 		goto fail;
-	for (seen = 0; seen < RETRY_PRUNE_BATCH; seen++, move = STATE_NEXT) {
-		st = state_cursor_get(cur, move, NULL, &r->val, why);
+	st = state_cursor_seek(cur, &start, 1, &r->key, &r->val, why);
+	for (seen = 0; seen < RETRY_PRUNE_BATCH; seen++) {
+		if (st == STATE_NOTFOUND && !wrapped) {
+			wrapped = true;
+			st = state_cursor_get(
+			    cur, STATE_FIRST, &r->key, &r->val, why);
+		}
 		if (st == STATE_NOTFOUND)
 			break;
 		if (st != STATE_OK)
 			goto fail;
+		/* Round the ring: back where this run began. */
+		if (wrapped && r->key.len > 0 &&
+		    (unsigned char)r->key.data[0] >= start)
+			break;
 		retry_decode(&r->val, &rec);
-		if (rec.last + (time_t)max_age >= now)
-			continue;
-		if (state_cursor_del(cur, why) != STATE_OK)
-			goto fail;
-		deleted++;
+		if (rec.last + (time_t)max_age < now) {
+			if (state_cursor_del(cur, why) != STATE_OK)
+				goto fail;
+			deleted++;
+		}
+		st = state_cursor_get(cur, STATE_NEXT, &r->key, &r->val, why);
 	}
 	state_cursor_close(cur);
 	cur = NULL;

@@ -87,7 +87,8 @@ enum sd_status retry_note_temp(struct retry_db *db, const struct retry_msg *m,
 
 /*
  * Delete records last updated more than max_age seconds before now,
- * examining at most RETRY_PRUNE_BATCH records.
+ * examining at most RETRY_PRUNE_BATCH records, from a random key on
+ * and round from the first one (so every record is reached in time).
  * Returns: SD_OK, SD_TEMP.
  */
 enum sd_status retry_prune(

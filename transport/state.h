@@ -60,7 +60,8 @@ enum state_status {
 enum state_move {
 	STATE_FIRST, /* the smallest key */
 	STATE_LAST, /* the largest key */
-	STATE_NEXT /* the key after the current one */
+	STATE_NEXT, /* the key after the current one */
+	STATE_SEEK /* the first key not below a given one: state_cursor_seek() */
 };
 
 /* How to open a store. */
@@ -165,6 +166,14 @@ enum state_status state_cursor_open(struct state_txn *txn, unsigned table,
  */
 enum state_status state_cursor_get(struct state_cursor *cur,
     enum state_move move, struct sbuf *key, struct sbuf *val, struct why *why);
+
+/*
+ * Move the cursor to the first key not below key (byte order) and copy
+ * the key and value there (either sbuf may be NULL).
+ * Returns: STATE_OK, STATE_NOTFOUND (every key is below), STATE_FAIL.
+ */
+enum state_status state_cursor_seek(struct state_cursor *cur, const void *key,
+    size_t klen, struct sbuf *okey, struct sbuf *val, struct why *why);
 
 /*
  * Delete the record under the cursor (write transactions).

@@ -116,7 +116,8 @@ state_reset(struct state_db *db, MDB_txn *txn)
 }
 
 /* LMDB's names of the cursor moves, indexed by enum state_move. */
-static const MDB_cursor_op state_moves[] = {MDB_FIRST, MDB_LAST, MDB_NEXT};
+static const MDB_cursor_op state_moves[] = {
+    MDB_FIRST, MDB_LAST, MDB_NEXT, MDB_SET_RANGE};
 
 /* state_run_call - carry out a struct state_call */
 static int

@@ -124,6 +124,44 @@ START_TEST(test_retry_prune_deletes_adjacent_old_records)
 }
 END_TEST
 
+START_TEST(test_retry_prune_reaches_every_key_from_any_start)
+{
+	static const char *const ids[] = {
+	    "\001low", "A1", "Q1", "m1", "z1", "\377high"};
+	struct retry_db *db = retry_open_ok();
+	struct retry_msg m = {NULL, "aa"}, keep = {"q9", "aa"};
+	struct retry_rec rec;
+	struct why why;
+	size_t i;
+	int round;
+
+	/* Each prune starts at a random key and wraps around: whatever the
+	 * start, one run over a small store deletes every old record, from
+	 * the lowest key to the highest, and keeps the recent one. */
+	for (round = 0; round < 32; round++) {
+		for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+			m.queue_id = ids[i];
+			ck_assert_int_eq(
+			    retry_note_temp(db, &m, "a@x", 1000, &why), SD_OK);
+		}
+		ck_assert_int_eq(
+		    retry_note_temp(db, &keep, "a@x", 4900, &why), SD_OK);
+		ck_assert_int_eq(retry_prune(db, 5000, 1000, &why), SD_OK);
+		for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+			m.queue_id = ids[i];
+			ck_assert_int_eq(
+			    retry_get(db, &m, "a@x", &rec, &why), SD_OK);
+			ck_assert_msg(rec.temp_failures == 0,
+			    "round %d: %s kept", round, ids[i]);
+		}
+		ck_assert_int_eq(
+		    retry_get(db, &keep, "a@x", &rec, &why), SD_OK);
+		ck_assert_uint_ge(rec.temp_failures, 1);
+	}
+	retry_close(db);
+}
+END_TEST
+
 START_TEST(test_retry_get_key_too_long_is_temp)
 {
 	struct retry_db *db = retry_open_ok();
@@ -152,6 +190,7 @@ retry_suite(void)
 	tcase_add_test(tc, test_retry_get_other_fingerprint_is_new);
 	tcase_add_test(tc, test_retry_prune_deletes_only_old);
 	tcase_add_test(tc, test_retry_prune_deletes_adjacent_old_records);
+	tcase_add_test(tc, test_retry_prune_reaches_every_key_from_any_start);
 	tcase_add_test(tc, test_retry_get_key_too_long_is_temp);
 	suite_add_tcase(s, tc);
 	return s;

@@ -165,6 +165,37 @@ START_TEST(test_state_cursor_walks_in_key_order)
 }
 END_TEST
 
+START_TEST(test_state_cursor_seek_finds_the_next_key)
+{
+	struct state_db *db = t_open(&t_opts);
+	struct state_txn *txn;
+	struct state_cursor *cur;
+	struct sbuf key;
+	struct why why;
+
+	sbuf_init(&key);
+	t_fill(db, 20);
+	ck_assert_int_eq(state_txn_begin(db, false, &txn, &why), STATE_OK);
+	ck_assert_int_eq(state_cursor_open(txn, 0, &cur, &why), STATE_OK);
+	/* An exact key, a key between two, and past the last. */
+	ck_assert_int_eq(
+	    state_cursor_seek(cur, "k00007", 6, &key, NULL, &why), STATE_OK);
+	ck_assert_str_eq(sbuf_str(&key), "k00007");
+	ck_assert_int_eq(
+	    state_cursor_seek(cur, "k000071", 7, &key, NULL, &why), STATE_OK);
+	ck_assert_str_eq(sbuf_str(&key), "k00008");
+	ck_assert_int_eq(
+	    state_cursor_get(cur, STATE_NEXT, &key, NULL, &why), STATE_OK);
+	ck_assert_str_eq(sbuf_str(&key), "k00009");
+	ck_assert_int_eq(
+	    state_cursor_seek(cur, "l", 1, &key, NULL, &why), STATE_NOTFOUND);
+	state_cursor_close(cur);
+	state_txn_abort(txn);
+	sbuf_fini(&key);
+	state_db_close(db);
+}
+END_TEST
+
 START_TEST(test_state_db_open_rebuilds_garbage_file)
 {
 	char path[512], junk[8192];
@@ -389,6 +420,7 @@ state_suite(void)
 	tcase_add_test(tc, test_state_get_finds_what_put_stored);
 	tcase_add_test(tc, test_state_del_removes_and_count_follows);
 	tcase_add_test(tc, test_state_cursor_walks_in_key_order);
+	tcase_add_test(tc, test_state_cursor_seek_finds_the_next_key);
 	tcase_add_test(tc, test_state_put_from_many_processes);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("damage");
