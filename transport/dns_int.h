@@ -66,7 +66,6 @@ struct dns {
 	struct dns_cache *cache; /* NULL = none */
 	long long deadline_ms; /* mono_now_ms() time; 0 = none */
 	unsigned long queries; /* sent to servers */
-	unsigned char *buf; /* reply buffer, DNS_MSG_MAX bytes */
 };
 
 /* dns_answer.c */

@@ -12,9 +12,13 @@
 #include <unistd.h>
 
 #include "dns_int.h"
+#include "loop.h"
 #include "mono.h"
 
-/* dns_net_wait - wait for events until deadline: 1 ready, 0 timeout, -1 */
+/*
+ * dns_net_wait - wait for events until deadline: 1 ready, 0 timeout, -1;
+ * inside a task of the loop (loop.h) the other tasks run meanwhile
+ */
 static int
 dns_net_wait(int fd, short events, long long deadline)
 {
@@ -26,7 +30,7 @@ dns_net_wait(int fd, short events, long long deadline)
 		left = deadline - mono_now_ms();
 		if (left <= 0)
 			return 0;
-		n = poll(&pfd, 1, (int)left);
+		n = loop_poll(&pfd, (int)left);
 		if (n > 0)
 			return 1;
 		if (n == 0)

@@ -91,7 +91,6 @@ dns_open(const struct dns_opts *opts, struct dns **out, struct why *why)
 	dns->clock_arg = opts->clock_arg;
 	dns->send = opts->send ? opts->send : dns_net_send;
 	dns->send_arg = opts->send_arg;
-	dns->buf = xmalloc(DNS_MSG_MAX);
 	if (opts->cache_dir != NULL && opts->cache_size > 0) {
 		why_reset(&cwhy);
 		dns->cache =
@@ -111,7 +110,6 @@ dns_dup(struct dns *dns)
 
 	*d = *dns;
 	rnd_init(&d->rnd, rnd_next(&dns->rnd));
-	d->buf = xmalloc(DNS_MSG_MAX);
 	d->cache = dns_cache_dup(dns->cache);
 	d->deadline_ms = 0;
 	d->queries = 0;
@@ -125,7 +123,6 @@ dns_close(struct dns *dns)
 	if (dns == NULL)
 		return;
 	dns_cache_close(dns->cache);
-	free(dns->buf);
 	free(dns);
 }
 
@@ -265,6 +262,7 @@ dns_ask_send(struct dns *dns, struct dns_srv *srv, struct dns_ask *q, bool tcp,
 	size_t rlen = 0;
 	ldns_status ls;
 	int left = dns_time_left(dns);
+	unsigned char *buf;
 	char tbuf[16];
 
 	if (left <= 0) {
@@ -272,7 +270,10 @@ dns_ask_send(struct dns *dns, struct dns_srv *srv, struct dns_ask *q, bool tcp,
 		return false;
 	}
 	dns->queries++;
-	st = dns->send(dns->send_arg, &srv->pub, tcp, q->wire, q->len, dns->buf,
+	/* The reply's own buffer: the exchange may give way to other tasks
+	 * of the loop (loop.h), which may query through this resolver. */
+	buf = xmalloc(DNS_MSG_MAX);
+	st = dns->send(dns->send_arg, &srv->pub, tcp, q->wire, q->len, buf,
 	    DNS_MSG_MAX, &rlen, left, why);
 	msg_debug("query %s/%s to %s over %s: %s, %zu bytes", q->name,
 	    dns_type_str(q->type, tbuf, sizeof(tbuf)), srv->label,
@@ -283,9 +284,12 @@ dns_ask_send(struct dns *dns, struct dns_srv *srv, struct dns_ask *q, bool tcp,
 	    rlen);
 	if (st == DNS_SEND_TIMEOUT)
 		why_set(why, "4.4.3", "timed out after %d ms", left);
+	ls = st == DNS_SEND_OK ? ldns_wire2pkt(&q->reply, buf, rlen)
+	                       : LDNS_STATUS_OK;
+	free(buf);
 	if (st != DNS_SEND_OK)
 		return false;
-	if ((ls = ldns_wire2pkt(&q->reply, dns->buf, rlen)) != LDNS_STATUS_OK) {
+	if (ls != LDNS_STATUS_OK) {
 		why_set(why, "4.4.3", "malformed reply: %s",
 		    ldns_get_errorstr_by_id(ls));
 		q->reply = NULL;

@@ -2,8 +2,13 @@
 /* Copyright (c) 2026 The smtpdirect authors */
 /* Unit tests of dns_lookup with a canned back-end: answers and checks. */
 
+#include <poll.h>
+#include <stdlib.h>
+
 #include "dns_canned.h"
+#include "loop.h"
 #include "mono.h"
+#include "xalloc.h"
 
 static const struct canned t_zone[] = {
     {"a.test", DNS_T_A, 0, 0, 0,
@@ -318,6 +323,85 @@ START_TEST(test_dns_lookup_deadline_passed_is_temp)
 }
 END_TEST
 
+/* Two names for two tasks, each its own address. */
+static const struct canned t_pair[] = {
+    {"one.test", DNS_T_A, 0, 0, 0, "one.test. 300 IN A 192.0.2.11", NULL},
+    {"two.test", DNS_T_A, 0, 0, 0, "two.test. 300 IN A 192.0.2.22", NULL},
+    {NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+/*
+ * t_yield_send - canned_send() that gives way to the other tasks with
+ * half of the reply written, as a TCP read in two pieces does
+ */
+static enum dns_send_status
+t_yield_send(void *arg, const struct dns_server *server, bool tcp,
+    const unsigned char *query, size_t query_len, unsigned char *reply,
+    size_t reply_size, size_t *reply_len, int timeout_ms, struct why *why)
+{
+	struct pollfd nothing = {.fd = -1};
+	unsigned char *tmp = xmalloc(reply_size);
+	enum dns_send_status st;
+	size_t half;
+
+	st = canned_send(arg, server, tcp, query, query_len, tmp, reply_size,
+	    reply_len, timeout_ms, why);
+	half = st == DNS_SEND_OK ? *reply_len / 2 : 0;
+	memcpy(reply, tmp, half);
+	(void)loop_poll(&nothing, 0);
+	if (st == DNS_SEND_OK)
+		memcpy(reply + half, tmp + half, *reply_len - half);
+	free(tmp);
+	return st;
+}
+
+/* One task's lookup and what it found. */
+struct t_task {
+	struct dns *dns;
+	const char *name;
+	enum dns_status st;
+	unsigned char last; /* last byte of the first address */
+};
+
+/* t_task_run - a lookup as a task of the loop */
+static void
+t_task_run(void *arg)
+{
+	struct t_task *t = arg;
+	struct dns_answer ans;
+	struct why why;
+
+	t->st = dns_lookup(t->dns, t->name, DNS_T_A, &ans, &why);
+	t->last = t->st == DNS_OK && ans.n > 0 ? ans.recs[0].data[3] : 0;
+	dns_answer_fini(&ans);
+}
+
+START_TEST(test_dns_lookups_in_tasks_do_not_share_a_reply_buffer)
+{
+	struct canned_ctx cx;
+	struct dns_opts o = {.send = t_yield_send, .send_arg = &cx};
+	struct dns *dns;
+	struct t_task t[2];
+	void *args[2] = {&t[0], &t[1]};
+
+	dns = canned_open(&cx, t_pair, &o);
+	/* canned_open() puts in its own send: take the yielding one. */
+	dns->send = t_yield_send;
+	dns->send_arg = &cx;
+	t[0] = (struct t_task){dns, "one.test", DNS_TEMP, 0};
+	t[1] = (struct t_task){dns, "two.test", DNS_TEMP, 0};
+	/* Both exchanges are half written at once: each needs its own
+	 * buffer, or one parses the other's reply. */
+	loop_run(t_task_run, args, 2, 2);
+	ck_assert_int_eq(t[0].st, DNS_OK);
+	ck_assert_int_eq(t[0].last, 11);
+	ck_assert_int_eq(t[1].st, DNS_OK);
+	ck_assert_int_eq(t[1].last, 22);
+	ck_assert_uint_eq(cx.udp, 2);
+	dns_close(dns);
+}
+END_TEST
+
 /* dns_suite - the tests */
 static Suite *
 dns_suite(void)
@@ -337,6 +421,8 @@ dns_suite(void)
 	tcase_add_test(tc, test_dns_lookup_tries_bounded);
 	tcase_add_test(tc, test_dns_lookup_next_server_after_servfail);
 	tcase_add_test(tc, test_dns_lookup_many_records_are_refused);
+	tcase_add_test(
+	    tc, test_dns_lookups_in_tasks_do_not_share_a_reply_buffer);
 	tcase_add_test(tc, test_dns_lookup_malformed_mx_host_is_temp);
 	tcase_add_test(tc, test_dns_lookup_deadline_passed_is_temp);
 	suite_add_tcase(s, tc);
