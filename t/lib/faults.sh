@@ -3,7 +3,8 @@
 # POSIX sh, after t/lib/smtp_test.sh, whose st_srv/st_sink/st_stop and
 # st_ok/st_grep/st_eq... checks they use).
 #
-#   fx_init NAME          work directory $W, servers stopped on exit,
+#   fx_init NAME          skip without python3 or smtp-sink; work
+#                         directory $W, servers stopped on exit,
 #                         syslog capture into $W/maillog when possible
 #   fx_conf FILE [LINES]  write a config naming $W/map and $W/state
 #   fx_deliver OUT MSG ARGS...   run `deliver -c $W/conf ARGS` in the
@@ -25,8 +26,17 @@
 fx_log_ok=no
 fx_seq=0
 
-# fx_init NAME: temp dir, trap, syslog sink
+# fx_init NAME: skip (77) without python3 or smtp-sink; temp dir, trap,
+# syslog sink
 fx_init() {
+	command -v python3 >/dev/null 2>&1 || {
+		echo "skipped: python3 not installed"
+		exit 77
+	}
+	[ -x /usr/sbin/smtp-sink ] || {
+		echo "skipped: /usr/sbin/smtp-sink (package postfix) not installed"
+		exit 77
+	}
 	W=$(mktemp -d "/tmp/smtpdirect-$1.XXXXXX")
 	mkdir -p "$W/tmp" "$W/state"
 	# shellcheck disable=SC2034 # used by st_srv of smtp_test.sh
