@@ -60,8 +60,7 @@ enum state_status {
 enum state_move {
 	STATE_FIRST, /* the smallest key */
 	STATE_LAST, /* the largest key */
-	STATE_NEXT, /* the key after the current one */
-	STATE_SEEK /* the first key not below a given one: state_cursor_seek() */
+	STATE_NEXT /* the key after the current one */
 };
 
 /* How to open a store. */

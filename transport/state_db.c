@@ -116,8 +116,7 @@ state_reset(struct state_db *db, MDB_txn *txn)
 }
 
 /* LMDB's names of the cursor moves, indexed by enum state_move. */
-static const MDB_cursor_op state_moves[] = {
-    MDB_FIRST, MDB_LAST, MDB_NEXT, MDB_SET_RANGE};
+static const MDB_cursor_op state_moves[] = {MDB_FIRST, MDB_LAST, MDB_NEXT};
 
 /* state_run_call - carry out a struct state_call */
 static int
@@ -152,7 +151,10 @@ state_run_call(struct state_db *db, struct state_call *c)
 	case STATE_OP_CUR_OPEN:
 		return mdb_cursor_open(c->txn, dbi, (MDB_cursor **)&c->cur);
 	case STATE_OP_CUR_GET:
-		rc = mdb_cursor_get(c->cur, &k, &v, state_moves[c->move]);
+	case STATE_OP_CUR_SEEK:
+		rc = mdb_cursor_get(c->cur, &k, &v,
+		    c->op == STATE_OP_CUR_SEEK ? MDB_SET_RANGE
+		                               : state_moves[c->move]);
 		return rc != 0 ? rc : state_copy_out(c, &k, &v);
 	case STATE_OP_CUR_DEL:
 		return mdb_cursor_del(c->cur, 0);

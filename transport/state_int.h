@@ -50,6 +50,7 @@ enum state_op {
 	STATE_OP_COUNT, /* count keys */
 	STATE_OP_CUR_OPEN, /* open a cursor */
 	STATE_OP_CUR_GET, /* move a cursor and copy the record */
+	STATE_OP_CUR_SEEK, /* to the first key not below key; copy it */
 	STATE_OP_CUR_DEL, /* delete the record under the cursor */
 	STATE_OP_CUR_CLOSE /* close a cursor */
 };

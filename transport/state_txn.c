@@ -194,8 +194,6 @@ state_cursor_get(struct state_cursor *cur, enum state_move move,
 {
 	struct state_call c = {.op = STATE_OP_CUR_GET, .cur = cur->cur};
 
-	if (move == STATE_SEEK)
-		msg_panic("%s: STATE_SEEK needs state_cursor_seek()", __func__);
 	c.move = move;
 	c.okey = key;
 	c.oval = val;
@@ -208,9 +206,8 @@ enum state_status
 state_cursor_seek(struct state_cursor *cur, const void *key, size_t klen,
     struct sbuf *okey, struct sbuf *val, struct why *why)
 {
-	struct state_call c = {.op = STATE_OP_CUR_GET, .cur = cur->cur};
+	struct state_call c = {.op = STATE_OP_CUR_SEEK, .cur = cur->cur};
 
-	c.move = STATE_SEEK;
 	c.key = key;
 	c.klen = klen;
 	c.okey = okey;
