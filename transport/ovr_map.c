@@ -179,15 +179,14 @@ ovr_map_read(int fd, size_t hint, struct ovr_parser *ps, const char *path,
 	for (;;) {
 		if (have == size && size < OVR_READ_SIZE) {
 			/* A longer line than the file had at fstat(). */
-			char *bigger =
-			    xmalloc(size * 2 > OVR_READ_SIZE ? OVR_READ_SIZE
-			                                     : size * 2);
+			char *bigger;
 
+			size =
+			    size * 2 > OVR_READ_SIZE ? OVR_READ_SIZE : size * 2;
+			bigger = xmalloc(size);
 			memcpy(bigger, buf, have);
 			xfree_secret(buf, seen);
 			buf = bigger;
-			size =
-			    size * 2 > OVR_READ_SIZE ? OVR_READ_SIZE : size * 2;
 		}
 		got = read(fd, buf + have, size - have);
 		if (got < 0 && errno == EINTR)
