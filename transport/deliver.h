@@ -171,8 +171,9 @@ enum deliver_action deliver_status_classify(
 void deliver_outcome_init(struct deliver_outcome *o, const char *rcpt);
 
 /*
- * Record a decision: status, a copy of why, the relay (peer may be
- * NULL: relay=none) and the delay in seconds.
+ * Record a decision: status, a copy of why (&o->why keeps the reason o
+ * already has), the relay (peer may be NULL: relay=none) and the delay
+ * in seconds.
  */
 void deliver_outcome_set(struct deliver_outcome *o,
     enum deliver_rcpt_status status, const struct why *why,

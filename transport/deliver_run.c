@@ -444,11 +444,10 @@ deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
 	}
 	for (i = 0; i < g->n; i++) {
 		struct deliver_outcome *o = &out[g->idx[i]];
-		struct why own = o->why;
 
 		if (o->status == DELIVER_RCPT_PENDING)
 			deliver_finish(ctx, o, DELIVER_RCPT_DEFERRED,
-			    last.rcpt ? &own : &last.why,
+			    last.rcpt ? &o->why : &last.why,
 			    last.peer != NULL ? &peer : NULL);
 	}
 }

@@ -324,10 +324,10 @@ deliver_outcome_set(struct deliver_outcome *o, enum deliver_rcpt_status status,
     const struct why *why, const struct deliver_peer *peer, double delay)
 {
 	o->status = status;
-	if (why != NULL)
-		o->why = *why;
-	else
+	if (why == NULL)
 		why_reset(&o->why);
+	else if (why != &o->why) /* &o->why: keep the reason it has */
+		o->why = *why;
 	if (peer != NULL)
 		deliver_status_peer(o->relay, sizeof(o->relay), peer, true);
 	else
