@@ -45,12 +45,13 @@ ALL_LDFLAGS = $(OPT) $(LDFLAGS)
 # STATEDIR are compiled in as defaults, so "make SYSCONFDIR=/opt/etc"
 # after a plain "make" must recompile. $(FLAGS) is rewritten only when
 # the flags change.
+# stamp FILE,TEXT: write TEXT into FILE unless FILE holds it already, so
+# that FILE is newer than anything built with another TEXT.
+same  = $(and $(findstring $(1),$(2)),$(findstring $(2),$(1)))
+stamp = $(if $(call same,$(file <$(1)),$(2)),,$(shell mkdir -p $(dir $(1)))$(file >$(1),$(2)))
 FLAGS      := $(O)/flags
 FLAGS_TEXT  = $(CC) $(CPPFLAGS) $(ALL_CFLAGS)
-ifneq ($(file <$(FLAGS)),$(FLAGS_TEXT))
-$(shell mkdir -p $(O))
-$(file >$(FLAGS),$(FLAGS_TEXT))
-endif
+$(call stamp,$(FLAGS),$(FLAGS_TEXT))
 
 LIBS     := -lldns -llmdb -lssl -lcrypto
 
@@ -120,10 +121,7 @@ $(FLAGS): ;
 
 # The program is relinked when LINK changes.
 LINKFILE := $(O)/link
-ifneq ($(file <$(LINKFILE)),$(LINK))
-$(shell mkdir -p $(O))
-$(file >$(LINKFILE),$(LINK))
-endif
+$(call stamp,$(LINKFILE),$(LINK))
 $(LINKFILE): ;
 $(O)/transport/main.o: $(LINKFILE)
 $(O)/transport/main.o: CPPFLAGS += \
