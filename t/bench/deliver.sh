@@ -58,12 +58,17 @@ die() {
 	exit 1
 }
 
+# port_open ADDR PORT - true when something accepts connections there
+port_open() {
+	python3 -c 'import socket, sys
+socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close()' \
+	    "$1" "$2" 2>/dev/null
+}
+
 # wait_port ADDR PORT - until something listens there (10 s at most)
 wait_port() {
 	n=0
-	until python3 -c 'import socket, sys
-socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close()' \
-	    "$1" "$2" 2>/dev/null; do
+	until port_open "$1" "$2"; do
 		n=$((n + 1))
 		[ $n -lt 100 ] || die "nothing listens on $1:$2"
 		sleep 0.1
@@ -150,12 +155,17 @@ rate() {
 	field "$(median_row "$1" "$2")" per_s
 }
 
+# middle - the middle line of sorted standard input (the lower of two)
+middle() {
+	awk '{ r[NR] = $0 } END { if (NR) print r[int((NR + 1) / 2)] }'
+}
+
 # median_row NAME PAR - the pipe_bench line of the round whose rate is
 # the median of that row's rounds (the lower middle for an even count)
 median_row() {
 	grep "^$1|[0-9]*|$2|" "$dir/rows" | cut -d'|' -f4 |
 	    while IFS= read -r l; do echo "$(field "$l" per_s) $l"; done |
-	    sort -n | awk '{ r[NR] = $0 } END { if (NR) print r[int((NR + 1) / 2)] }' |
+	    sort -n | middle |
 	    cut -d' ' -f2-
 }
 
@@ -182,9 +192,7 @@ PRELOAD=""
 
 # Another server on the port would share it (smtp-sink sets SO_REUSEPORT)
 # and take some of the messages: refuse to start.
-if python3 -c 'import socket, sys
-socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close()' \
-    $A $PORT 2>/dev/null; then
+if port_open $A $PORT; then
 	die "something already listens on $A:$PORT"
 fi
 # smtp-sink refuses to run as root; -c keeps a running count on stdout.
@@ -389,8 +397,8 @@ prof_run() {
 	i=0
 	while IFS= read -r label; do
 		i=$((i + 1))
-		med=$(awk -v i=$i '$1 == i { print $2 }' "$dir/prof.raw" | sort -n | sed -n 2p)
-		p90=$(awk -v i=$i '$1 == i { print $3 }' "$dir/prof.raw" | sort -n | sed -n 2p)
+		med=$(awk -v i=$i '$1 == i { print $2 }' "$dir/prof.raw" | sort -n | middle)
+		p90=$(awk -v i=$i '$1 == i { print $3 }' "$dir/prof.raw" | sort -n | middle)
 		echo "$label|$med|$p90" >>"$dir/prof.rows"
 	done <"$dir/prof.labels"
 }
