@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Copyright (c) 2026 The smtpdirect authors */
-/* Retry state: attempt counts and delivered marks on the state store. */
+/*
+ * Retry state: attempt counts and delivered marks on the state store,
+ * opened only for a message with a marker (retry_mark.c).
+ */
+
+#include <sys/file.h>
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "retry.h"
-#include "sbuf.h"
-#include "state.h"
+#include "retry_int.h"
 #include "xalloc.h"
 
 #define RETRY_FORMAT "smtpdirect-retry 1" /* store owner and version */
@@ -26,14 +30,10 @@ struct retry_val {
 
 #define RETRY_VAL_VERSION 1
 
-struct retry_db {
-	struct state_db *db; /* the store */
-	struct sbuf key; /* scratch key */
-	struct sbuf val; /* scratch value */
-};
-
 static const char *const retry_tables[] = {"rcpt"};
 
+static enum sd_status retry_prune_records(
+    struct retry_db *r, time_t now, unsigned long max_age, struct why *why);
 static bool retry_key(struct retry_db *r, const struct retry_msg *m,
     const char *rcpt, struct why *why);
 static enum sd_status retry_update(struct retry_db *r,
@@ -41,9 +41,27 @@ static enum sd_status retry_update(struct retry_db *r,
     struct why *why);
 static void retry_decode(const struct sbuf *val, struct retry_rec *out);
 
-/* retry_open - open the store */
+/* retry_open - the handle; the markers directory made if need be */
 enum sd_status
 retry_open(const char *state_dir, struct retry_db **out, struct why *why)
+{
+	struct retry_db *r = xcalloc(1, sizeof(*r));
+
+	r->dir = xstrdup(state_dir);
+	r->lock_fd = -1;
+	sbuf_init(&r->key);
+	sbuf_init(&r->val);
+	if (retry_mark_ready(r, why) != SD_OK) {
+		retry_close(r);
+		return SD_TEMP;
+	}
+	*out = r;
+	return SD_OK;
+}
+
+/* retry_store - open the store on first use */
+enum sd_status
+retry_store(struct retry_db *r, struct why *why)
 {
 	struct state_opts opts = {
 	    .format = RETRY_FORMAT,
@@ -52,19 +70,15 @@ retry_open(const char *state_dir, struct retry_db **out, struct why *why)
 	    .map_size = RETRY_MAP_SIZE,
 	    .durable = true,
 	};
-	struct state_db *db = NULL;
-	struct retry_db *r;
 
-	if (state_db_open(state_dir, RETRY_FILE, &opts, &db, why) != STATE_OK) {
+	if (r->db != NULL)
+		return SD_OK;
+	if (state_db_open(r->dir, RETRY_FILE, &opts, &r->db, why) != STATE_OK) {
+		r->db = NULL;
 		why_prefix(why, "retry state");
 		snprintf(why->dsn, sizeof(why->dsn), "4.3.0");
 		return SD_TEMP;
 	}
-	r = xcalloc(1, sizeof(*r));
-	r->db = db;
-	sbuf_init(&r->key);
-	sbuf_init(&r->val);
-	*out = r;
 	return SD_OK;
 }
 
@@ -77,6 +91,9 @@ retry_close(struct retry_db *r)
 	sbuf_fini(&r->val);
 	sbuf_fini(&r->key);
 	state_db_close(r->db);
+	if (r->lock_fd >= 0)
+		close(r->lock_fd);
+	free(r->dir);
 	free(r);
 }
 
@@ -125,6 +142,13 @@ retry_get(struct retry_db *r, const struct retry_msg *m, const char *rcpt,
 
 	if (!retry_key(r, m, rcpt, why))
 		return SD_TEMP;
+	/* A first attempt: no marker, no record, no store to open. */
+	if (r->db == NULL && retry_mark_check(r, m) == RETRY_MARK_ABSENT) {
+		memset(out, 0, sizeof(*out));
+		return SD_OK;
+	}
+	if (retry_store(r, why) != SD_OK)
+		return SD_TEMP;
 	if (state_txn_begin(r->db, false, &txn, why) != STATE_OK)
 		goto fail;
 	st = state_get(txn, RETRY_TABLE, r->key.data, r->key.len, &r->val, why);
@@ -155,6 +179,14 @@ retry_update(struct retry_db *r, const struct retry_msg *m, const char *rcpt,
 
 	if (!retry_key(r, m, rcpt, why))
 		return SD_TEMP;
+	/* The marker first, both under the shared lock: see retry_int.h. */
+	if (!retry_mark_lock(r, LOCK_SH, why))
+		return SD_TEMP;
+	if (retry_mark_touch(r, m, why) != SD_OK ||
+	    retry_store(r, why) != SD_OK) {
+		flock(r->lock_fd, LOCK_UN);
+		return SD_TEMP;
+	}
 	if (state_txn_begin(r->db, true, &txn, why) != STATE_OK)
 		goto fail;
 	st = state_get(txn, RETRY_TABLE, r->key.data, r->key.len, &r->val, why);
@@ -177,10 +209,12 @@ retry_update(struct retry_db *r, const struct retry_msg *m, const char *rcpt,
 	txn = NULL;
 	if (st != STATE_OK)
 		goto fail;
+	flock(r->lock_fd, LOCK_UN);
 	return SD_OK;
 
 fail:
 	state_txn_abort(txn);
+	flock(r->lock_fd, LOCK_UN);
 	why_prefix(why, "retry state");
 	snprintf(why->dsn, sizeof(why->dsn), "4.3.0");
 	return SD_TEMP;
@@ -203,13 +237,13 @@ retry_note_temp(struct retry_db *r, const struct retry_msg *m, const char *rcpt,
 }
 
 /*
- * retry_prune - delete old records, a bounded number examined. Each run
+ * retry_prune_records - delete old records, a bounded number examined. Each run
  * starts at a random key and wraps around at the end, so that in a store
  * of more than RETRY_PRUNE_BATCH records every one is reached in time,
  * not only the first ones.
  */
-enum sd_status
-retry_prune(
+static enum sd_status
+retry_prune_records(
     struct retry_db *r, time_t now, unsigned long max_age, struct why *why)
 {
 	struct state_txn *txn = NULL;
@@ -265,4 +299,18 @@ fail:
 	state_txn_abort(txn);
 	snprintf(why->dsn, sizeof(why->dsn), "4.3.0");
 	return SD_TEMP;
+}
+
+/*
+ * retry_prune - old records, then the markers of one shard at random
+ * that no record needs any more
+ */
+enum sd_status
+retry_prune(
+    struct retry_db *r, time_t now, unsigned long max_age, struct why *why)
+{
+	if (retry_store(r, why) != SD_OK ||
+	    retry_prune_records(r, now, max_age, why) != SD_OK)
+		return SD_TEMP;
+	return retry_mark_prune(r, arc4random_uniform(RETRY_MARK_SHARDS), why);
 }

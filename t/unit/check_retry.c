@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Copyright (c) 2026 The smtpdirect authors */
-/* Unit tests of retry: counts, delivered marks, fingerprints, pruning. */
+/*
+ * Unit tests of retry: counts, delivered marks, fingerprints, pruning,
+ * and the markers that spare a first attempt the store.
+ */
 
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "unit.h"
 
-#include "retry.h"
+#include "retry_int.h"
 
 static char *retry_dir;
 
@@ -178,6 +186,160 @@ START_TEST(test_retry_get_key_too_long_is_temp)
 }
 END_TEST
 
+/* retry_path - state_dir/rel into buf */
+static const char *
+retry_path(char *buf, size_t size, const char *rel)
+{
+	snprintf(buf, size, "%s/%s", retry_dir, rel);
+	return buf;
+}
+
+/* retry_marker - the marker path of m into buf */
+static const char *
+retry_marker(char *buf, size_t size, const struct retry_msg *m)
+{
+	char name[RETRY_MARK_NAME_MAX + 1];
+	unsigned shard;
+
+	ck_assert(retry_mark_name(m, name, &shard));
+	snprintf(
+	    buf, size, "%s/%s/%02x/%s", retry_dir, RETRY_MARK_DIR, shard, name);
+	return buf;
+}
+
+START_TEST(test_retry_first_attempt_opens_no_store)
+{
+	struct retry_db *db = retry_open_ok();
+	struct retry_msg m = {"Q1", "aa"};
+	struct retry_rec rec;
+	struct why why;
+	char path[320];
+
+	ck_assert_int_eq(retry_get(db, &m, "a@x", &rec, &why), SD_OK);
+	ck_assert_uint_eq(rec.temp_failures, 0);
+	ck_assert(!rec.delivered);
+	ck_assert_int_eq(
+	    access(retry_path(path, sizeof(path), RETRY_FILE), F_OK), -1);
+	ck_assert_int_eq(
+	    access(retry_path(path, sizeof(path), RETRY_MARK_DIR "/ff"), F_OK),
+	    0);
+	retry_close(db);
+}
+END_TEST
+
+START_TEST(test_retry_marker_made_with_the_first_record)
+{
+	struct retry_db *db = retry_open_ok();
+	struct retry_msg m = {"Q/1 x", "0123456789abcdef0123"},
+	                 o = {"Q/1 x", "fe"};
+	struct retry_rec rec;
+	struct why why;
+	char path[320];
+
+	ck_assert_int_eq(
+	    access(retry_marker(path, sizeof(path), &m), F_OK), -1);
+	ck_assert_int_eq(retry_note_temp(db, &m, "a@x", 100, &why), SD_OK);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	/* Escaped: no slash or space in the name; 16 bytes of fingerprint. */
+	ck_assert_ptr_nonnull(strstr(path, "/Q%2F1%20x.0123456789abcdef"));
+	ck_assert_ptr_null(strstr(path, "0123456789abcdef0"));
+	retry_close(db);
+	db = retry_open_ok();
+	ck_assert_int_eq(retry_get(db, &m, "a@x", &rec, &why), SD_OK);
+	ck_assert_uint_eq(rec.temp_failures, 1);
+	/* The same queue id with another message has no marker, no count. */
+	ck_assert_int_eq(retry_get(db, &o, "a@x", &rec, &why), SD_OK);
+	ck_assert_uint_eq(rec.temp_failures, 0);
+	retry_close(db);
+}
+END_TEST
+
+START_TEST(test_retry_markers_rebuilt_from_the_store)
+{
+	struct retry_db *db = retry_open_ok();
+	struct retry_msg m = {"Q1", "aa"}, n = {"Q2", "bb"};
+	struct retry_rec rec;
+	struct why why;
+	char path[320];
+
+	ck_assert_int_eq(retry_note_temp(db, &m, "a@x", 100, &why), SD_OK);
+	ck_assert_int_eq(retry_mark_delivered(db, &n, "b@x", 100, &why), SD_OK);
+	retry_close(db);
+	/* A store from before markers: retry.d is built from its records. */
+	unit_rmtree(retry_path(path, sizeof(path), RETRY_MARK_DIR));
+	ck_assert_int_eq(
+	    mkdir(retry_path(path, sizeof(path), "retry.d.new"), 0700), 0);
+	db = retry_open_ok();
+	ck_assert_int_eq(access(retry_marker(path, sizeof(path), &m), F_OK), 0);
+	ck_assert_int_eq(access(retry_marker(path, sizeof(path), &n), F_OK), 0);
+	ck_assert_int_eq(
+	    access(retry_path(path, sizeof(path), "retry.d.new"), F_OK), -1);
+	ck_assert_int_eq(retry_get(db, &m, "a@x", &rec, &why), SD_OK);
+	ck_assert_uint_eq(rec.temp_failures, 1);
+	ck_assert_int_eq(retry_get(db, &n, "b@x", &rec, &why), SD_OK);
+	ck_assert(rec.delivered);
+	/* Removed while in use: the next write builds it again. */
+	unit_rmtree(retry_path(path, sizeof(path), RETRY_MARK_DIR));
+	ck_assert_int_eq(retry_note_temp(db, &m, "c@x", 200, &why), SD_OK);
+	ck_assert_int_eq(access(retry_marker(path, sizeof(path), &m), F_OK), 0);
+	ck_assert_int_eq(access(retry_marker(path, sizeof(path), &n), F_OK), 0);
+	retry_close(db);
+}
+END_TEST
+
+START_TEST(test_retry_prune_drops_markers_without_records)
+{
+	struct retry_db *db = retry_open_ok();
+	struct retry_msg old = {"Q1", "aa"}, cur = {"Q2", "bb"};
+	char name[RETRY_MARK_NAME_MAX + 1], po[320], pc[320];
+	unsigned so, sc;
+	struct why why;
+	int fd;
+
+	ck_assert_int_eq(retry_note_temp(db, &old, "a@x", 1000, &why), SD_OK);
+	ck_assert_int_eq(retry_note_temp(db, &cur, "a@x", 4900, &why), SD_OK);
+	ck_assert(retry_mark_name(&old, name, &so));
+	ck_assert(retry_mark_name(&cur, name, &sc));
+	retry_marker(po, sizeof(po), &old);
+	retry_marker(pc, sizeof(pc), &cur);
+	ck_assert_int_eq(retry_prune(db, 5000, 1000, &why), SD_OK);
+	/* A writer holds the lock: markers are left alone this time. */
+	fd = open(retry_path(name, sizeof(name), RETRY_MARK_LOCK), O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_SH), 0);
+	ck_assert_int_eq(retry_mark_prune(db, so, &why), SD_OK);
+	ck_assert_int_eq(access(po, F_OK), 0);
+	close(fd);
+	ck_assert_int_eq(retry_mark_prune(db, so, &why), SD_OK);
+	ck_assert_int_eq(retry_mark_prune(db, sc, &why), SD_OK);
+	ck_assert_int_eq(access(po, F_OK), -1);
+	ck_assert_int_eq(access(pc, F_OK), 0);
+	retry_close(db);
+}
+END_TEST
+
+START_TEST(test_retry_long_queue_id_uses_the_store)
+{
+	struct retry_db *db = retry_open_ok();
+	struct retry_msg m = {NULL, "aa"};
+	struct retry_rec rec;
+	struct why why;
+	char qid[300], name[RETRY_MARK_NAME_MAX + 1];
+	unsigned shard;
+
+	memset(qid, '/', sizeof(qid) - 1);
+	qid[sizeof(qid) - 1] = '\0';
+	m.queue_id = qid;
+	ck_assert(!retry_mark_name(&m, name, &shard));
+	ck_assert_int_eq(retry_note_temp(db, &m, "a@x", 100, &why), SD_OK);
+	retry_close(db);
+	db = retry_open_ok();
+	ck_assert_int_eq(retry_get(db, &m, "a@x", &rec, &why), SD_OK);
+	ck_assert_uint_eq(rec.temp_failures, 1);
+	retry_close(db);
+}
+END_TEST
+
 /* retry_suite - the retry state */
 static Suite *
 retry_suite(void)
@@ -192,6 +354,11 @@ retry_suite(void)
 	tcase_add_test(tc, test_retry_prune_deletes_adjacent_old_records);
 	tcase_add_test(tc, test_retry_prune_reaches_every_key_from_any_start);
 	tcase_add_test(tc, test_retry_get_key_too_long_is_temp);
+	tcase_add_test(tc, test_retry_first_attempt_opens_no_store);
+	tcase_add_test(tc, test_retry_marker_made_with_the_first_record);
+	tcase_add_test(tc, test_retry_markers_rebuilt_from_the_store);
+	tcase_add_test(tc, test_retry_prune_drops_markers_without_records);
+	tcase_add_test(tc, test_retry_long_queue_id_uses_the_store);
 	suite_add_tcase(s, tc);
 	return s;
 }
