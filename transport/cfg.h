@@ -97,6 +97,8 @@ struct cfg {
 	unsigned long data_timeout; /* seconds */
 	unsigned long deliver_time_limit; /* seconds, whole deliver run */
 	unsigned long retry_max_age; /* seconds a retry record is kept */
+	unsigned long session_cache_time; /* seconds an idle connection is
+					     kept; 0 = none */
 	char *log_file; /* deliver's log file; "" = syslog */
 };
 

@@ -65,6 +65,10 @@ static const struct cfg_param cfg_table[] = {
     {"retry_max_age", "7d", CFG_T_DURATION, 3600, 365 * CFG_DAY,
         offsetof(struct cfg, retry_max_age),
         "how long retry records of a message are kept"},
+    {"session_cache_time", "2s", CFG_T_DURATION, 0, 300,
+        offsetof(struct cfg, session_cache_time),
+        "how long an idle plaintext connection is kept for the next "
+        "message; 0 = none"},
     {"state_dir", SMTPDIRECT_STATEDIR, CFG_T_PATH, 1, CFG_PATH_MAX,
         offsetof(struct cfg, state_dir),
         "directory of the DNS cache, retry state and concurrency slots"},

@@ -281,6 +281,8 @@ cmd_deliver(int argc, char **argv)
 	ctx.smtp.auth_without_tls = !cfg->auth_requires_tls;
 	ctx.tls_policy = cfg->tls_policy;
 	ctx.rng = &rng;
+	ctx.scache_dir = cfg->state_dir;
+	ctx.scache_keep_ms = cfg->session_cache_time * 1000;
 	out = xcalloc(a.nrcpt, sizeof(*out));
 	deliver_run(&ctx, out);
 	rc = deliver_status_exit(out, a.nrcpt, &pick);

@@ -112,6 +112,8 @@ struct deliver_peer {
 	const char *host; /* host name, or the address when it has none */
 	const char *addr; /* numeric address, no brackets */
 	unsigned port; /* TCP port */
+	unsigned conn_use; /* transactions on the connection, this one
+			      included; 0 or 1 is not logged */
 };
 
 /* What happened on one attempt, as protocol code reports it. */
@@ -143,6 +145,7 @@ struct deliver_outcome {
 	enum deliver_rcpt_status status; /* what happened */
 	struct why why; /* dsn and reason; for SENT the server's reply */
 	char relay[DELIVER_RELAY_MAX]; /* "host[addr]:port", "" = none */
+	unsigned conn_use; /* of the relay's connection (deliver_peer) */
 	double delay; /* seconds from the start of deliver */
 	bool has_delays; /* delays[] is filled */
 	double delays
@@ -225,8 +228,9 @@ char *deliver_status_line(
 
 /*
  * Append to sb the log line of one outcome, Postfix style:
- * "QID: to=<rcpt>, relay=host[addr]:port, delay=1.2,
- * delays=0.01/0/0.1/1.1, dsn=2.0.0, status=sent (250 2.0.0 Ok)".
+ * "QID: to=<rcpt>, relay=host[addr]:port, conn_use=2, delay=1.2,
+ * delays=0.01/0/0.1/1.1, dsn=2.0.0, status=sent (250 2.0.0 Ok)"
+ * (conn_use only when the connection carried an earlier transaction).
  * queue_id NULL or "" gives "NOQUEUE"; relay "" gives "relay=none";
  * delays appear only when o->has_delays. The status word is one of
  * SPEC's: sent, deferred (also PENDING) or bounced; EARLIER logs as

@@ -99,8 +99,11 @@ deliver_log_format(
 	                             : deliver_log_default_text(o->status);
 	why_printable(text, sizeof(text), src, strlen(src));
 
-	sbuf_printf(sb, "%s: to=<%s>, relay=%s, delay=", qid, rcpt,
+	sbuf_printf(sb, "%s: to=<%s>, relay=%s, ", qid, rcpt,
 	    relay[0] != '\0' ? relay : "none");
+	if (o->conn_use > 1 && relay[0] != '\0')
+		sbuf_printf(sb, "conn_use=%u, ", o->conn_use);
+	sbuf_puts(sb, "delay=");
 	deliver_log_delay(sb, o->delay);
 	if (o->has_delays) {
 		sbuf_puts(sb, ", delays=");

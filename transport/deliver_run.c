@@ -254,16 +254,51 @@ deliver_dane(struct deliver_ctx *ctx, const struct deliver_target *t,
 }
 
 /*
- * deliver_try - one address: connect, hello, one transaction for the
- * group's pending recipients. Returns false when the rest of this host
- * should be skipped (*skip_host) or nothing is pending any more.
+ * deliver_connect - a new session to t, greeted and ready; false when
+ * it failed (judged, last set; *skip_host when the host's other
+ * addresses would fail alike)
+ */
+static bool
+deliver_connect(struct deliver_ctx *ctx, const struct deliver_target *t,
+    const struct smtp_peer *peer, struct deliver_last *last, bool *skip_host,
+    struct smtp_session **sp)
+{
+	struct deliver_peer dpeer = {t->host, t->addr, t->port, 0};
+	enum deliver_action act;
+	enum sd_status st;
+	struct why why;
+
+	why_reset(&why);
+	if (smtp_session_open(sp, peer, &ctx->smtp, &why) != SD_OK) {
+		deliver_judge(
+		    DELIVER_FAIL_CONNECT, DELIVER_STAGE_GREETING, &dpeer, &why);
+		deliver_last_set(last, &why, NULL);
+		return false;
+	}
+	if ((st = smtp_session_hello(*sp, &why)) != SD_OK) {
+		act = deliver_judge(deliver_fail_of(*sp, st, &why),
+		    deliver_stage_of(*sp), &dpeer, &why);
+		deliver_last_set(last, &why, t);
+		/* A refused AUTH: the host's other addresses would refuse too. */
+		if (act == DELIVER_NEXT_HOST)
+			*skip_host = true;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * deliver_try - one address: connect (or take a kept connection),
+ * hello, one transaction for the group's pending recipients. Returns
+ * false when the rest of this host should be skipped (*skip_host) or
+ * nothing is pending any more.
  */
 static bool
 deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
     const struct deliver_target *t, struct deliver_outcome *out,
     struct deliver_last *last, bool *skip_host)
 {
-	struct deliver_peer dpeer = {t->host, t->addr, t->port};
+	struct deliver_peer dpeer = {t->host, t->addr, t->port, 0};
 	struct smtp_tlsa tlsa[SMTP_TLSA_MAX];
 	struct smtp_session *s = NULL;
 	struct dns_answer ans;
@@ -274,6 +309,7 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 	enum sd_status st;
 	struct why why;
 	size_t i, k, n = 0;
+	bool reused;
 	char tls[SMTP_TLS_TEXT_MAX];
 
 	deliver_smtp_peer(ctx, t, &peer);
@@ -291,21 +327,10 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 		*skip_host = true;
 		goto out;
 	}
-	st = smtp_session_open(&s, &peer, &ctx->smtp, &why);
-	dns_answer_fini(&ans);
-	if (st != SD_OK) {
-		deliver_judge(
-		    DELIVER_FAIL_CONNECT, DELIVER_STAGE_GREETING, &dpeer, &why);
-		deliver_last_set(last, &why, NULL);
-		goto out;
-	}
-	if ((st = smtp_session_hello(s, &why)) != SD_OK) {
-		act = deliver_judge(deliver_fail_of(s, st, &why),
-		    deliver_stage_of(s), &dpeer, &why);
-		deliver_last_set(last, &why, t);
-		/* A refused AUTH: the host's other addresses would refuse too. */
-		if (act == DELIVER_NEXT_HOST)
-			*skip_host = true;
+	s = deliver_reuse_get(ctx, &peer);
+	reused = s != NULL;
+	if (s == NULL && !deliver_connect(ctx, t, &peer, last, skip_host, &s)) {
+		dns_answer_fini(&ans);
 		goto out;
 	}
 	msg_info("%s: relay=%s, %s",
@@ -316,6 +341,18 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 	txn.rcpt = rc;
 	txn.nrcpt = n;
 	st = smtp_session_send(s, &txn, &why);
+	if (reused && deliver_reuse_lost(s, st, rc, n)) {
+		/* Closed while kept: nothing was sent, start afresh. */
+		smtp_session_close(s);
+		s = NULL;
+		if (!deliver_connect(ctx, t, &peer, last, skip_host, &s)) {
+			dns_answer_fini(&ans);
+			goto out;
+		}
+		st = smtp_session_send(s, &txn, &why);
+	}
+	dns_answer_fini(&ans);
+	dpeer.conn_use = smtp_session_uses(s);
 	for (i = 0, k = 0; i < g->n && k < n; i++) {
 		struct deliver_outcome *o = &out[g->idx[i]];
 
@@ -367,7 +404,9 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 				    &why, &dpeer);
 		}
 	} else {
-		smtp_session_quit(s, &why);
+		/* Kept for the next process, or QUIT. */
+		deliver_reuse_put(ctx, &peer, s);
+		s = NULL;
 	}
 
 out:
@@ -396,7 +435,7 @@ deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
 {
 	const struct deliver_target *t = g->t;
 	struct deliver_last last;
-	struct deliver_peer peer = {NULL, NULL, 0};
+	struct deliver_peer peer = {NULL, NULL, 0, 0};
 	size_t n = g->nt, i;
 	unsigned skip = (unsigned)-1;
 	bool skip_host;

@@ -99,9 +99,38 @@ struct deliver_ctx {
 	enum cfg_tls tls_policy; /* tls_policy, where a rule has no $tls: */
 	struct rnd *rng; /* shuffles */
 	long long start_ms; /* mono_now_ms() at start */
+	const char *scache_dir; /* state_dir of kept connections, or NULL */
+	unsigned long scache_keep_ms; /* session_cache_time; 0: keep none */
 };
 
 /* Deliver; out has ctx->nrcpt entries. */
 void deliver_run(struct deliver_ctx *ctx, struct deliver_outcome *out);
+
+/* deliver_reuse.c: connections kept between processes (scache.h). */
+
+#define DELIVER_REUSE_AGE_MS (300 * 1000) /* a connection's longest life */
+
+/*
+ * A kept connection that can serve peer (plaintext policy, no
+ * credentials), as a ready session the caller owns; NULL when none.
+ */
+struct smtp_session *deliver_reuse_get(
+    const struct deliver_ctx *ctx, const struct smtp_peer *peer);
+
+/*
+ * Whether a transaction on a kept connection failed because the
+ * connection was gone before anything was accepted (then nothing was
+ * sent: the caller connects anew and runs it again).
+ */
+bool deliver_reuse_lost(const struct smtp_session *s, enum sd_status st,
+    const struct smtp_rcpt *rc, size_t n);
+
+/*
+ * End s after a transaction that ran to its end: kept for the next
+ * process when it is reusable and younger than DELIVER_REUSE_AGE_MS,
+ * else QUIT. s is freed either way.
+ */
+void deliver_reuse_put(const struct deliver_ctx *ctx,
+    const struct smtp_peer *peer, struct smtp_session *s);
 
 #endif

@@ -332,6 +332,7 @@ deliver_outcome_set(struct deliver_outcome *o, enum deliver_rcpt_status status,
 		deliver_status_peer(o->relay, sizeof(o->relay), peer, true);
 	else
 		o->relay[0] = '\0';
+	o->conn_use = peer != NULL ? peer->conn_use : 0;
 	o->delay = delay;
 }
 

@@ -74,6 +74,8 @@
 #define SMTP_QUIT_TIMEOUT_MS 5000 /* longest wait for the QUIT reply */
 #define SMTP_TLSA_MAX 16 /* most TLSA records used for one peer */
 #define SMTP_TLS_TEXT_MAX 160 /* smtp_session_tls_text() buffer, bytes */
+#define SMTP_TLS_NOTE_MAX 240 /* why a session that wanted TLS has none */
+#define SMTP_REUSE_VERSION 1 /* layout of struct smtp_reuse */
 
 /* Capabilities, from the EHLO reply (smtp_session_caps). */
 #define SMTP_CAP_ESMTP 0x01 /* EHLO was accepted */
@@ -175,6 +177,19 @@ struct smtp_txn {
 /* An opaque session. */
 struct smtp_session;
 
+/*
+ * What a connection kept between transactions (and processes) carries
+ * besides its socket: what its EHLO said, and how it is worn.
+ */
+struct smtp_reuse {
+	unsigned version; /* SMTP_REUSE_VERSION */
+	unsigned caps; /* SMTP_CAP_* of the EHLO reply */
+	unsigned long long size_max; /* SIZE limit, 0 = none */
+	unsigned uses; /* transactions run on it so far */
+	long long born_ms; /* mono_now_ms() when it was connected */
+	char tls_note[SMTP_TLS_NOTE_MAX]; /* why plaintext, for logs */
+};
+
 /* Short name of a state for logs ("RCPT TO", "message body"). */
 const char *smtp_state_name(enum smtp_state st);
 
@@ -230,6 +245,37 @@ enum sd_status smtp_session_quit(struct smtp_session *s, struct why *why);
 
 /* QUIT if the session is still in step, close the socket, free; NULL ok. */
 void smtp_session_close(struct smtp_session *s);
+
+/*
+ * Whether the connection can carry another transaction for somebody
+ * else: ready, in step, nothing unread, plaintext, not authenticated
+ * (a TLS state or credentials cannot leave the process).
+ */
+bool smtp_session_reusable(const struct smtp_session *s);
+
+/*
+ * End a reusable session without QUIT: its socket is returned (the
+ * caller owns it) and r describes it; the session is freed. A session
+ * that is not reusable is left as it was and -1 returned.
+ */
+int smtp_session_detach(struct smtp_session *s, struct smtp_reuse *r);
+
+/*
+ * A ready session on fd, a connection to peer that an earlier
+ * smtp_session_detach() returned with r; fd belongs to the session
+ * from then on (on failure it is closed). The peer must ask for no
+ * more than r gives: TLS policy none or may, no credentials.
+ * Returns: SD_OK, SD_TEMP (why set).
+ */
+enum sd_status smtp_session_adopt(struct smtp_session **sp, int fd,
+    const struct smtp_reuse *r, const struct smtp_peer *peer,
+    const struct smtp_opts *opts, struct why *why);
+
+/* Transactions begun on the connection, in this process and before. */
+unsigned smtp_session_uses(const struct smtp_session *s);
+
+/* When the connection was made, mono_now_ms() time. */
+long long smtp_session_born(const struct smtp_session *s);
 
 /* The state; SMTP_ST_BROKEN once the connection is unusable. */
 enum smtp_state smtp_session_state(const struct smtp_session *s);

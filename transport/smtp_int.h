@@ -45,7 +45,6 @@
 #define SMTP_IO_OUTBUF 65536 /* bytes written at once (at most) */
 #define SMTP_CMD_MAX 2048 /* longest command we build, bytes */
 #define SMTP_TRACE_MASK "********" /* what a masked secret looks like */
-#define SMTP_TLS_NOTE_MAX 240 /* why a session that wanted TLS has none */
 
 /* Result of feeding bytes to the reply parser. */
 enum smtp_reply_rc {
@@ -116,6 +115,8 @@ struct smtp_session {
 	bool broken; /* connection unusable: do not even QUIT */
 	bool greeted; /* the greeting was read */
 	bool need_rset; /* a transaction stopped half-way */
+	unsigned uses; /* transactions begun on the connection, reuse too */
+	long long born_ms; /* mono_now_ms() when connected */
 	char host[SMTP_HOST_MAX + 1]; /* peer name */
 	char addr[64]; /* peer address, no brackets */
 	unsigned port; /* peer port */
@@ -207,6 +208,15 @@ enum smtp_io_rc smtp_io_flush(struct smtp_io *io, unsigned long timeout_ms);
 
 /* Bytes received but not yet parsed (STARTTLS must find none). */
 size_t smtp_io_pending(const struct smtp_io *io);
+
+/* Session records (smtp_proto.c). */
+
+/* A session for peer with opts, not connected (SMTP_ST_CONNECT). */
+struct smtp_session *smtp_session_new(
+    const struct smtp_peer *peer, const struct smtp_opts *opts);
+
+/* Free a session's memory (not its connection: smtp_io_fini). */
+void smtp_session_free(struct smtp_session *s);
 
 /* Connection (smtp_conn.c). */
 

@@ -335,7 +335,7 @@ smtp_session_tlsa(struct smtp_session *s, const struct smtp_peer *peer)
 }
 
 /* smtp_session_free - release everything a session owns */
-static void
+void
 smtp_session_free(struct smtp_session *s)
 {
 	size_t i;
@@ -349,16 +349,14 @@ smtp_session_free(struct smtp_session *s)
 	free(s);
 }
 
-/* smtp_session_open - connect */
-enum sd_status
-smtp_session_open(struct smtp_session **sp, const struct smtp_peer *peer,
-    const struct smtp_opts *opts, struct why *why)
+/* smtp_session_new - a session for peer, not connected */
+struct smtp_session *
+smtp_session_new(const struct smtp_peer *peer, const struct smtp_opts *opts)
 {
 	struct smtp_session *s;
 	const char *a = peer->addr;
 	size_t alen = strlen(a);
 
-	*sp = NULL;
 	s = xcalloc(1, sizeof(*s));
 	s->io.fd = -1;
 	snprintf(s->host, sizeof(s->host), "%s",
@@ -399,10 +397,22 @@ smtp_session_open(struct smtp_session **sp, const struct smtp_peer *peer,
 	}
 	s->state = SMTP_ST_CONNECT;
 	s->fail_state = SMTP_ST_READY;
+	return s;
+}
+
+/* smtp_session_open - connect */
+enum sd_status
+smtp_session_open(struct smtp_session **sp, const struct smtp_peer *peer,
+    const struct smtp_opts *opts, struct why *why)
+{
+	struct smtp_session *s = smtp_session_new(peer, opts);
+
+	*sp = NULL;
 	if (s->port == 0 || s->port > 65535) {
 		why_set(why, "4.4.1", "connect to %s: bad port", s->peer);
 	} else if (smtp_conn_connect(s, opts->deadline_ms, why) == SD_OK) {
 		s->state = SMTP_ST_GREETING;
+		s->born_ms = mono_now_ms();
 		*sp = s;
 		return SD_OK;
 	}

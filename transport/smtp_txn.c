@@ -345,6 +345,7 @@ smtp_session_send(struct smtp_session *s, struct smtp_txn *t, struct why *why)
 	if (st == SD_OK && x.m > 0)
 		st = smtp_txn_limits(&x, why);
 	if (st == SD_OK && x.m > 0) {
+		s->uses++;
 		st = smtp_txn_envelope(&x, &go, why);
 		if (go)
 			st = smtp_txn_body(&x, why);

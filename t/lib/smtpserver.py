@@ -41,6 +41,9 @@ mail, rcpt, data, body, eod, rset, quit, starttls, auth:
   --no-pipelining --no-size --no-8bitmime --no-smtputf8 --no-enhanced
   --size N                 the SIZE limit announced and enforced
   --advertise KEYWORD      extra EHLO line
+  --txn-limit N            after N messages on a connection, close it
+                           at the next MAIL without an answer (a kept
+                           connection that died while idle)
 
 STARTTLS and AUTH:
 
@@ -162,6 +165,7 @@ class Session(socketserver.BaseRequestHandler):
         self.helo = ""
         self.tls = None
         self.auth_user = None
+        self.ntxn = 0
         self.reset()
         self.request.settimeout(self.o.idle_timeout)
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -308,6 +312,8 @@ class Session(socketserver.BaseRequestHandler):
         self.reply("helo", DEFAULT["helo"])
 
     def cmd_mail(self, arg):
+        if self.o.txn_limit and self.ntxn >= self.o.txn_limit:
+            raise Drop()
         if self.mail is not None:
             self.reply("mail", "503 5.5.1 Error: nested MAIL command", False)
             return
@@ -491,6 +497,7 @@ class Session(socketserver.BaseRequestHandler):
                 self.body(raw, eml)
             result = self.o.replies.get("eod", DEFAULT["eod"])
             result = result.replace("{id}", "%04d" % n)
+            self.ntxn += 1
             self.reply("eod", result, False)
         finally:
             with open(base + ".env", "w", encoding="utf-8") as f:
@@ -558,6 +565,7 @@ def parse_args(argv):
     ap.add_argument("--auth-mechs", default="PLAIN LOGIN")
     ap.add_argument("--auth-tls-only", action="store_true")
     ap.add_argument("--max-conn", type=int, default=50)
+    ap.add_argument("--txn-limit", type=int, default=0)
     ap.add_argument("--idle-timeout", type=float, default=30.0)
     ap.add_argument("--lifetime", type=float, default=600.0)
     ap.add_argument("--max-message", type=int, default=256 << 20)

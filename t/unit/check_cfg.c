@@ -77,7 +77,7 @@ START_TEST(test_cfg_table_has_spec_keys)
 	    "connect_timeout", "command_timeout", "data_timeout",
 	    "deliver_time_limit", "dns_timeout", "dns_tries",
 	    "dns_address_family", "dns_address_preference", "log_file",
-	    "retry_max_age", "tls_min_version"};
+	    "retry_max_age", "tls_min_version", "session_cache_time"};
 	size_t i, n;
 
 	cfg_table_get(&n);
@@ -116,6 +116,7 @@ START_TEST(test_cfg_defaults_match_spec)
 	ck_assert_int_eq(cfg.dns_address_preference, CFG_FAMILY_ANY);
 	ck_assert_str_eq(cfg.log_file, "");
 	ck_assert_uint_eq(cfg.retry_max_age, 7 * 86400);
+	ck_assert_uint_eq(cfg.session_cache_time, 2);
 	cfg_fini(&cfg);
 	cfg_fini(&cfg);
 	cfg_fini(NULL);

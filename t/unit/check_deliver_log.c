@@ -9,8 +9,11 @@
 #include "deliver.h"
 #include "msg.h"
 
-static const struct deliver_peer mx = {"mx.example.com", "192.0.2.1", 25};
-static const struct deliver_peer mx6 = {"mx6.example.com", "2001:db8::1", 587};
+static const struct deliver_peer mx = {"mx.example.com", "192.0.2.1", 25, 0};
+static const struct deliver_peer mx6 = {
+    "mx6.example.com", "2001:db8::1", 587, 0};
+static const struct deliver_peer reused = {
+    "mx.example.com", "192.0.2.1", 25, 3};
 
 /* One outcome and the line wanted. */
 struct log_case {
@@ -34,6 +37,10 @@ static const struct log_case log_cases[] = {
         "2.0.0", "250 2.0.0 Ok: queued as ABC",
         "4BxYz1: to=<bob@example.com>, relay=mx.example.com[192.0.2.1]:25, "
         "delay=1.2, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as ABC)"},
+    {"sent on a reused connection", "4BxYz2", "bob@example.com",
+        DELIVER_RCPT_SENT, &reused, 0.01, NULL, "2.0.0", "250 2.0.0 Ok",
+        "4BxYz2: to=<bob@example.com>, relay=mx.example.com[192.0.2.1]:25, "
+        "conn_use=3, delay=0.01, dsn=2.0.0, status=sent (250 2.0.0 Ok)"},
     {"sent with delays", "4BxYz1", "bob@example.com", DELIVER_RCPT_SENT, &mx,
         0.5, delays1, "2.0.0", "250 2.0.0 Ok",
         "4BxYz1: to=<bob@example.com>, relay=mx.example.com[192.0.2.1]:25, "

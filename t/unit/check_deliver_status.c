@@ -7,11 +7,12 @@
 #include "deliver.h"
 #include "msg.h"
 
-static const struct deliver_peer mx = {"mx.example.com", "192.0.2.1", 25};
+static const struct deliver_peer mx = {"mx.example.com", "192.0.2.1", 25, 0};
 static const struct deliver_peer relay587 = {
-    "relay.example.net", "198.51.100.7", 587};
-static const struct deliver_peer mx6 = {"mx6.example.com", "2001:db8::1", 25};
-static const struct deliver_peer bare = {"", "192.0.2.9", 25};
+    "relay.example.net", "198.51.100.7", 587, 0};
+static const struct deliver_peer mx6 = {
+    "mx6.example.com", "2001:db8::1", 25, 0};
+static const struct deliver_peer bare = {"", "192.0.2.9", 25, 0};
 
 #define MXN "mx.example.com[192.0.2.1]"
 

@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/*
+ * The client side of the connection keeper: ask for a connection, hand
+ * one over, start the keeper when none runs (scache.h).
+ */
+
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "msg.h"
+#include "scache_int.h"
+
+/* scache_path - dir/name into a socket address; false if too long */
+static bool
+scache_path(const char *dir, const char *name, struct sockaddr_un *sun)
+{
+	int n;
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	n = snprintf(sun->sun_path, sizeof(sun->sun_path), "%s/%s", dir, name);
+	return n > 0 && (size_t)n < sizeof(sun->sun_path);
+}
+
+/* scache_send - one message, a descriptor attached or not */
+bool
+scache_send(int sock, unsigned char op, const char *key, const void *blob,
+    size_t blob_len, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct scache_hdr h;
+	struct msghdr mh;
+	struct iovec iov[3];
+	size_t key_len = strlen(key);
+
+	if (key_len > SCACHE_KEY_MAX || blob_len > SCACHE_BLOB_MAX) {
+		errno = EMSGSIZE;
+		return false;
+	}
+	memset(&h, 0, sizeof(h));
+	h.magic = SCACHE_MAGIC;
+	h.op = op;
+	h.key_len = (unsigned short)key_len;
+	h.blob_len = (unsigned short)blob_len;
+	iov[0].iov_base = &h;
+	iov[0].iov_len = sizeof(h);
+	iov[1].iov_base = (void *)key;
+	iov[1].iov_len = key_len;
+	iov[2].iov_base = (void *)blob;
+	iov[2].iov_len = blob_len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 3;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) ==
+	    (ssize_t)(sizeof(h) + key_len + blob_len);
+}
+
+/* scache_recv - one message; anything odd is refused */
+bool
+scache_recv(int sock, void *buf, struct scache_hdr *h, int *fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr mh;
+	struct cmsghdr *c;
+	struct iovec iov;
+	ssize_t n;
+	size_t i, nfd;
+	bool ok;
+
+	*fd = -1;
+	iov.iov_base = buf;
+	iov.iov_len = SCACHE_MSG_MAX;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof(ctl.buf);
+	n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return false;
+	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfd; i++) {
+			int one;
+
+			memcpy(
+			    &one, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*fd < 0)
+				*fd = one;
+			else
+				close(one); /* one is all we ever send */
+		}
+	}
+	ok = (size_t)n >= sizeof(*h) && (mh.msg_flags & MSG_TRUNC) == 0;
+	if (ok) {
+		memcpy(h, buf, sizeof(*h));
+		ok = h->magic == SCACHE_MAGIC && h->key_len <= SCACHE_KEY_MAX &&
+		    h->blob_len <= SCACHE_BLOB_MAX &&
+		    (size_t)n == sizeof(*h) + h->key_len + h->blob_len;
+	}
+	if (!ok) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		errno = EPROTO;
+	}
+	return ok;
+}
+
+/* scache_connect - a socket to the keeper of dir, or -1 (errno kept) */
+static int
+scache_connect(const char *dir)
+{
+	struct sockaddr_un sun;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int s, err;
+
+	if (!scache_path(dir, SCACHE_SOCKET, &sun)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0)
+		return -1;
+	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    cred.uid != geteuid()) {
+		err = errno;
+		close(s);
+		errno = err;
+		return -1;
+	}
+	return s;
+}
+
+/* scache_quit - close a connection nobody keeps, politely */
+static void
+scache_quit(int fd)
+{
+	(void)send(fd, SCACHE_QUIT, sizeof(SCACHE_QUIT) - 1,
+	    MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+}
+
+/* scache_get - take a kept connection */
+bool
+scache_get(const char *dir, const char *key, int *fd, void *blob, size_t size,
+    size_t *blob_len)
+{
+	char buf[SCACHE_MSG_MAX];
+	struct scache_hdr h;
+	struct pollfd pfd;
+	int s, got = -1;
+
+	*fd = -1;
+	if ((s = scache_connect(dir)) < 0)
+		return false;
+	pfd.fd = s;
+	pfd.events = POLLIN;
+	if (!scache_send(s, SCACHE_OP_GET, key, "", 0, -1) ||
+	    loop_poll(&pfd, SCACHE_WAIT_MS) != 1 ||
+	    !scache_recv(s, buf, &h, &got) || h.op != SCACHE_OP_HIT ||
+	    got < 0 || h.blob_len > size) {
+		if (got >= 0)
+			close(got);
+		close(s);
+		return false;
+	}
+	close(s);
+	memcpy(blob, buf + sizeof(h) + h.key_len, h.blob_len);
+	*blob_len = h.blob_len;
+	*fd = got;
+	return true;
+}
+
+/* scache_close_others - close every descriptor above 2 but keep[] */
+static void
+scache_close_others(int keep[3])
+{
+	unsigned lo = 3;
+	int i, j, t;
+
+	for (i = 0; i < 3; i++)
+		for (j = i + 1; j < 3; j++)
+			if (keep[j] < keep[i]) {
+				t = keep[i];
+				keep[i] = keep[j];
+				keep[j] = t;
+			}
+	for (i = 0; i < 3; i++) {
+		if ((unsigned)keep[i] > lo)
+			close_range(lo, (unsigned)keep[i] - 1, 0);
+		lo = (unsigned)keep[i] + 1;
+	}
+	close_range(lo, ~0U, 0);
+}
+
+/*
+ * scache_become_keeper - in the second child: no terminal, no MTA
+ * pipes, no inherited locks or files (the concurrency slot above all),
+ * then serve
+ */
+static void
+scache_become_keeper(int lfd, int lock_fd, const char *path, int fd,
+    const char *key, const void *blob, size_t blob_len, unsigned long keep_ms)
+{
+	int keep[3], nul, i;
+
+	/* Our three above 2, so that stdio can be pointed at /dev/null. */
+	keep[0] = lfd < 3 ? fcntl(lfd, F_DUPFD_CLOEXEC, 3) : lfd;
+	keep[1] = lock_fd < 3 ? fcntl(lock_fd, F_DUPFD_CLOEXEC, 3) : lock_fd;
+	keep[2] = fd < 3 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : fd;
+	lfd = keep[0];
+	lock_fd = keep[1];
+	fd = keep[2];
+	if (lfd < 0 || lock_fd < 0 || fd < 0)
+		return;
+	if ((nul = open("/dev/null", O_RDWR)) >= 0) {
+		for (i = 0; i < 3; i++)
+			if (nul != i)
+				dup2(nul, i);
+		if (nul > 2)
+			close(nul);
+	}
+	scache_close_others(keep);
+	if (chdir("/") < 0)
+		return;
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	prctl(PR_SET_NAME, "smtpdirect-keep", 0, 0, 0);
+	scache_keeper(lfd, lock_fd, path, fd, key, blob, blob_len, keep_ms);
+}
+
+/*
+ * scache_start - no keeper runs: become the one that starts it, under
+ * the lock, with fd its first connection. False when another one is
+ * starting or running, or anything fails (fd then still ours).
+ */
+static bool
+scache_start(const char *dir, const char *key, int fd, const void *blob,
+    size_t blob_len, unsigned long keep_ms)
+{
+	struct sockaddr_un sun, lock;
+	mode_t mask;
+	pid_t pid;
+	int lock_fd, lfd = -1, status;
+
+	if (!scache_path(dir, SCACHE_SOCKET, &sun) ||
+	    !scache_path(dir, SCACHE_LOCK, &lock))
+		return false;
+	lock_fd = open(
+	    lock.sun_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lock_fd < 0)
+		return false;
+	if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0)
+		goto fail;
+	/* Whoever made the socket is gone: the lock was free. */
+	(void)unlink(sun.sun_path);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (lfd < 0)
+		goto fail;
+	mask = umask(077);
+	status = bind(lfd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(mask);
+	if (status < 0 || listen(lfd, SCACHE_MAX) < 0)
+		goto fail;
+	if ((pid = fork()) < 0)
+		goto fail;
+	if (pid == 0) {
+		/* A new session, then a grandchild that init adopts. */
+		if (setsid() < 0 || fork() != 0)
+			_exit(0);
+		scache_become_keeper(lfd, lock_fd, sun.sun_path, fd, key, blob,
+		    blob_len, keep_ms);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	msg_debug("scache: keeper started for %s", dir);
+	close(lfd);
+	close(lock_fd);
+	close(fd);
+	return true;
+
+fail:
+	if (lfd >= 0) {
+		(void)unlink(sun.sun_path);
+		close(lfd);
+	}
+	close(lock_fd);
+	return false;
+}
+
+/* scache_put - hand a connection to the keeper (started if need be) */
+bool
+scache_put(const char *dir, const char *key, int fd, const void *blob,
+    size_t blob_len, unsigned long keep_ms)
+{
+	int s = scache_connect(dir);
+
+	if (s >= 0) {
+		bool ok =
+		    scache_send(s, SCACHE_OP_PUT, key, blob, blob_len, fd);
+
+		close(s);
+		if (ok) {
+			close(fd);
+			return true;
+		}
+	} else if ((errno == ENOENT || errno == ECONNREFUSED) &&
+	    scache_start(dir, key, fd, blob, blob_len, keep_ms)) {
+		return true;
+	}
+	scache_quit(fd);
+	return false;
+}
