@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The smtpdirect authors */
 /* smtpdirect: dispatch to the sub-commands. */
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,9 @@
 #ifndef SMTPDIRECT_LINK
 #define SMTPDIRECT_LINK "shared"
 #endif
+
+#define MAIN_HEAP_KEEP (8 * 1024 * 1024) /* free heap kept, not trimmed */
+#define MAIN_HEAP_PAD (256 * 1024) /* heap grown at once, bytes */
 
 /* One sub-command. */
 struct main_cmd {
@@ -66,6 +70,10 @@ main(int argc, char **argv)
 {
 	size_t i;
 
+	/* A short-lived process: never give heap back to the kernel only to
+	 * fault the same pages in again for the next 64 KiB buffer. */
+	mallopt(M_TRIM_THRESHOLD, MAIN_HEAP_KEEP);
+	mallopt(M_TOP_PAD, MAIN_HEAP_PAD);
 	msg_init("smtpdirect", MSG_TO_STDERR);
 	/* A peer that closes early is an error return (EPIPE), never a kill:
 	 * TLS writes go through OpenSSL's socket BIO, not our send(). */

@@ -182,6 +182,9 @@ state_dir = $dir/state
 helo_name = bench.test
 max_concurrent = $((P > 10 ? P : 10))
 EOF
+# The same without connections kept between processes.
+{ cat "$dir/smtpdirect.conf"; echo "session_cache_time = 0"; } \
+    >"$dir/smtpdirect-noreuse.conf"
 : >"$dir/msmtprc"
 chmod 600 "$dir/msmtprc"
 cc -shared -fPIC -O2 -D_GNU_SOURCE -o "$dir/nodelay.so" \
@@ -259,6 +262,7 @@ fi
 
 sd_deliver="$SD deliver -c $dir/smtpdirect.conf -f $FROM"
 sd_shared="$SD_SHARED deliver -c $dir/smtpdirect.conf -f $FROM"
+sd_noreuse="$SD deliver -c $dir/smtpdirect-noreuse.conf -f $FROM"
 sd_mx="$SD deliver -c $dir/smtpdirect-mx.conf -f $FROM"
 msmtp_cmd="msmtp -C $dir/msmtprc --host=$A --port=$PORT --domain=bench.test -f $FROM"
 
@@ -273,6 +277,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	for par in 1 "$P"; do
 		run_pb smtpdirect "$N" "$par" 1 $sd_deliver -q "R${round}P${par}Q%n" -- $RCPT
 		run_pb smtpdirect-shared "$N" "$par" 1 $sd_shared -q "R${round}P${par}S%n" -- $RCPT
+		run_pb smtpdirect-noreuse "$N" "$par" 1 $sd_noreuse -q "R${round}P${par}N%n" -- $RCPT
 		[ -z "$mx" ] ||
 			run_pb smtpdirect-mx "$N" "$par" 1 $sd_mx -q "R${round}P${par}M%n" -- user@mx.test
 		PRELOAD="$dir/nodelay.so"
@@ -325,7 +330,7 @@ trips() {
 	}
 	END { printf "%d|%d|%s\n", e, f - 1, t }' "$dir/rt/commands.log"
 }
-timeout 60 $sd_deliver -q RT1 -- user@rt.test <"$dir/msg" ||
+timeout 60 $sd_noreuse -q RT1 -- user@rt.test <"$dir/msg" ||
 	die "smtpdirect to smtpserver.py failed"
 LD_PRELOAD="$dir/nodelay.so" timeout 60 msmtp -C "$dir/msmtprc" \
     --host=$RT --port=$RT_PORT --domain=bench.test -f $FROM user@rt.test \
@@ -460,6 +465,11 @@ echo "message on standard input) by \`t/tools/pipe_bench\`, one at a time"
 echo "and $P at once. smtpdirect's override map routes \`bench.test\` to"
 echo "\`$A:$PORT\`; its state_dir is a new temporary directory and"
 echo "max_concurrent is $((P > 10 ? P : 10)). The sink's own count is checked against every run."
+echo "With the default \`session_cache_time = 2s\` each process hands its"
+echo "connection to the sink on to the next one (a keeper process holds it"
+echo "in between, see smtpdirect.conf(5)); the \`session_cache_time = 0\`"
+echo "row (NOREUSE: CONF plus that line) connects, greets and QUITs for every"
+echo "message, as the other clients do. The goals are judged on the default."
 echo "msmtp with TCP_NODELAY is msmtp with \`t/bench/nodelay.c\` preloaded"
 echo "(it sets TCP_NODELAY before each TCP connect()); stock msmtp runs"
 echo "one at a time only $NSTOCK messages: with Nagle's algorithm on, its"
@@ -479,6 +489,7 @@ fi
 echo
 echo '```'
 echo "pipe_bench -n N -P 1|$P -i MSG -- smtpdirect deliver -c CONF -f $FROM -q ID%n -- $RCPT"
+echo "pipe_bench -n N -P 1|$P -i MSG -- smtpdirect deliver -c NOREUSE -f $FROM -q ID%n -- $RCPT"
 [ -z "$mx" ] ||
 	echo "pipe_bench -n N -P 1|$P -i MSG -- smtpdirect deliver -c MXCONF -f $FROM -q ID%n -- user@mx.test"
 echo "LD_PRELOAD=nodelay.so pipe_bench -n N -P 1|$P -i MSG -- $msmtp_cmd $RCPT" |
@@ -491,11 +502,12 @@ echo
 echo "| client | messages | at once | seconds | messages/s | median ms | p90 ms |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 for par in 1 "$P"; do
-	for name in smtpdirect smtpdirect-shared smtpdirect-mx msmtp-nodelay msmtp cat smtp-source; do
+	for name in smtpdirect smtpdirect-noreuse smtpdirect-shared smtpdirect-mx msmtp-nodelay msmtp cat smtp-source; do
 		l=$(median_row "$name" "$par")
 		[ -n "$l" ] || continue
 		case $name in
 		smtpdirect) label='`smtpdirect deliver`' ;;
+		smtpdirect-noreuse) label='`smtpdirect deliver`, `session_cache_time = 0`' ;;
 		smtpdirect-shared) label='`smtpdirect deliver`, built with LINK=shared' ;;
 		smtpdirect-mx) label='`smtpdirect deliver`, MX from nsd (cached)' ;;
 		msmtp-nodelay) label="msmtp $(msmtp --version | sed -n '1s/.*version //p'), TCP_NODELAY" ;;
@@ -523,7 +535,7 @@ echo "(as Postfix's smtpd does) and logs each write of replies: one write"
 echo "is one round trip of the client. One $(wc -c <"$dir/msg" | tr -d ' ')-byte message each:"
 echo
 echo '```'
-echo "smtpdirect deliver -c CONF -f $FROM -q RT1 -- user@rt.test <MSG"
+echo "smtpdirect deliver -c NOREUSE -f $FROM -q RT1 -- user@rt.test <MSG"
 echo "LD_PRELOAD=nodelay.so msmtp ... --host=$RT --port=$RT_PORT -f $FROM user@rt.test <MSG"
 echo '```'
 echo
