@@ -40,6 +40,13 @@ send() {
 connects() {
 	grep -c ' in EHLO ' "$1/commands.log"
 }
+# seen DIR SESSIONS MESSAGES - what the server in DIR got
+seen() {
+	[ "$(connects "$1")" -eq "$2" ] ||
+		fail "want $2 sessions: $(cat "$1/commands.log")"
+	[ "$(find "$1" -name 'msg-*.env' | wc -l)" -eq "$3" ] ||
+		fail "want $3 messages in $1"
+}
 # keeper_gone - the keeper has removed its socket (bounded wait)
 keeper_gone() {
 	n=0
@@ -55,10 +62,7 @@ conf "session_cache_time = 1s"
 send R1 a@keep.example
 send R2 b@keep.example
 send R3 c@keep.example
-[ "$(connects "$WORK/srv")" -eq 1 ] ||
-	fail "want 1 connection: $(cat "$WORK/srv/commands.log")"
-[ "$(find "$WORK/srv" -name 'msg-*.env' | wc -l)" -eq 3 ] ||
-	fail "want 3 messages"
+seen "$WORK/srv" 1 3
 grep -q "R1: to=<a@keep.example>, relay=$S\[$S\]:$P, delay=" "$WORK/log" ||
 	fail "first message: $(cat "$WORK/log")"
 grep -q "R2: to=<b@keep.example>, relay=$S\[$S\]:$P, conn_use=2, .*status=sent" \
@@ -79,10 +83,7 @@ grep -q ' in QUIT' "$WORK/srv/commands.log" ||
 # 2. The server closes a kept connection at the next MAIL: connect again.
 send D1 a@drop.example
 send D2 b@drop.example
-[ "$(connects "$WORK/srv2")" -eq 2 ] ||
-	fail "want 2 connections: $(cat "$WORK/srv2/commands.log")"
-[ "$(find "$WORK/srv2" -name 'msg-*.env' | wc -l)" -eq 2 ] ||
-	fail "want 2 messages at srv2"
+seen "$WORK/srv2" 2 2
 grep -q "D2: to=<b@drop.example>, relay=$S2\[$S2\]:$P2, delay=.*status=sent" \
     "$WORK/log" || fail "D2 not sent on a new connection: $(cat "$WORK/log")"
 ! grep -q "D2: .*status=deferred" "$WORK/log" || fail "D2 deferred"
