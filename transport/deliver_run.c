@@ -253,6 +253,17 @@ deliver_dane(struct deliver_ctx *ctx, const struct deliver_target *t,
 	return true;
 }
 
+/* deliver_relay_log - "QID: relay=host[addr]:port, tls=..." */
+static void
+deliver_relay_log(const struct deliver_ctx *ctx, const struct smtp_session *s)
+{
+	char tls[SMTP_TLS_TEXT_MAX];
+
+	msg_info("%s: relay=%s, %s",
+	    ctx->queue_id[0] != '\0' ? ctx->queue_id : "NOQUEUE",
+	    smtp_session_peer(s), smtp_session_tls_text(s, tls, sizeof(tls)));
+}
+
 /*
  * deliver_connect - a new session to t, greeted and ready; false when
  * it failed (judged, last set; *skip_host when the host's other
@@ -284,6 +295,7 @@ deliver_connect(struct deliver_ctx *ctx, const struct deliver_target *t,
 			*skip_host = true;
 		return false;
 	}
+	deliver_relay_log(ctx, *sp);
 	return true;
 }
 
@@ -310,7 +322,6 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 	struct why why;
 	size_t i, k, n = 0;
 	bool reused;
-	char tls[SMTP_TLS_TEXT_MAX];
 
 	deliver_smtp_peer(ctx, t, &peer);
 	rc = xcalloc(g->n, sizeof(*rc));
@@ -333,9 +344,8 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 		dns_answer_fini(&ans);
 		goto out;
 	}
-	msg_info("%s: relay=%s, %s",
-	    ctx->queue_id[0] != '\0' ? ctx->queue_id : "NOQUEUE",
-	    smtp_session_peer(s), smtp_session_tls_text(s, tls, sizeof(tls)));
+	if (reused)
+		deliver_relay_log(ctx, s);
 	txn.sender = ctx->sender;
 	txn.spool = ctx->spool;
 	txn.rcpt = rc;

@@ -586,7 +586,7 @@ while IFS='|' read -r label med p90; do
 	version) label='`smtpdirect --version`, the default build (the same, built in)' ;;
 	route) label='`smtpdirect route -c CONF user@bench.test` (+ config, map, route)' ;;
 	noq) label='`smtpdirect deliver` without -q (+ spool, slot, SMTP session)' ;;
-	q) label='`smtpdirect deliver -q ID` (+ retry state: LMDB open and read)' ;;
+	q) label='`smtpdirect deliver -q ID` (+ retry state: one stat() of a marker; no store to open on a first attempt)' ;;
 	esac
 	echo "| $label | $med | $p90 |"
 done <"$dir/prof.rows"
