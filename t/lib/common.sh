@@ -27,7 +27,26 @@ cleanup() {
 		done
 		kill -9 "$p" 2>/dev/null || true
 	done
+	keepers_stop "$WORK"
 	rm -rf "$WORK"
+}
+
+# keepers_stop DIR: stop, by PID, the connection keepers that deliver
+# started for a state_dir under DIR (smtpdirect-keep holds its
+# scache.lock open; it would exit by itself once idle).
+# Twice: an MTA's last delivery may still start one as the MTA stops.
+keepers_stop() {
+	for pass in 1 2; do
+		[ $pass = 1 ] || sleep 0.3
+		for f in /proc/[0-9]*/fd/*; do
+			case $(readlink "$f" 2>/dev/null) in
+			"$1"/*/scache.lock | "$1"/scache.lock)
+				p=${f#/proc/}
+				kill "${p%%/*}" 2>/dev/null || true
+				;;
+			esac
+		done
+	done
 }
 trap cleanup EXIT INT TERM
 
