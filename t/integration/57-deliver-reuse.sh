@@ -4,7 +4,7 @@
 # log, one connect at the server, every message received once); the
 # keeper QUITs and exits when idle; a kept connection the server closed
 # at MAIL costs a new connection, not a deferral; TLS policy encrypt and
-# session_cache_time = 0 never keep one.
+# session_cache_time = 0 never keep one; the keeper holds no slot.
 set -eu
 . "$(dirname "$0")/../lib/common.sh"
 command -v python3 >/dev/null || skip "python3 is not installed"
@@ -70,6 +70,10 @@ grep -q "R2: to=<b@keep.example>, relay=$S\[$S\]:$P, conn_use=2, .*status=sent" 
 grep -q "R3: to=<c@keep.example>, relay=.*, conn_use=3, .*status=sent" \
     "$WORK/log" || fail "third message: $(cat "$WORK/log")"
 [ -S "$WORK/state/scache.sock" ] || fail "no keeper socket"
+# The keeper holds no concurrency slot of the process that started it.
+for f in "$WORK"/state/slots/slot.*; do
+	flock -n "$f" true || fail "the keeper holds $f"
+done
 # Idle for session_cache_time: QUIT, close, exit.
 keeper_gone || fail "the keeper did not exit"
 n=0
