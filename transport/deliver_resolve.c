@@ -100,6 +100,7 @@ deliver_fill_host(struct deliver_fill *f, const struct dns_host *h,
     unsigned port, unsigned index, const struct ovr_rule *rule, bool secure)
 {
 	char buf[DELIVER_ADDR_MAX];
+	bool dnssec = secure && deliver_host_secure(h);
 	size_t i, from = f->n;
 
 	for (i = 0; i < h->addrs_n; i++)
@@ -107,7 +108,7 @@ deliver_fill_host(struct deliver_fill *f, const struct dns_host *h,
 		    dns_addr_str(&h->addrs[i], buf, sizeof(buf)), port, index,
 		    rule);
 	for (i = from; i < f->n; i++)
-		f->out[i].dnssec = secure && deliver_host_secure(h);
+		f->out[i].dnssec = dnssec;
 }
 
 /*

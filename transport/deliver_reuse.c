@@ -7,7 +7,6 @@
  */
 
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "deliver_run.h"
@@ -23,20 +22,15 @@ static bool
 deliver_reuse_key(const struct deliver_ctx *ctx, const struct smtp_peer *peer,
     char *key, size_t size)
 {
-	const char *addr = peer->addr;
-	size_t alen = strlen(addr);
 	int n;
 
 	if (ctx->scache_dir == NULL || ctx->scache_keep_ms == 0 ||
 	    peer->user != NULL ||
 	    (peer->tls != CFG_TLS_NONE && peer->tls != CFG_TLS_MAY))
 		return false;
-	if (alen >= 2 && addr[0] == '[' && addr[alen - 1] == ']') {
-		addr++;
-		alen -= 2;
-	}
-	n = snprintf(key, size, "smtp %.*s %u %s %s", (int)alen, addr,
-	    peer->port, ctx->smtp.helo_name != NULL ? ctx->smtp.helo_name : "",
+	/* peer->addr is a target's: numeric, no brackets (deliver_run.h). */
+	n = snprintf(key, size, "smtp %s %u %s %s", peer->addr, peer->port,
+	    ctx->smtp.helo_name != NULL ? ctx->smtp.helo_name : "",
 	    peer->tls == CFG_TLS_NONE ? "none" : "may");
 	return n > 0 && (size_t)n < size;
 }

@@ -264,13 +264,14 @@ fail:
 static enum sd_status
 retry_mark_build(struct retry_db *r, struct why *why)
 {
-	char dir[RETRY_PATH_MAX], tmp[RETRY_PATH_MAX], path[RETRY_PATH_MAX];
+	char dir[RETRY_PATH_MAX], tmp[RETRY_PATH_MAX], store[RETRY_PATH_MAX];
+	char path[RETRY_PATH_MAX];
 	enum sd_status st = SD_TEMP;
 	int shard;
 
 	if (!retry_mark_path(r, dir, RETRY_MARK_DIR, -1, NULL) ||
 	    !retry_mark_path(r, tmp, RETRY_MARK_TMP, -1, NULL) ||
-	    !retry_mark_path(r, path, RETRY_FILE, -1, NULL)) {
+	    !retry_mark_path(r, store, RETRY_FILE, -1, NULL)) {
 		why_set(why, "4.3.0", "retry state: path too long");
 		return SD_TEMP;
 	}
@@ -292,8 +293,7 @@ retry_mark_build(struct retry_db *r, struct why *why)
 			goto out;
 		}
 	}
-	retry_mark_path(r, path, RETRY_FILE, -1, NULL);
-	if (access(path, F_OK) == 0 && retry_mark_backfill(r, why) != SD_OK)
+	if (access(store, F_OK) == 0 && retry_mark_backfill(r, why) != SD_OK)
 		goto out;
 	if (syncfs(r->lock_fd) < 0) {
 		retry_mark_fail(why, "cannot sync", tmp);
@@ -365,6 +365,7 @@ retry_mark_touch(struct retry_db *r, const struct retry_msg *m, struct why *why)
 	char name[RETRY_MARK_NAME_MAX + 1], path[RETRY_PATH_MAX];
 	unsigned shard;
 	bool created;
+	int tries;
 
 	if (!retry_mark_name(m, name, &shard))
 		return SD_OK;
@@ -372,15 +373,14 @@ retry_mark_touch(struct retry_db *r, const struct retry_msg *m, struct why *why)
 		why_set(why, "4.3.0", "retry state: path too long");
 		return SD_TEMP;
 	}
-	if (!retry_mark_create(path, &created) && errno == ENOENT) {
+	for (tries = 0; !retry_mark_create(path, &created); tries++) {
+		if (errno != ENOENT || tries > 0)
+			return retry_mark_fail(why, "cannot create", path);
+		/* retry.d was removed: build it again (exclusively), retry. */
 		if (!retry_mark_lock(r, LOCK_UN, why) ||
 		    retry_mark_ready(r, why) != SD_OK ||
 		    !retry_mark_lock(r, LOCK_SH, why))
 			return SD_TEMP;
-		if (!retry_mark_create(path, &created))
-			return retry_mark_fail(why, "cannot create", path);
-	} else if (!created && errno != EEXIST) {
-		return retry_mark_fail(why, "cannot create", path);
 	}
 	if (created) {
 		retry_mark_path(r, path, RETRY_MARK_DIR, (int)shard, NULL);

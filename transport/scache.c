@@ -169,7 +169,7 @@ scache_connect(const char *dir)
 }
 
 /* scache_quit - close a connection nobody keeps, politely */
-static void
+void
 scache_quit(int fd)
 {
 	(void)send(fd, SCACHE_QUIT, sizeof(SCACHE_QUIT) - 1,
@@ -263,7 +263,8 @@ scache_become_keeper(int lfd, int lock_fd, const char *path, int fd,
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	prctl(PR_SET_NAME, "smtpdirect-keep", 0, 0, 0);
-	scache_keeper(lfd, lock_fd, path, fd, key, blob, blob_len, keep_ms);
+	/* lock_fd stays open: one keeper per state_dir until it exits. */
+	scache_keeper(lfd, path, fd, key, blob, blob_len, keep_ms);
 }
 
 /*

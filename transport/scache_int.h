@@ -58,12 +58,15 @@ bool scache_send(int sock, unsigned char op, const char *key, const void *blob,
  */
 bool scache_recv(int sock, void *buf, struct scache_hdr *h, int *fd);
 
+/* Say QUIT (not waiting for the answer) and close fd. */
+void scache_quit(int fd);
+
 /*
- * The keeper: serve listening socket lfd under lock lock_fd with the
- * first connection (fd, key, blob) until idle for keep_ms; returns
- * when done (the caller _exit()s).
+ * The keeper: serve listening socket lfd with the first connection
+ * (fd, key, blob) until idle for keep_ms; returns when done (the caller
+ * _exit()s, which releases the lock it keeps open meanwhile).
  */
-void scache_keeper(int lfd, int lock_fd, const char *sock_path, int fd,
-    const char *key, const void *blob, size_t blob_len, unsigned long keep_ms);
+void scache_keeper(int lfd, const char *sock_path, int fd, const char *key,
+    const void *blob, size_t blob_len, unsigned long keep_ms);
 
 #endif

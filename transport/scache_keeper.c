@@ -44,9 +44,9 @@ static void
 scache_drop(struct scache_keep *k, size_t i, bool quit)
 {
 	if (quit)
-		(void)send(k->e[i].fd, SCACHE_QUIT, sizeof(SCACHE_QUIT) - 1,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
-	close(k->e[i].fd);
+		scache_quit(k->e[i].fd);
+	else
+		close(k->e[i].fd);
 	if (i != k->n - 1)
 		k->e[i] = k->e[k->n - 1];
 	k->n--;
@@ -96,11 +96,8 @@ scache_serve(struct scache_keep *k, int c, bool closing)
 	if (h.op == SCACHE_OP_PUT && fd >= 0) {
 		if (closing ||
 		    !scache_add(k, fd, key, h.key_len,
-		        buf + sizeof(h) + h.key_len, h.blob_len)) {
-			(void)send(fd, SCACHE_QUIT, sizeof(SCACHE_QUIT) - 1,
-			    MSG_DONTWAIT | MSG_NOSIGNAL);
-			close(fd);
-		}
+		        buf + sizeof(h) + h.key_len, h.blob_len))
+			scache_quit(fd);
 		return;
 	}
 	if (fd >= 0)
@@ -153,15 +150,14 @@ scache_expire(struct scache_keep *k, long long now)
 
 /* scache_keeper - serve until empty for keep_ms */
 void
-scache_keeper(int lfd, int lock_fd, const char *sock_path, int fd,
-    const char *key, const void *blob, size_t blob_len, unsigned long keep_ms)
+scache_keeper(int lfd, const char *sock_path, int fd, const char *key,
+    const void *blob, size_t blob_len, unsigned long keep_ms)
 {
 	struct pollfd pfd[SCACHE_MAX + 1];
 	struct scache_keep k;
 	long long now, idle_since = 0, wait;
 	size_t i, n;
 
-	(void)lock_fd; /* held until exit: one keeper per state_dir */
 	k.e = calloc(SCACHE_MAX, sizeof(*k.e));
 	k.n = 0;
 	k.keep_ms = keep_ms;
