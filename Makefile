@@ -108,10 +108,10 @@ MLT_BIN   := $(if $(MLT_SRCS),$(O)/milter/smtpdirect-milter)
 all: transport/smtpdirect $(if $(MLT_SRCS),milter/smtpdirect-milter)
 
 transport/smtpdirect: $(BIN)
-	cp $(BIN) $@
+	cp $(BIN) $@.new && mv -f $@.new $@
 
 milter/smtpdirect-milter: $(MLT_BIN)
-	cp $(MLT_BIN) $@
+	cp $(MLT_BIN) $@.new && mv -f $@.new $@
 
 build: $(BIN) $(MLT_BIN) units tools
 units: $(UNIT_BINS)

@@ -292,3 +292,14 @@ cfg_get(void)
 		msg_panic("%s: configuration not loaded", __func__);
 	return &cfg_published;
 }
+
+/* cfg_unload - forget the published configuration */
+void
+cfg_unload(void)
+{
+	if (!cfg_is_loaded)
+		return;
+	cfg_fini(&cfg_published);
+	memset(&cfg_published, 0, sizeof(cfg_published));
+	cfg_is_loaded = false;
+}

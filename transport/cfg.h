@@ -100,6 +100,8 @@ struct cfg {
 	unsigned long session_cache_time; /* seconds an idle connection is
 					     kept; 0 = none */
 	char *log_file; /* deliver's log file; "" = syslog */
+	unsigned long worker_idle_time; /* seconds an idle delivery worker
+					   is kept; 0 = none */
 };
 
 /* Types of configuration values. */
@@ -166,9 +168,17 @@ enum cfg_status cfg_load(const char *explicit_path, struct diag_list *dl);
 
 /*
  * The published configuration; msg_panic when cfg_load() has not
- * returned CFG_OK. Borrowed, valid until exit.
+ * returned CFG_OK. Borrowed, valid until exit or cfg_unload().
  */
 const struct cfg *cfg_get(void);
+
+/*
+ * Release the published configuration, so that cfg_load() may publish
+ * another (a delivery worker whose file changed). Every pointer
+ * cfg_get() gave is dead afterwards. Nothing happens when none is
+ * published.
+ */
+void cfg_unload(void);
 
 /*
  * Parse a duration like "30s", "5m", "1h", "2d" or "90" into seconds.

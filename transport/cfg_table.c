@@ -80,6 +80,10 @@ static const struct cfg_param cfg_table[] = {
         "lowest TLS protocol version: TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3"},
     {"tls_policy", "may", CFG_T_TLS, 0, 0, offsetof(struct cfg, tls_policy),
         "STARTTLS policy: none, may, encrypt, verify or dane"},
+    {"worker_idle_time", "10s", CFG_T_DURATION, 0, 3600,
+        offsetof(struct cfg, worker_idle_time),
+        "how long an idle delivery worker waits for the next message; "
+        "0 = none"},
 };
 
 #define CFG_TABLE_N (sizeof(cfg_table) / sizeof(cfg_table[0]))

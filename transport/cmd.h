@@ -27,8 +27,36 @@
 #include "ovr.h"
 #include "why.h"
 
+/* What one deliver run is asked to do: its options and recipients. */
+struct cmd_deliver_args {
+	const char *conf; /* -c; for a worker the absolute path read */
+	const char *sender; /* -f or $SENDER, <> stripped */
+	const char *queue_id; /* -q or $MESSAGE_ID, "" if none */
+	long retries; /* -r, or -1 */
+	char **rcpts; /* recipients, <> stripped */
+	size_t nrcpt; /* entries in rcpts */
+	int verbose; /* -v given this many times */
+	long long start_ms; /* mono_now_ms() when the run began */
+};
+
 /* smtpdirect deliver: the pipe transport. */
 int cmd_deliver(int argc, char **argv);
+
+/*
+ * Deliver the message on standard input as a asks, with the published
+ * configuration (cfg_get()): the final line on standard error, the log
+ * lines, and the exit status returned. When have_map is true, map is
+ * the override map to use (borrowed; NULL for none); otherwise the
+ * configured one is loaded and released here.
+ */
+int cmd_deliver_run(
+    const struct cmd_deliver_args *a, struct ovr_map *map, bool have_map);
+
+/* Refuse the run before any delivery: the final line, log lines, 75. */
+int cmd_deliver_defer(const struct cmd_deliver_args *a, const struct why *why);
+
+/* smtpdirect worker: a delivery worker, started by the keeper only. */
+int cmd_worker(int argc, char **argv);
 
 /* smtpdirect route: explain a route; Exim and Postfix lookups. */
 int cmd_route(int argc, char **argv);

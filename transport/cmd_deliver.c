@@ -16,25 +16,16 @@
 #include "deliver_resolve.h"
 #include "deliver_run.h"
 #include "msg.h"
+#include "mono.h"
 #include "retry.h"
+#include "scache.h"
 #include "slot.h"
 #include "spool.h"
+#include "worker.h"
 #include "xalloc.h"
 
 #define DELIVER_SLOT_WAIT_MAX 60 /* seconds waiting for a slot */
 
-/* Arguments and environment of one run. */
-struct cmd_deliver_args {
-	const char *conf; /* -c */
-	const char *sender; /* -f or $SENDER, <> stripped */
-	const char *queue_id; /* -q or $MESSAGE_ID, "" if none */
-	long retries; /* -r, or -1 */
-	char **rcpts; /* recipients */
-	size_t nrcpt; /* entries in rcpts */
-};
-
-static int cmd_deliver_defer(
-    const struct cmd_deliver_args *a, const struct why *why);
 static bool cmd_deliver_args(
     int argc, char **argv, struct cmd_deliver_args *a, struct why *why);
 static char *cmd_deliver_unbracket(const char *s);
@@ -44,7 +35,7 @@ static char *cmd_deliver_unbracket(const char *s);
  * and the usual log line for each recipient when they are known (a is
  * NULL while the arguments are not)
  */
-static int
+int
 cmd_deliver_defer(const struct cmd_deliver_args *a, const struct why *why)
 {
 	struct deliver_outcome o;
@@ -112,7 +103,7 @@ cmd_deliver_args(
 			a->retries = (long)r;
 			break;
 		case 'v':
-			msg_verbose++;
+			a->verbose++;
 			break;
 		default:
 			why_set(why, "4.3.5",
@@ -164,12 +155,12 @@ cmd_deliver_free(struct cmd_deliver_args *a)
 	free((char *)a->sender);
 }
 
-/* cmd_deliver - smtpdirect deliver: exit 0, 75, 67, 68 or 69 */
+/* cmd_deliver_run - deliver the message on stdin as a asks */
 int
-cmd_deliver(int argc, char **argv)
+cmd_deliver_run(
+    const struct cmd_deliver_args *a, struct ovr_map *given, bool have_map)
 {
-	struct cmd_deliver_args a;
-	const struct cfg *cfg;
+	const struct cfg *cfg = cfg_get();
 	struct ovr_map *map = NULL;
 	struct spool *spool = NULL;
 	struct retry_db *retry = NULL;
@@ -190,19 +181,7 @@ cmd_deliver(int argc, char **argv)
 	int rc = MSG_EX_TEMPFAIL;
 
 	memset(&res, 0, sizeof(res));
-	/* In deliver mode stderr carries nothing but the final line. */
-	msg_init("smtpdirect", MSG_TO_SYSLOG);
-	msg_set_fatal_status(MSG_EX_TEMPFAIL);
 	why_reset(&why);
-	if (!cmd_deliver_args(argc, argv, &a, &why)) {
-		rc = cmd_deliver_defer(NULL, &why);
-		goto out;
-	}
-	if (!cmd_cfg_load(a.conf, &why)) {
-		rc = cmd_deliver_defer(&a, &why);
-		goto out;
-	}
-	cfg = cfg_get();
 	if (cfg->log_file[0] != '\0' && !msg_file_open(cfg->log_file))
 		msg_warn("cannot open log_file %s: %s; logging to syslog",
 		    cfg->log_file, strerror(errno));
@@ -211,32 +190,34 @@ cmd_deliver(int argc, char **argv)
 		    "%s: tls_min_version: unknown protocol \"%.20s\"",
 		    cfg->path != NULL ? cfg->path : "(defaults)",
 		    cfg->tls_min_version);
-		rc = cmd_deliver_defer(&a, &why);
+		rc = cmd_deliver_defer(a, &why);
 		goto out;
 	}
 	if (geteuid() == 0)
 		msg_warn("running as root; run smtpdirect as a dedicated user");
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.start_ms = mono_now_ms();
+	ctx.start_ms = a->start_ms;
 	ctx.smtp.deadline_ms =
 	    ctx.start_ms + (long long)cfg->deliver_time_limit * 1000;
-	if (!cmd_map_load(cfg, &map, &why)) {
-		rc = cmd_deliver_defer(&a, &why);
+	if (have_map) {
+		map = given;
+	} else if (!cmd_map_load(cfg, &map, &why)) {
+		rc = cmd_deliver_defer(a, &why);
 		goto out;
 	}
 	if (spool_open(&spool, STDIN_FILENO, NULL, &why) != SD_OK) {
-		rc = cmd_deliver_defer(&a, &why);
+		rc = cmd_deliver_defer(a, &why);
 		goto out;
 	}
 	if (mkdir(cfg->state_dir, 0700) < 0 && errno != EEXIST) {
 		why_set(&why, "4.3.0", "cannot create state_dir %s: %s",
 		    cfg->state_dir, strerror(errno));
-		rc = cmd_deliver_defer(&a, &why);
+		rc = cmd_deliver_defer(a, &why);
 		goto out;
 	}
-	if (a.queue_id[0] != '\0' &&
+	if (a->queue_id[0] != '\0' &&
 	    retry_open(cfg->state_dir, &retry, &why) != SD_OK) {
-		rc = cmd_deliver_defer(&a, &why);
+		rc = cmd_deliver_defer(a, &why);
 		goto out;
 	}
 	/* Pruning scans the store: now and then, not for every message. */
@@ -251,14 +232,14 @@ cmd_deliver(int argc, char **argv)
 	if (slot_dir_create(slots, 0700, &why) != SD_OK ||
 	    slot_acquire(slots, cfg->max_concurrent, wait, &slot, &why) !=
 	        SD_OK) {
-		rc = cmd_deliver_defer(&a, &why);
+		rc = cmd_deliver_defer(a, &why);
 		goto out;
 	}
-	ctx.sender = a.sender;
-	ctx.queue_id = a.queue_id;
-	ctx.rcpts = a.rcpts;
-	ctx.nrcpt = a.nrcpt;
-	ctx.retries = a.retries;
+	ctx.sender = a->sender;
+	ctx.queue_id = a->queue_id;
+	ctx.rcpts = a->rcpts;
+	ctx.nrcpt = a->nrcpt;
+	ctx.retries = a->retries;
 	ctx.map = map;
 	ctx.mx_port = cfg->mx_port;
 	ctx.spool = spool;
@@ -283,9 +264,9 @@ cmd_deliver(int argc, char **argv)
 	ctx.rng = &rng;
 	ctx.scache_dir = cfg->state_dir;
 	ctx.scache_keep_ms = cfg->session_cache_time * 1000;
-	out = xcalloc(a.nrcpt, sizeof(*out));
+	out = xcalloc(a->nrcpt, sizeof(*out));
 	deliver_run(&ctx, out);
-	rc = deliver_status_exit(out, a.nrcpt, &pick);
+	rc = deliver_status_exit(out, a->nrcpt, &pick);
 	if (rc != MSG_EX_OK && pick != NULL)
 		fprintf(stderr, "%s\n",
 		    deliver_status_line(line, sizeof(line), pick));
@@ -296,7 +277,110 @@ out:
 	slot_release(slot);
 	retry_close(retry);
 	spool_close(spool);
-	ovr_map_free(map);
+	if (!have_map)
+		ovr_map_free(map);
+	return rc;
+}
+
+/*
+ * cmd_deliver_abs - the configuration path made absolute, for a worker
+ * whose working directory is not ours (malloc'd; caller frees), or NULL
+ */
+static char *
+cmd_deliver_abs(const char *path)
+{
+	char cwd[4096];
+	size_t n;
+	char *p;
+
+	if (path[0] == '/')
+		return xstrdup(path);
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return NULL;
+	n = strlen(cwd) + strlen(path) + 2;
+	p = xmalloc(n);
+	snprintf(p, n, "%s/%s", cwd, path);
+	return p;
+}
+
+/*
+ * cmd_deliver_worker - hand the run to a delivery worker: true with *rc
+ * when it was delivered there (or must be deferred), false to deliver
+ * here (nothing read)
+ */
+static bool
+cmd_deliver_worker(struct cmd_deliver_args *a, const struct cfg *cfg, int *rc,
+    bool *start_keeper)
+{
+	struct cmd_deliver_args wa = *a;
+	enum worker_submit st;
+	struct why why;
+	char *abs;
+
+	*start_keeper = false;
+	if (cfg->worker_idle_time == 0 || cfg->path == NULL ||
+	    (abs = cmd_deliver_abs(cfg->path)) == NULL)
+		return false;
+	wa.conf = abs;
+	st = worker_submit(cfg->state_dir, &wa, cfg->max_concurrent,
+	    cfg->worker_idle_time * 1000,
+	    (long long)cfg->deliver_time_limit * 1000 + WORKER_ANSWER_SLACK_MS,
+	    rc);
+	free(abs);
+	switch (st) {
+	case WORKER_SUBMIT_DONE:
+		return true;
+	case WORKER_SUBMIT_LOST:
+		if (cfg->log_file[0] != '\0')
+			(void)msg_file_open(cfg->log_file);
+		why_set(&why, "4.3.0",
+		    "delivery worker of %s ended without an answer",
+		    cfg->state_dir);
+		*rc = cmd_deliver_defer(a, &why);
+		return true;
+	case WORKER_SUBMIT_NOKEEPER:
+		*start_keeper = true;
+		return false;
+	case WORKER_SUBMIT_INLINE:
+		break;
+	}
+	return false;
+}
+
+/* cmd_deliver - smtpdirect deliver: exit 0, 75, 67, 68 or 69 */
+int
+cmd_deliver(int argc, char **argv)
+{
+	struct cmd_deliver_args a;
+	const struct cfg *cfg;
+	struct why why;
+	bool start_keeper = false;
+	int rc;
+
+	/* In deliver mode stderr carries nothing but the final line. */
+	msg_init("smtpdirect", MSG_TO_SYSLOG);
+	msg_set_fatal_status(MSG_EX_TEMPFAIL);
+	why_reset(&why);
+	if (!cmd_deliver_args(argc, argv, &a, &why)) {
+		rc = cmd_deliver_defer(NULL, &why);
+		goto out;
+	}
+	a.start_ms = mono_now_ms();
+	msg_verbose += a.verbose;
+	if (!cmd_cfg_load(a.conf, &why)) {
+		rc = cmd_deliver_defer(&a, &why);
+		goto out;
+	}
+	cfg = cfg_get();
+	if (cmd_deliver_worker(&a, cfg, &rc, &start_keeper))
+		goto out;
+	rc = cmd_deliver_run(&a, NULL, false);
+	/* The next message finds a worker: start what runs them. */
+	if (start_keeper)
+		scache_ensure(cfg->state_dir, cfg->session_cache_time * 1000,
+		    cfg->worker_idle_time * 1000);
+
+out:
 	cmd_deliver_free(&a);
 	return rc;
 }

@@ -32,6 +32,7 @@ static const struct main_cmd main_cmds[] = {
     {"lint", cmd_lint},
     {"resolve", cmd_resolve},
     {"route", cmd_route},
+    {"worker", cmd_worker},
 };
 
 static const char main_help[] =

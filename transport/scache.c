@@ -36,13 +36,20 @@ scache_path(const char *dir, const char *name, struct sockaddr_un *sun)
 	return n > 0 && (size_t)n < sizeof(sun->sun_path);
 }
 
-/* scache_send - one message, a descriptor attached or not */
+/* scache_blob_max - the longest blob an op may carry */
+static size_t
+scache_blob_max(unsigned char op)
+{
+	return op == SCACHE_OP_DELIVER ? SCACHE_REQ_MAX : SCACHE_BLOB_MAX;
+}
+
+/* scache_sendv - one message, nfd descriptors attached */
 bool
-scache_send(int sock, unsigned char op, const char *key, const void *blob,
-    size_t blob_len, int fd)
+scache_sendv(int sock, unsigned char op, const char *key, const void *blob,
+    size_t blob_len, const int *fds, size_t nfd)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int) * SCACHE_FDS_MAX)];
 		struct cmsghdr align;
 	} ctl;
 	struct scache_hdr h;
@@ -50,7 +57,8 @@ scache_send(int sock, unsigned char op, const char *key, const void *blob,
 	struct iovec iov[3];
 	size_t key_len = strlen(key);
 
-	if (key_len > SCACHE_KEY_MAX || blob_len > SCACHE_BLOB_MAX) {
+	if (key_len > SCACHE_KEY_MAX || blob_len > scache_blob_max(op) ||
+	    nfd > SCACHE_FDS_MAX) {
 		errno = EMSGSIZE;
 		return false;
 	}
@@ -68,40 +76,57 @@ scache_send(int sock, unsigned char op, const char *key, const void *blob,
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = iov;
 	mh.msg_iovlen = 3;
-	if (fd >= 0) {
+	if (nfd > 0) {
 		struct cmsghdr *c;
 
 		memset(&ctl, 0, sizeof(ctl));
 		mh.msg_control = ctl.buf;
-		mh.msg_controllen = sizeof(ctl.buf);
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfd);
 		c = CMSG_FIRSTHDR(&mh);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfd);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfd);
 	}
 	return sendmsg(sock, &mh, MSG_NOSIGNAL) ==
 	    (ssize_t)(sizeof(h) + key_len + blob_len);
 }
 
-/* scache_recv - one message; anything odd is refused */
+/* scache_send - one message, one descriptor attached or none (-1) */
 bool
-scache_recv(int sock, void *buf, struct scache_hdr *h, int *fd)
+scache_send(int sock, unsigned char op, const char *key, const void *blob,
+    size_t blob_len, int fd)
+{
+	return scache_sendv(sock, op, key, blob, blob_len, &fd, fd >= 0);
+}
+
+/* scache_close_fds - close what a refused message carried */
+static void
+scache_close_fds(int *fds, size_t *nfd)
+{
+	while (*nfd > 0)
+		close(fds[--*nfd]);
+}
+
+/* scache_recvv - one message of at most size bytes; anything odd refused */
+bool
+scache_recvv(int sock, void *buf, size_t size, struct scache_hdr *h,
+    int fds[SCACHE_FDS_MAX], size_t *nfd)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		char buf[CMSG_SPACE(sizeof(int) * (SCACHE_FDS_MAX + 1))];
 		struct cmsghdr align;
 	} ctl;
 	struct msghdr mh;
 	struct cmsghdr *c;
 	struct iovec iov;
 	ssize_t n;
-	size_t i, nfd;
+	size_t i, got;
 	bool ok;
 
-	*fd = -1;
+	*nfd = 0;
 	iov.iov_base = buf;
-	iov.iov_len = SCACHE_MSG_MAX;
+	iov.iov_len = size;
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
@@ -110,39 +135,60 @@ scache_recv(int sock, void *buf, struct scache_hdr *h, int *fd)
 	n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return false;
+	ok = (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0;
 	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
-		nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < nfd; i++) {
+		got = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < got; i++) {
 			int one;
 
 			memcpy(
 			    &one, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (*fd < 0)
-				*fd = one;
-			else
-				close(one); /* one is all we ever send */
+			if (*nfd < SCACHE_FDS_MAX) {
+				fds[(*nfd)++] = one;
+			} else {
+				close(one);
+				ok = false;
+			}
 		}
 	}
-	ok = (size_t)n >= sizeof(*h) && (mh.msg_flags & MSG_TRUNC) == 0;
+	ok = ok && (size_t)n >= sizeof(*h);
 	if (ok) {
 		memcpy(h, buf, sizeof(*h));
 		ok = h->magic == SCACHE_MAGIC && h->key_len <= SCACHE_KEY_MAX &&
-		    h->blob_len <= SCACHE_BLOB_MAX &&
+		    h->blob_len <= scache_blob_max(h->op) &&
 		    (size_t)n == sizeof(*h) + h->key_len + h->blob_len;
 	}
 	if (!ok) {
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
+		scache_close_fds(fds, nfd);
 		errno = EPROTO;
 	}
 	return ok;
 }
 
+/* scache_recv - one cache message (SCACHE_MSG_MAX), one descriptor or none */
+bool
+scache_recv(int sock, void *buf, struct scache_hdr *h, int *fd)
+{
+	int fds[SCACHE_FDS_MAX];
+	size_t nfd;
+
+	*fd = -1;
+	if (!scache_recvv(sock, buf, SCACHE_MSG_MAX, h, fds, &nfd))
+		return false;
+	if (nfd > 1) {
+		scache_close_fds(fds, &nfd);
+		errno = EPROTO;
+		return false;
+	}
+	if (nfd == 1)
+		*fd = fds[0];
+	return true;
+}
+
 /* scache_connect - a socket to the keeper of dir, or -1 (errno kept) */
-static int
+int
 scache_connect(const char *dir)
 {
 	struct sockaddr_un sun;
@@ -237,18 +283,23 @@ scache_close_others(int keep[3])
  */
 static void
 scache_become_keeper(int lfd, int lock_fd, const char *path, int fd,
-    const char *key, const void *blob, size_t blob_len, unsigned long keep_ms)
+    const char *key, const void *blob, size_t blob_len, unsigned long keep_ms,
+    unsigned long linger_ms)
 {
 	int keep[3], nul, i;
 
-	/* Our three above 2, so that stdio can be pointed at /dev/null. */
+	/* Our three above 2, so that stdio can be pointed at /dev/null;
+	 * without a first connection, the lock stands in for it. */
 	keep[0] = lfd < 3 ? fcntl(lfd, F_DUPFD_CLOEXEC, 3) : lfd;
 	keep[1] = lock_fd < 3 ? fcntl(lock_fd, F_DUPFD_CLOEXEC, 3) : lock_fd;
-	keep[2] = fd < 3 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : fd;
+	keep[2] = fd < 0 ? keep[1]
+	    : fd < 3     ? fcntl(fd, F_DUPFD_CLOEXEC, 3)
+	                 : fd;
 	lfd = keep[0];
 	lock_fd = keep[1];
-	fd = keep[2];
-	if (lfd < 0 || lock_fd < 0 || fd < 0)
+	if (fd >= 0)
+		fd = keep[2];
+	if (lfd < 0 || lock_fd < 0 || keep[2] < 0)
 		return;
 	if ((nul = open("/dev/null", O_RDWR)) >= 0) {
 		for (i = 0; i < 3; i++)
@@ -264,17 +315,18 @@ scache_become_keeper(int lfd, int lock_fd, const char *path, int fd,
 	signal(SIGHUP, SIG_IGN);
 	prctl(PR_SET_NAME, "smtpdirect-keep", 0, 0, 0);
 	/* lock_fd stays open: one keeper per state_dir until it exits. */
-	scache_keeper(lfd, path, fd, key, blob, blob_len, keep_ms);
+	scache_keeper(lfd, path, fd, key, blob, blob_len, keep_ms, linger_ms);
 }
 
 /*
  * scache_start - no keeper runs: become the one that starts it, under
- * the lock, with fd its first connection. False when another one is
- * starting or running, or anything fails (fd then still ours).
+ * the lock, with fd its first connection (or none: -1). False when
+ * another one is starting or running, or anything fails (fd then still
+ * ours).
  */
 static bool
 scache_start(const char *dir, const char *key, int fd, const void *blob,
-    size_t blob_len, unsigned long keep_ms)
+    size_t blob_len, unsigned long keep_ms, unsigned long linger_ms)
 {
 	struct sockaddr_un sun, lock;
 	mode_t mask;
@@ -307,7 +359,7 @@ scache_start(const char *dir, const char *key, int fd, const void *blob,
 		if (setsid() < 0 || fork() != 0)
 			_exit(0);
 		scache_become_keeper(lfd, lock_fd, sun.sun_path, fd, key, blob,
-		    blob_len, keep_ms);
+		    blob_len, keep_ms, linger_ms);
 		_exit(0);
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -315,7 +367,8 @@ scache_start(const char *dir, const char *key, int fd, const void *blob,
 	msg_debug("scache: keeper started for %s", dir);
 	close(lfd);
 	close(lock_fd);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return true;
 
 fail:
@@ -344,9 +397,21 @@ scache_put(const char *dir, const char *key, int fd, const void *blob,
 			return true;
 		}
 	} else if ((errno == ENOENT || errno == ECONNREFUSED) &&
-	    scache_start(dir, key, fd, blob, blob_len, keep_ms)) {
+	    scache_start(dir, key, fd, blob, blob_len, keep_ms, 0)) {
 		return true;
 	}
 	scache_quit(fd);
 	return false;
+}
+
+/* scache_ensure - a keeper for the delivery workers, started if none runs */
+void
+scache_ensure(const char *dir, unsigned long keep_ms, unsigned long linger_ms)
+{
+	int s = scache_connect(dir);
+
+	if (s >= 0)
+		close(s);
+	else if (errno == ENOENT || errno == ECONNREFUSED)
+		(void)scache_start(dir, "", -1, "", 0, keep_ms, linger_ms);
 }

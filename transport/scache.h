@@ -60,4 +60,13 @@ bool scache_get(const char *dir, const char *key, int *fd, void *blob,
 bool scache_put(const char *dir, const char *key, int fd, const void *blob,
     size_t blob_len, unsigned long keep_ms);
 
+/*
+ * Start the keeper of state_dir dir when none runs, holding nothing:
+ * it then runs the delivery workers (worker.h) too, and exits once it
+ * has held no connection and run no worker for the longer of keep_ms
+ * and linger_ms.
+ */
+void scache_ensure(
+    const char *dir, unsigned long keep_ms, unsigned long linger_ms);
+
 #endif

@@ -8,7 +8,13 @@
  *	One SOCK_SEQPACKET message per request and per answer: a struct
  *	scache_hdr, the key, the blob, and for a put or a hit the socket
  *	as SCM_RIGHTS. A client connects, asks once, and hangs up.
- *	Not for use outside scache*.c.
+ *	A delivery handed to a worker (worker.h) is one more request on
+ *	the same socket: SCACHE_OP_DELIVER with the request as blob and the
+ *	client's standard input, output and error attached; the keeper
+ *	passes it on with the client's socket in front, and the worker
+ *	answers the client with SCACHE_OP_RESULT (or SCACHE_OP_NO before
+ *	it has read anything, when the client must deliver by itself).
+ *	Not for use outside scache*.c and worker*.c.
  * OWNERSHIP
  *	A descriptor received belongs to the receiver.
  * THREADS
@@ -32,6 +38,14 @@
 #define SCACHE_OP_PUT 'P'
 #define SCACHE_OP_HIT 'H'
 #define SCACHE_OP_MISS 'M'
+#define SCACHE_OP_DELIVER 'D' /* client -> keeper -> worker */
+#define SCACHE_OP_NO 'N' /* deliver by yourself (nothing was read) */
+#define SCACHE_OP_RESULT 'R' /* worker -> client: the exit status */
+#define SCACHE_OP_IDLE 'I' /* worker -> keeper: ready for the next */
+#define SCACHE_OP_RETIRE 'X' /* worker -> keeper: done, exiting */
+
+#define SCACHE_FDS_MAX 4 /* most descriptors in one message */
+#define SCACHE_REQ_MAX 60000 /* longest SCACHE_OP_DELIVER blob, bytes */
 
 struct scache_hdr {
 	unsigned magic; /* SCACHE_MAGIC */
@@ -44,29 +58,50 @@ struct scache_hdr {
 #define SCACHE_MSG_MAX \
 	(sizeof(struct scache_hdr) + SCACHE_KEY_MAX + SCACHE_BLOB_MAX)
 
+/* Largest message of any op (a delivery request). */
+#define SCACHE_BIG_MAX \
+	(sizeof(struct scache_hdr) + SCACHE_KEY_MAX + SCACHE_REQ_MAX)
+
 /*
- * Send one message with fd attached (-1: none).
- * Returns false on failure (errno set).
+ * Send one message with nfd (at most SCACHE_FDS_MAX) descriptors
+ * attached. Returns false on failure (errno set).
  */
+bool scache_sendv(int sock, unsigned char op, const char *key, const void *blob,
+    size_t blob_len, const int *fds, size_t nfd);
+
+/* scache_sendv() with one descriptor, or none when fd is -1. */
 bool scache_send(int sock, unsigned char op, const char *key, const void *blob,
     size_t blob_len, int fd);
 
 /*
- * Receive one message into buf (SCACHE_MSG_MAX bytes): header checked,
- * *fd the descriptor attached or -1. Returns false on failure or a
- * malformed message (an attached descriptor is then closed).
+ * Receive one message of at most size bytes into buf: header checked,
+ * the descriptors attached in fds[0..*nfd). Returns false on failure or
+ * a malformed message (the descriptors it carried are then closed).
+ */
+bool scache_recvv(int sock, void *buf, size_t size, struct scache_hdr *h,
+    int fds[SCACHE_FDS_MAX], size_t *nfd);
+
+/*
+ * scache_recvv() into buf of SCACHE_MSG_MAX bytes, for the cache ops:
+ * *fd the one descriptor attached, or -1.
  */
 bool scache_recv(int sock, void *buf, struct scache_hdr *h, int *fd);
+
+/* A socket to the keeper of dir (our own user checked), or -1 (errno). */
+int scache_connect(const char *dir);
 
 /* Say QUIT (not waiting for the answer) and close fd. */
 void scache_quit(int fd);
 
 /*
- * The keeper: serve listening socket lfd with the first connection
- * (fd, key, blob) until idle for keep_ms; returns when done (the caller
- * _exit()s, which releases the lock it keeps open meanwhile).
+ * The keeper: serve listening socket lfd, with a first connection (fd,
+ * key, blob) or none (fd -1), until it has held no connection and run
+ * no worker for the longer of keep_ms and linger_ms; returns when done
+ * (the caller _exit()s, which releases the lock it keeps open
+ * meanwhile).
  */
 void scache_keeper(int lfd, const char *sock_path, int fd, const char *key,
-    const void *blob, size_t blob_len, unsigned long keep_ms);
+    const void *blob, size_t blob_len, unsigned long keep_ms,
+    unsigned long linger_ms);
 
 #endif

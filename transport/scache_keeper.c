@@ -18,6 +18,8 @@
 
 #include "mono.h"
 #include "scache_int.h"
+#include "worker.h"
+#include "worker_int.h"
 
 #define SCACHE_IO_MS 100 /* longest wait on a client */
 #define SCACHE_ACCEPT_MAX 32 /* clients served per wake-up */
@@ -37,6 +39,8 @@ struct scache_keep {
 	size_t n; /* in use */
 	unsigned long keep_ms; /* idle time allowed */
 	uid_t uid; /* the only user served */
+	struct worker_pool *pool; /* delivery workers; NULL if none */
+	bool retire; /* a client of another program file came */
 };
 
 /* scache_drop - close entry i (QUIT first when asked) and forget it */
@@ -72,16 +76,36 @@ scache_add(struct scache_keep *k, int fd, const char *key, size_t key_len,
 	return true;
 }
 
+/* scache_deliver - a delivery request: to a worker, or answered "no" */
+static void
+scache_deliver(struct scache_keep *k, int c, const char *buf,
+    const struct scache_hdr *h, int *fds, size_t nfd, bool closing)
+{
+	size_t i;
+
+	if (nfd != 3 || closing || k->pool == NULL || k->retire) {
+		(void)scache_send(c, SCACHE_OP_NO, "", "", 0, -1);
+		for (i = 0; i < nfd; i++)
+			close(fds[i]);
+		return;
+	}
+	if (!worker_pool_dispatch(
+	        k->pool, c, buf + sizeof(*h) + h->key_len, h->blob_len, fds))
+		k->retire = true;
+}
+
 /* scache_serve - one client, one request; closing: keep nothing more */
 static void
 scache_serve(struct scache_keep *k, int c, bool closing)
 {
+	static char buf[SCACHE_BIG_MAX];
 	struct timeval tv = {0, SCACHE_IO_MS * 1000};
-	char buf[SCACHE_MSG_MAX], key[SCACHE_KEY_MAX + 1];
+	char key[SCACHE_KEY_MAX + 1];
 	struct scache_hdr h;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	size_t i;
+	int fds[SCACHE_FDS_MAX];
+	size_t i, nfd;
 	int fd = -1;
 
 	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
@@ -89,8 +113,17 @@ scache_serve(struct scache_keep *k, int c, bool closing)
 		return;
 	(void)setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (!scache_recv(c, buf, &h, &fd))
+	if (!scache_recvv(c, buf, sizeof(buf), &h, fds, &nfd))
 		return;
+	if (h.op == SCACHE_OP_DELIVER) {
+		scache_deliver(k, c, buf, &h, fds, nfd, closing);
+		return;
+	}
+	if (nfd == 1)
+		fd = fds[0];
+	else
+		for (i = 0; i < nfd; i++)
+			close(fds[i]);
 	memcpy(key, buf + sizeof(h), h.key_len);
 	key[h.key_len] = '\0';
 	if (h.op == SCACHE_OP_PUT && fd >= 0) {
@@ -131,47 +164,60 @@ scache_accept(struct scache_keep *k, int lfd, bool closing)
 	}
 }
 
-/* scache_expire - drop what was idle too long; ms until the next one */
+/*
+ * scache_expire - drop what was idle too long; ms until the next one,
+ * -1 when nothing is held
+ */
 static long long
 scache_expire(struct scache_keep *k, long long now)
 {
-	long long next = (long long)k->keep_ms, left;
+	long long next = -1, left;
 	size_t i;
 
 	for (i = k->n; i-- > 0;) {
 		left = k->e[i].stored_ms + (long long)k->keep_ms - now;
 		if (left <= 0)
 			scache_drop(k, i, true);
-		else if (left < next)
+		else if (next < 0 || left < next)
 			next = left;
 	}
 	return next;
 }
 
-/* scache_keeper - serve until empty for keep_ms */
+/* scache_keeper - serve until nothing held and no worker for the linger */
 void
 scache_keeper(int lfd, const char *sock_path, int fd, const char *key,
-    const void *blob, size_t blob_len, unsigned long keep_ms)
+    const void *blob, size_t blob_len, unsigned long keep_ms,
+    unsigned long linger_ms)
 {
-	struct pollfd pfd[SCACHE_MAX + 1];
+	struct pollfd pfd[1 + SCACHE_MAX + WORKER_MAX];
 	struct scache_keep k;
-	long long now, idle_since = 0, wait;
-	size_t i, n;
+	long long now, idle_since = 0, wait, linger, w;
+	size_t i, n, nw;
 
 	k.e = calloc(SCACHE_MAX, sizeof(*k.e));
 	k.n = 0;
 	k.keep_ms = keep_ms;
 	k.uid = geteuid();
-	if (k.e == NULL ||
-	    !scache_add(&k, fd, key, strlen(key), blob, blob_len))
+	k.pool = worker_pool_new();
+	k.retire = false;
+	if (fd >= 0 &&
+	    (k.e == NULL ||
+	        !scache_add(&k, fd, key, strlen(key), blob, blob_len)))
 		close(fd);
-	for (;;) {
+	linger = (long long)(keep_ms > linger_ms ? keep_ms : linger_ms);
+	while (!k.retire) {
 		now = mono_now_ms();
 		wait = scache_expire(&k, now);
-		if (k.n == 0) {
+		if (k.pool != NULL &&
+		    (w = worker_pool_expire(k.pool, now)) >= 0 &&
+		    (wait < 0 || w < wait))
+			wait = w;
+		if (k.n == 0 &&
+		    (k.pool == NULL || worker_pool_count(k.pool) == 0)) {
 			if (idle_since == 0)
 				idle_since = now;
-			wait = idle_since + (long long)keep_ms - now;
+			wait = idle_since + linger - now;
 			if (wait <= 0)
 				break;
 		} else {
@@ -184,8 +230,13 @@ scache_keeper(int lfd, const char *sock_path, int fd, const char *key,
 			pfd[i + 1].events = POLLIN;
 		}
 		n = k.n;
-		if (poll(pfd, n + 1, (int)wait + 1) < 0 && errno != EINTR)
+		nw = k.pool != NULL ? worker_pool_pollfds(k.pool, pfd + 1 + n)
+		                    : 0;
+		if (poll(pfd, 1 + n + nw, wait < 0 ? -1 : (int)wait + 1) < 0 &&
+		    errno != EINTR)
 			break;
+		if (nw > 0)
+			worker_pool_events(k.pool, pfd + 1 + n, nw);
 		/* The server spoke (a 421 at its idle timeout) or hung up. */
 		for (i = n; i-- > 0;)
 			if (pfd[i + 1].revents != 0)
@@ -198,6 +249,7 @@ scache_keeper(int lfd, const char *sock_path, int fd, const char *key,
 	scache_accept(&k, lfd, true);
 	while (k.n > 0)
 		scache_drop(&k, k.n - 1, true);
+	worker_pool_free(k.pool);
 	close(lfd);
 	free(k.e);
 }

@@ -5,6 +5,8 @@
 # keeper QUITs and exits when idle; a kept connection the server closed
 # at MAIL costs a new connection, not a deferral; TLS policy encrypt and
 # session_cache_time = 0 never keep one; the keeper holds no slot.
+# Delivery workers are off here (58 tests them): the keeper's lifetime
+# is the connections'.
 set -eu
 . "$(dirname "$0")/../lib/common.sh"
 command -v python3 >/dev/null || skip "python3 is not installed"
@@ -28,6 +30,7 @@ dns_overrides = $WORK/map
 state_dir = $WORK/state
 tls_policy = may
 log_file = $WORK/log
+worker_idle_time = 0
 $1
 CONF
 }

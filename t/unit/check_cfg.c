@@ -77,7 +77,8 @@ START_TEST(test_cfg_table_has_spec_keys)
 	    "connect_timeout", "command_timeout", "data_timeout",
 	    "deliver_time_limit", "dns_timeout", "dns_tries",
 	    "dns_address_family", "dns_address_preference", "log_file",
-	    "retry_max_age", "tls_min_version", "session_cache_time"};
+	    "retry_max_age", "tls_min_version", "session_cache_time",
+	    "worker_idle_time"};
 	size_t i, n;
 
 	cfg_table_get(&n);

@@ -8,6 +8,7 @@
  * is read on the other.
  */
 
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -61,7 +62,23 @@ sc_read(int fd, int ms, char *buf, size_t size)
 	return buf;
 }
 
-/* sc_gone - wait (bounded) for the keeper to remove its socket */
+/* sc_unlocked - nobody holds the keeper's lock (it has exited) */
+static bool
+sc_unlocked(void)
+{
+	char path[256];
+	bool free_now;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", sc_dir, SCACHE_LOCK);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return true;
+	free_now = flock(fd, LOCK_EX | LOCK_NB) == 0;
+	close(fd);
+	return free_now;
+}
+
+/* sc_gone - wait (bounded) for the keeper to remove its socket and exit */
 static bool
 sc_gone(int ms)
 {
@@ -70,7 +87,7 @@ sc_gone(int ms)
 
 	snprintf(path, sizeof(path), "%s/%s", sc_dir, SCACHE_SOCKET);
 	for (i = 0; i < ms / 10; i++) {
-		if (access(path, F_OK) < 0)
+		if (access(path, F_OK) < 0 && sc_unlocked())
 			return true;
 		usleep(10000);
 	}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/*
+ * Unit tests of the delivery request's wire format (worker_int.h): a
+ * round trip keeps every field, and whatever a broken or hostile peer
+ * could send is refused without reading past the buffer.
+ */
+
+#include <stdint.h>
+#include <string.h>
+
+#include "unit.h"
+
+#include "scache_int.h"
+#include "worker.h"
+#include "worker_int.h"
+
+static char wk_buf[SCACHE_REQ_MAX];
+
+/* wk_args - a run with two recipients */
+static void
+wk_args(struct cmd_deliver_args *a, char **rcpts)
+{
+	memset(a, 0, sizeof(*a));
+	a->conf = "/etc/smtpdirect/smtpdirect.conf";
+	a->sender = "alice@example.org";
+	a->queue_id = "4XyZ12";
+	a->retries = 3;
+	a->verbose = 2;
+	a->start_ms = 123456789;
+	rcpts[0] = "bob@example.com";
+	rcpts[1] = "carol@example.net";
+	a->rcpts = rcpts;
+	a->nrcpt = 2;
+}
+
+/* wk_encode - encode a with a fixed hint; the length */
+static size_t
+wk_encode(const struct cmd_deliver_args *a, size_t size)
+{
+	struct worker_hint hint = {7, 42, 10, 10000};
+
+	return worker_req_encode(wk_buf, size, &hint, a);
+}
+
+START_TEST(test_worker_req_round_trip)
+{
+	struct cmd_deliver_args a, b;
+	struct worker_hint hint;
+	char *rcpts[2];
+	size_t len;
+
+	wk_args(&a, rcpts);
+	len = wk_encode(&a, sizeof(wk_buf));
+	ck_assert_uint_gt(len, 0);
+	ck_assert(worker_req_hint(wk_buf, len, &hint));
+	ck_assert_uint_eq(hint.exe_dev, 7);
+	ck_assert_uint_eq(hint.exe_ino, 42);
+	ck_assert_uint_eq(hint.max_workers, 10);
+	ck_assert_uint_eq(hint.idle_ms, 10000);
+	ck_assert(worker_req_decode(wk_buf, len, &b));
+	ck_assert_str_eq(b.conf, a.conf);
+	ck_assert_str_eq(b.sender, a.sender);
+	ck_assert_str_eq(b.queue_id, a.queue_id);
+	ck_assert_int_eq(b.retries, 3);
+	ck_assert_int_eq(b.verbose, 2);
+	ck_assert(b.start_ms == 123456789);
+	ck_assert_uint_eq(b.nrcpt, 2);
+	ck_assert_str_eq(b.rcpts[0], "bob@example.com");
+	ck_assert_str_eq(b.rcpts[1], "carol@example.net");
+	worker_req_free(&b);
+	ck_assert_ptr_null(b.rcpts);
+}
+END_TEST
+
+START_TEST(test_worker_req_null_sender_and_no_queue_id)
+{
+	struct cmd_deliver_args a, b;
+	char *rcpts[2];
+	size_t len;
+
+	wk_args(&a, rcpts);
+	a.sender = "";
+	a.queue_id = "";
+	a.retries = -1;
+	len = wk_encode(&a, sizeof(wk_buf));
+	ck_assert(worker_req_decode(wk_buf, len, &b));
+	ck_assert_str_eq(b.sender, "");
+	ck_assert_str_eq(b.queue_id, "");
+	ck_assert_int_eq(b.retries, -1);
+	worker_req_free(&b);
+}
+END_TEST
+
+START_TEST(test_worker_req_does_not_fit)
+{
+	struct cmd_deliver_args a;
+	char *rcpts[2];
+	size_t len;
+
+	wk_args(&a, rcpts);
+	len = wk_encode(&a, sizeof(wk_buf));
+	ck_assert_uint_eq(wk_encode(&a, len - 1), 0);
+	ck_assert_uint_eq(wk_encode(&a, len), len);
+	a.nrcpt = 0;
+	ck_assert_uint_eq(wk_encode(&a, sizeof(wk_buf)), 0);
+}
+END_TEST
+
+START_TEST(test_worker_req_malformed_refused)
+{
+	struct cmd_deliver_args a, b;
+	struct worker_hint hint;
+	char *rcpts[2];
+	size_t len, cut;
+
+	wk_args(&a, rcpts);
+	len = wk_encode(&a, sizeof(wk_buf));
+	/* Every truncation is refused: a string then lacks its NUL, or
+	 * a recipient is missing. */
+	for (cut = 0; cut < len; cut++) {
+		ck_assert_msg(!worker_req_decode(wk_buf, cut, &b),
+		    "accepted %zu of %zu bytes", cut, len);
+		ck_assert_ptr_null(b.rcpts);
+	}
+	ck_assert(!worker_req_hint(wk_buf, sizeof(hint) - 1, &hint));
+	/* A string more than the count announces. */
+	memcpy(wk_buf + len, "x", 2);
+	ck_assert(!worker_req_decode(wk_buf, len + 2, &b));
+	/* A relative configuration path (a worker's directory is /). */
+	a.conf = "smtpdirect.conf";
+	len = wk_encode(&a, sizeof(wk_buf));
+	ck_assert(!worker_req_decode(wk_buf, len, &b));
+	/* A count beyond the limit, written over a good request. */
+	a.conf = "/c";
+	len = wk_encode(&a, sizeof(wk_buf));
+	memset(wk_buf + sizeof(struct worker_hint) + 20, 0xff, 4);
+	ck_assert(!worker_req_decode(wk_buf, len, &b));
+}
+END_TEST
+
+/* worker_suite - the request format */
+static Suite *
+worker_suite(void)
+{
+	Suite *s = suite_create("worker");
+	TCase *tc = tcase_create("request");
+
+	tcase_add_test(tc, test_worker_req_round_trip);
+	tcase_add_test(tc, test_worker_req_null_sender_and_no_queue_id);
+	tcase_add_test(tc, test_worker_req_does_not_fit);
+	tcase_add_test(tc, test_worker_req_malformed_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return unit_run(worker_suite());
+}

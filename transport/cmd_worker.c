@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/*
+ * smtpdirect worker: a delivery worker, started by the keeper with its
+ * socket as WORKER_FD. It delivers one request at a time, as
+ * `smtpdirect deliver` would, with the caller's descriptors as its own
+ * 0-2 (worker.h).
+ */
+
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "scache_int.h"
+#include "worker.h"
+#include "worker_int.h"
+#include "xalloc.h"
+
+/* A file as last seen: reload when any of it changed. */
+struct worker_file {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+	bool known; /* the rest is set */
+};
+
+/* What the worker keeps loaded between messages. */
+struct worker_state {
+	char *conf; /* configuration path loaded, or NULL */
+	struct worker_file conf_file; /* it, as loaded */
+	struct ovr_map *map; /* override map, or NULL for none */
+	char *map_path; /* the path it came from, or NULL */
+	struct worker_file map_file; /* it, as loaded */
+	bool map_loaded; /* map is the configured one */
+};
+
+/* worker_file_same - stat path and compare with f; f updated */
+static bool
+worker_file_same(const char *path, struct worker_file *f)
+{
+	struct worker_file now;
+	struct stat sb;
+	bool same;
+
+	memset(&now, 0, sizeof(now));
+	if (stat(path, &sb) == 0) {
+		now.dev = sb.st_dev;
+		now.ino = sb.st_ino;
+		now.size = sb.st_size;
+		now.mtime = sb.st_mtim;
+		now.ctime = sb.st_ctim;
+		now.known = true;
+	}
+	same = f->known && now.known && f->dev == now.dev &&
+	    f->ino == now.ino && f->size == now.size &&
+	    f->mtime.tv_sec == now.mtime.tv_sec &&
+	    f->mtime.tv_nsec == now.mtime.tv_nsec &&
+	    f->ctime.tv_sec == now.ctime.tv_sec &&
+	    f->ctime.tv_nsec == now.ctime.tv_nsec;
+	*f = now;
+	return same;
+}
+
+/* worker_unload - forget the configuration and the map */
+static void
+worker_unload(struct worker_state *ws)
+{
+	cfg_unload();
+	free(ws->conf);
+	ws->conf = NULL;
+	ovr_map_free(ws->map);
+	ws->map = NULL;
+	free(ws->map_path);
+	ws->map_path = NULL;
+	ws->map_loaded = false;
+}
+
+/*
+ * worker_load - configuration conf and its map, loaded anew when their
+ * files changed; false when they cannot be (the caller then delivers by
+ * itself and reports why)
+ */
+static bool
+worker_load(struct worker_state *ws, const char *conf)
+{
+	const struct cfg *cfg;
+	struct why why;
+	bool conf_same;
+
+	conf_same = ws->conf != NULL && strcmp(ws->conf, conf) == 0;
+	if (!worker_file_same(conf, &ws->conf_file) || !conf_same) {
+		worker_unload(ws);
+		if (!ws->conf_file.known || !cmd_cfg_load(conf, &why))
+			return false;
+		ws->conf = xstrdup(conf);
+	}
+	cfg = cfg_get();
+	if (ws->map_loaded && ws->map_path != NULL &&
+	    strcmp(ws->map_path, cfg->dns_overrides) == 0 &&
+	    (cfg->dns_overrides[0] == '\0' ||
+	        worker_file_same(ws->map_path, &ws->map_file)))
+		return true;
+	ovr_map_free(ws->map);
+	ws->map = NULL;
+	free(ws->map_path);
+	ws->map_path = xstrdup(cfg->dns_overrides);
+	/* Seen before the load: a change while loading means a reload. */
+	(void)worker_file_same(ws->map_path, &ws->map_file);
+	ws->map_loaded = cmd_map_load(cfg, &ws->map, &why);
+	return ws->map_loaded;
+}
+
+/* worker_stdio - point 0-2 at fds[0..2], or at /dev/null when fds is NULL */
+static void
+worker_stdio(const int *fds)
+{
+	int i, nul = -1;
+
+	fflush(stdout);
+	fflush(stderr);
+	if (fds == NULL && (nul = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+		return;
+	for (i = 0; i < 3; i++)
+		(void)dup2(fds != NULL ? fds[i] : nul, i);
+	if (nul >= 0)
+		close(nul);
+}
+
+/*
+ * worker_one - one request: fds[0] the client's socket, fds[1..3] its
+ * standard input, output and error (all closed here)
+ */
+static void
+worker_one(struct worker_state *ws, const char *blob, size_t len, int fds[4])
+{
+	struct cmd_deliver_args a;
+	unsigned char rc;
+	int i;
+
+	if (!worker_req_decode(blob, len, &a) || !worker_load(ws, a.conf)) {
+		/* Nothing read: the caller delivers and tells what is wrong. */
+		(void)scache_send(fds[0], SCACHE_OP_NO, "", "", 0, -1);
+		worker_req_free(&a);
+		for (i = 0; i < 4; i++)
+			close(fds[i]);
+		return;
+	}
+	worker_stdio(fds + 1);
+	for (i = 1; i < 4; i++)
+		close(fds[i]);
+	msg_init("smtpdirect", MSG_TO_SYSLOG);
+	msg_verbose = a.verbose;
+	rc = (unsigned char)cmd_deliver_run(&a, ws->map, true);
+	/* The caller's pipes closed before it hears the answer: an MTA
+	 * waiting for the end of its output must not wait for us. */
+	worker_stdio(NULL);
+	(void)scache_send(fds[0], SCACHE_OP_RESULT, "", &rc, 1, -1);
+	close(fds[0]);
+	worker_req_free(&a);
+}
+
+/* cmd_worker - serve the keeper until it closes our socket */
+int
+cmd_worker(int argc, char **argv)
+{
+	static char buf[SCACHE_BIG_MAX];
+	struct worker_state ws;
+	struct scache_hdr h;
+	struct stat sb;
+	int fds[SCACHE_FDS_MAX];
+	size_t nfd, used;
+
+	(void)argv;
+	if (argc != 1 || fstat(WORKER_FD, &sb) < 0 || !S_ISSOCK(sb.st_mode)) {
+		fprintf(stderr,
+		    "smtpdirect: worker is started by smtpdirect deliver "
+		    "only\n");
+		return MSG_EX_USAGE;
+	}
+	(void)fcntl(WORKER_FD, F_SETFD, FD_CLOEXEC);
+	prctl(PR_SET_NAME, "smtpdirect-work", 0, 0, 0);
+	signal(SIGHUP, SIG_IGN);
+	msg_init("smtpdirect", MSG_TO_SYSLOG);
+	msg_set_fatal_status(MSG_EX_TEMPFAIL);
+	memset(&ws, 0, sizeof(ws));
+	if (!scache_send(WORKER_FD, SCACHE_OP_IDLE, "", "", 0, -1))
+		return MSG_EX_OK;
+	for (used = 1; used <= WORKER_MAX_USE; used++) {
+		if (!scache_recvv(WORKER_FD, buf, sizeof(buf), &h, fds, &nfd))
+			break; /* the keeper closed our socket, or is broken */
+		if (h.op != SCACHE_OP_DELIVER || nfd != 4) {
+			while (nfd > 0)
+				close(fds[--nfd]);
+			break;
+		}
+		worker_one(&ws, buf + sizeof(h) + h.key_len, h.blob_len, fds);
+		if (!scache_send(WORKER_FD,
+		        used < WORKER_MAX_USE ? SCACHE_OP_IDLE
+		                              : SCACHE_OP_RETIRE,
+		        "", "", 0, -1))
+			break;
+	}
+	worker_unload(&ws);
+	return MSG_EX_OK;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/*
+ * NAME
+ *	worker - delivery workers: resident processes that deliver for
+ *	the short-lived deliver processes an MTA starts
+ * DESCRIPTION
+ *	pipe(8) and Exim's pipe transport start one process per message,
+ *	so every message pays for starting a program, reading the
+ *	configuration and the override map. With worker_idle_time above
+ *	0, `smtpdirect deliver` hands its run to a worker instead: it
+ *	sends its parsed arguments and its standard input, output and
+ *	error to the keeper of state_dir (scache.h), which passes them on
+ *	to an idle worker. The worker delivers exactly as deliver would
+ *	(same log lines, same final line on the caller's standard error),
+ *	answers with the exit status, and the caller exits with it.
+ *
+ *	When no worker is idle, the keeper says so at once and the caller
+ *	delivers by itself, while the keeper starts one more worker (up to
+ *	max_concurrent, at most WORKER_MAX) for the next message. Workers
+ *	are the keeper's children, run the same program file as the
+ *	caller (a caller from another program file makes the keeper retire
+ *	and the caller deliver by itself), reload the configuration and
+ *	the override map when their files change, exit after
+ *	WORKER_MAX_USE messages, and are told to exit when idle for
+ *	worker_idle_time or when the keeper exits.
+ *
+ *	A worker says "deliver by yourself" only before it has read
+ *	anything of the message. Once the caller's request has reached
+ *	a worker, a caller that gets no answer (the worker died) defers:
+ *	the message may have been read, so it is never delivered twice by
+ *	this process.
+ * OWNERSHIP
+ *	worker_submit() borrows everything; descriptors 0-2 stay the
+ *	caller's.
+ * THREADS
+ *	Not safe: one run per process.
+ * ERRORS
+ *	worker_submit() reports by its result; a worker's errors are the
+ *	delivery's own (log lines, final line, exit status).
+ * SEE ALSO
+ *	scache.h, cmd.h, Postfix master(5) (max_idle, max_use).
+ */
+#ifndef SMTPDIRECT_WORKER_H
+#define SMTPDIRECT_WORKER_H
+
+#include "cmd.h"
+
+#define WORKER_MAX 64 /* most workers one keeper runs */
+#define WORKER_MAX_USE 1000 /* messages a worker delivers before exiting */
+#define WORKER_FD 3 /* a worker's socket to its keeper */
+#define WORKER_ANSWER_SLACK_MS 30000 /* waited past deliver_time_limit */
+#define WORKER_START_MS 10000 /* longest a new worker may take to start */
+
+/* What worker_submit() did. */
+enum worker_submit {
+	WORKER_SUBMIT_DONE, /* delivered by a worker: *rc is the status */
+	WORKER_SUBMIT_INLINE, /* no worker took it: deliver here */
+	WORKER_SUBMIT_NOKEEPER, /* no keeper runs: deliver here, start one */
+	WORKER_SUBMIT_LOST /* a worker took it and gave no answer: defer */
+};
+
+/*
+ * Hand the run a (a->conf absolute) to a worker of state_dir dir,
+ * waiting at most wait_ms for the answer; max_workers and idle_ms are
+ * the keeper's pool size and idle time.
+ */
+enum worker_submit worker_submit(const char *dir,
+    const struct cmd_deliver_args *a, unsigned long max_workers,
+    unsigned long idle_ms, long long wait_ms, int *rc);
+
+#endif

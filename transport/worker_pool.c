@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/*
+ * The keeper's pool of delivery workers: start them, pass requests to
+ * idle ones, tell them to exit (worker.h, worker_int.h).
+ */
+
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mono.h"
+#include "msg.h"
+#include "scache_int.h"
+#include "worker.h"
+#include "worker_int.h"
+
+/* Where a worker is. */
+enum worker_state {
+	WORKER_STARTING, /* started, not yet ready */
+	WORKER_IDLE, /* ready for a request */
+	WORKER_BUSY /* delivering */
+};
+
+/* One worker. */
+struct worker_proc {
+	pid_t pid; /* the process */
+	int fd; /* our end of its socket */
+	enum worker_state state; /* see above */
+	long long since_ms; /* when it entered state */
+};
+
+/* The pool. */
+struct worker_pool {
+	struct worker_proc w[WORKER_MAX]; /* n in use */
+	size_t n; /* workers */
+	unsigned long max; /* pool size last asked for */
+	unsigned long idle_ms; /* idle time last asked for */
+	uint64_t exe_dev, exe_ino; /* our program file */
+	bool exe_known; /* exe_dev and exe_ino are set */
+};
+
+/* worker_pool_new - an empty pool */
+struct worker_pool *
+worker_pool_new(void)
+{
+	struct worker_pool *p = calloc(1, sizeof(*p));
+
+	if (p != NULL)
+		p->exe_known = worker_exe_id(&p->exe_dev, &p->exe_ino);
+	return p;
+}
+
+/* worker_drop - close worker i's socket (it exits) and forget it */
+static void
+worker_drop(struct worker_pool *p, size_t i)
+{
+	close(p->w[i].fd);
+	if (i != p->n - 1)
+		p->w[i] = p->w[p->n - 1];
+	p->n--;
+}
+
+/* worker_pool_free - every worker told to exit */
+void
+worker_pool_free(struct worker_pool *p)
+{
+	if (p == NULL)
+		return;
+	while (p->n > 0)
+		worker_drop(p, p->n - 1);
+	free(p);
+}
+
+/* worker_pool_count - workers running or starting */
+size_t
+worker_pool_count(const struct worker_pool *p)
+{
+	return p->n;
+}
+
+/*
+ * worker_spawn - start one worker: the program file we run, with its
+ * socket as WORKER_FD and nothing else open but /dev/null as 0-2 (the
+ * keeper's own)
+ */
+static void
+worker_spawn(struct worker_pool *p)
+{
+	static char *const argv[] = {"smtpdirect", "worker", NULL};
+	int sv[2];
+	pid_t pid;
+
+	if (p->n == WORKER_MAX ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return;
+	if ((pid = fork()) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return;
+	}
+	if (pid == 0) {
+		if (sv[1] == WORKER_FD)
+			(void)fcntl(sv[1], F_SETFD, 0);
+		else if (dup2(sv[1], WORKER_FD) < 0)
+			_exit(MSG_EX_TEMPFAIL);
+		close_range(WORKER_FD + 1, ~0U, 0);
+		execv("/proc/self/exe", argv);
+		_exit(MSG_EX_TEMPFAIL);
+	}
+	close(sv[1]);
+	(void)fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	p->w[p->n].pid = pid;
+	p->w[p->n].fd = sv[0];
+	p->w[p->n].state = WORKER_STARTING;
+	p->w[p->n].since_ms = mono_now_ms();
+	p->n++;
+}
+
+/* worker_pool_dispatch - to an idle worker, or "deliver by yourself" */
+bool
+worker_pool_dispatch(struct worker_pool *p, int c, const void *blob, size_t len,
+    const int fds[3])
+{
+	struct worker_hint hint;
+	int pass[4];
+	size_t i;
+	bool sent = false;
+	bool same;
+
+	pass[0] = c;
+	memcpy(pass + 1, fds, 3 * sizeof(int));
+	same = worker_req_hint(blob, len, &hint) && p->exe_known &&
+	    hint.exe_dev == p->exe_dev && hint.exe_ino == p->exe_ino;
+	if (same) {
+		p->max = hint.max_workers < WORKER_MAX ? hint.max_workers
+		                                       : WORKER_MAX;
+		p->idle_ms = hint.idle_ms;
+		for (i = p->n; i-- > 0;) {
+			if (p->w[i].state != WORKER_IDLE)
+				continue;
+			if (scache_sendv(p->w[i].fd, SCACHE_OP_DELIVER, "",
+			        blob, len, pass, 4)) {
+				p->w[i].state = WORKER_BUSY;
+				p->w[i].since_ms = mono_now_ms();
+				sent = true;
+				break;
+			}
+			worker_drop(p, i); /* gone: it never took this one */
+		}
+	}
+	if (!sent) {
+		(void)scache_send(c, SCACHE_OP_NO, "", "", 0, -1);
+		if (same && p->n < p->max)
+			worker_spawn(p);
+	}
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
+	return same || !worker_req_hint(blob, len, &hint);
+}
+
+/* worker_pool_pollfds - the workers' sockets */
+size_t
+worker_pool_pollfds(const struct worker_pool *p, struct pollfd *pfd)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		pfd[i].fd = p->w[i].fd;
+		pfd[i].events = POLLIN;
+		pfd[i].revents = 0;
+	}
+	return p->n;
+}
+
+/* worker_pool_events - ready, retiring, or gone */
+void
+worker_pool_events(struct worker_pool *p, const struct pollfd *pfd, size_t n)
+{
+	char buf[SCACHE_MSG_MAX];
+	struct scache_hdr h;
+	size_t i, j;
+	int fd;
+
+	for (i = n; i-- > 0;) {
+		if (pfd[i].revents == 0)
+			continue;
+		for (j = 0; j < p->n && p->w[j].fd != pfd[i].fd; j++)
+			;
+		if (j == p->n)
+			continue;
+		if ((pfd[i].revents & POLLIN) &&
+		    scache_recv(p->w[j].fd, buf, &h, &fd)) {
+			if (fd >= 0)
+				close(fd);
+			if (h.op == SCACHE_OP_IDLE) {
+				p->w[j].state = WORKER_IDLE;
+				p->w[j].since_ms = mono_now_ms();
+				continue;
+			}
+		}
+		worker_drop(p, j); /* retiring, hung up, or talking nonsense */
+	}
+}
+
+/* worker_pool_expire - idle ones told to exit; reap what exited */
+long long
+worker_pool_expire(struct worker_pool *p, long long now)
+{
+	long long next = -1, left;
+	size_t i;
+	int status;
+
+	while (waitpid(-1, &status, WNOHANG) > 0)
+		;
+	for (i = p->n; i-- > 0;) {
+		if (p->w[i].state == WORKER_IDLE)
+			left = p->w[i].since_ms + (long long)p->idle_ms - now;
+		else if (p->w[i].state == WORKER_STARTING)
+			left = p->w[i].since_ms + WORKER_START_MS - now;
+		else
+			continue;
+		if (left <= 0)
+			worker_drop(p, i);
+		else if (next < 0 || left < next)
+			next = left;
+	}
+	return next;
+}
