@@ -374,6 +374,7 @@ cmd_deliver(int argc, char **argv)
 	cfg = cfg_get();
 	if (cmd_deliver_worker(&a, cfg, &rc, &start_keeper))
 		goto out;
+	cmd_crypto_init();
 	rc = cmd_deliver_run(&a, NULL, false);
 	/* The next message finds a worker: start what runs them. */
 	if (start_keeper)

@@ -21,6 +21,7 @@
 
 #include "msg.h"
 #include "scache_int.h"
+#include "spool.h"
 #include "worker.h"
 #include "worker_int.h"
 #include "xalloc.h"
@@ -195,6 +196,7 @@ cmd_worker(int argc, char **argv)
 	memset(&ws, 0, sizeof(ws));
 	if (!scache_send(WORKER_FD, SCACHE_OP_IDLE, "", "", 0, -1))
 		return MSG_EX_OK;
+	spool_reuse_files();
 	for (used = 1; used <= WORKER_MAX_USE; used++) {
 		if (!scache_recvv(WORKER_FD, buf, sizeof(buf), &h, fds, &nfd))
 			break; /* the keeper closed our socket, or is broken */

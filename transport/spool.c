@@ -63,7 +63,25 @@ struct spool_writer {
 
 static void spool_emit(struct spool_writer *w, const char *p, size_t n);
 
-/* spool_tmpfile - create an unlinked file in dir */
+/*
+ * The file of the last spool, emptied, for the next one in a process
+ * that delivers many messages (spool_reuse_files()): creating and
+ * freeing an inode per message is most of a small message's spooling.
+ */
+static struct {
+	bool enabled; /* spool_reuse_files() was called */
+	int fd; /* an empty unlinked file, or -1 */
+	char dir[4096]; /* the directory it is in */
+} spool_spare = {false, -1, ""};
+
+/* spool_reuse_files - keep the file of a closed spool for the next */
+void
+spool_reuse_files(void)
+{
+	spool_spare.enabled = true;
+}
+
+/* spool_tmpfile - an unlinked file in dir: the spare one, or new */
 static int
 spool_tmpfile(const char *dir, struct why *why)
 {
@@ -71,6 +89,15 @@ spool_tmpfile(const char *dir, struct why *why)
 	size_t n;
 	int fd;
 
+	if (spool_spare.fd >= 0 && strcmp(spool_spare.dir, dir) == 0) {
+		fd = spool_spare.fd;
+		spool_spare.fd = -1;
+		if (lseek(fd, 0, SEEK_SET) == 0)
+			return fd;
+		close(fd);
+	}
+	if (spool_spare.enabled && strlen(dir) < sizeof(spool_spare.dir))
+		snprintf(spool_spare.dir, sizeof(spool_spare.dir), "%s", dir);
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC | O_EXCL, 0600);
 	if (fd >= 0)
 		return fd;
@@ -414,7 +441,10 @@ spool_close(struct spool *sp)
 {
 	if (sp == NULL)
 		return;
-	if (sp->fd >= 0)
+	if (sp->fd >= 0 && spool_spare.enabled && spool_spare.fd < 0 &&
+	    spool_spare.dir[0] != '\0' && ftruncate(sp->fd, 0) == 0)
+		spool_spare.fd = sp->fd;
+	else if (sp->fd >= 0)
 		close(sp->fd);
 	free(sp);
 }

@@ -61,6 +61,13 @@ typedef enum sd_status (*spool_write_fn)(
 enum sd_status spool_open(
     struct spool **spp, int fd, const char *dir, struct why *why);
 
+/*
+ * From now on, spool_close() empties the file of the spool and keeps
+ * it for the next spool_open() in the same directory (a delivery
+ * worker), instead of closing it.
+ */
+void spool_reuse_files(void);
+
 /* Close the file and free the spool; NULL is ignored. */
 void spool_close(struct spool *sp);
 

@@ -185,6 +185,9 @@ EOF
 # The same without connections kept between processes.
 { cat "$dir/smtpdirect.conf"; echo "session_cache_time = 0"; } \
     >"$dir/smtpdirect-noreuse.conf"
+# The same without delivery workers: every process delivers by itself.
+{ cat "$dir/smtpdirect.conf"; echo "worker_idle_time = 0"; } \
+    >"$dir/smtpdirect-noworker.conf"
 : >"$dir/msmtprc"
 chmod 600 "$dir/msmtprc"
 cc -shared -fPIC -O2 -D_GNU_SOURCE -o "$dir/nodelay.so" \
@@ -263,6 +266,7 @@ fi
 sd_deliver="$SD deliver -c $dir/smtpdirect.conf -f $FROM"
 sd_shared="$SD_SHARED deliver -c $dir/smtpdirect.conf -f $FROM"
 sd_noreuse="$SD deliver -c $dir/smtpdirect-noreuse.conf -f $FROM"
+sd_noworker="$SD deliver -c $dir/smtpdirect-noworker.conf -f $FROM"
 sd_mx="$SD deliver -c $dir/smtpdirect-mx.conf -f $FROM"
 msmtp_cmd="msmtp -C $dir/msmtprc --host=$A --port=$PORT --domain=bench.test -f $FROM"
 
@@ -278,6 +282,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		run_pb smtpdirect "$N" "$par" 1 $sd_deliver -q "R${round}P${par}Q%n" -- $RCPT
 		run_pb smtpdirect-shared "$N" "$par" 1 $sd_shared -q "R${round}P${par}S%n" -- $RCPT
 		run_pb smtpdirect-noreuse "$N" "$par" 1 $sd_noreuse -q "R${round}P${par}N%n" -- $RCPT
+		run_pb smtpdirect-noworker "$N" "$par" 1 $sd_noworker -q "R${round}P${par}O%n" -- $RCPT
 		[ -z "$mx" ] ||
 			run_pb smtpdirect-mx "$N" "$par" 1 $sd_mx -q "R${round}P${par}M%n" -- user@mx.test
 		PRELOAD="$dir/nodelay.so"
@@ -414,12 +419,13 @@ prof cat cat
 prof version-shared "$SD_SHARED" --version
 prof version "$SD" --version
 prof route "$SD" route -c "$dir/smtpdirect.conf" $RCPT
-prof noq $sd_deliver -- $RCPT
-prof q $sd_deliver -q "PROF%r-%n" -- $RCPT
+prof noq $sd_noworker -- $RCPT
+prof q $sd_noworker -q "PROF%r-%n" -- $RCPT
+prof worker $sd_deliver -q "PROFW%r-%n" -- $RCPT
 prof_run
 strace_sum=""
 if command -v strace >/dev/null 2>&1; then
-	strace -c -o "$dir/strace.out" $sd_deliver -q ST1 -- $RCPT <"$dir/msg"
+	strace -c -o "$dir/strace.out" $sd_noworker -q ST1 -- $RCPT <"$dir/msg"
 	strace_sum=$(awk '$NF == "total" { print $(NF - 2) }' "$dir/strace.out")
 	strace_sync=$(awk '$NF ~ /^f(data)?sync$/ { n += $(NF - 1) }
 	    END { print n + 0 }' "$dir/strace.out")
@@ -469,7 +475,11 @@ echo "With the default \`session_cache_time = 2s\` each process hands its"
 echo "connection to the sink on to the next one (a keeper process holds it"
 echo "in between, see smtpdirect.conf(5)); the \`session_cache_time = 0\`"
 echo "row (NOREUSE: CONF plus that line) connects, greets and QUITs for every"
-echo "message, as the other clients do. The goals are judged on the default."
+echo "message, as the other clients do. With the default"
+echo "\`worker_idle_time = 10s\` the process pipe_bench starts hands the"
+echo "message to a resident delivery worker and exits with its status; the"
+echo "\`worker_idle_time = 0\` row (NOWORKER: CONF plus that line) delivers in"
+echo "the process itself. The goals are judged on the default."
 echo "msmtp with TCP_NODELAY is msmtp with \`t/bench/nodelay.c\` preloaded"
 echo "(it sets TCP_NODELAY before each TCP connect()); stock msmtp runs"
 echo "one at a time only $NSTOCK messages: with Nagle's algorithm on, its"
@@ -490,6 +500,7 @@ echo
 echo '```'
 echo "pipe_bench -n N -P 1|$P -i MSG -- smtpdirect deliver -c CONF -f $FROM -q ID%n -- $RCPT"
 echo "pipe_bench -n N -P 1|$P -i MSG -- smtpdirect deliver -c NOREUSE -f $FROM -q ID%n -- $RCPT"
+echo "pipe_bench -n N -P 1|$P -i MSG -- smtpdirect deliver -c NOWORKER -f $FROM -q ID%n -- $RCPT"
 [ -z "$mx" ] ||
 	echo "pipe_bench -n N -P 1|$P -i MSG -- smtpdirect deliver -c MXCONF -f $FROM -q ID%n -- user@mx.test"
 echo "LD_PRELOAD=nodelay.so pipe_bench -n N -P 1|$P -i MSG -- $msmtp_cmd $RCPT" |
@@ -502,11 +513,12 @@ echo
 echo "| client | messages | at once | seconds | messages/s | median ms | p90 ms |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 for par in 1 "$P"; do
-	for name in smtpdirect smtpdirect-noreuse smtpdirect-shared smtpdirect-mx msmtp-nodelay msmtp cat smtp-source; do
+	for name in smtpdirect smtpdirect-noworker smtpdirect-noreuse smtpdirect-shared smtpdirect-mx msmtp-nodelay msmtp cat smtp-source; do
 		l=$(median_row "$name" "$par")
 		[ -n "$l" ] || continue
 		case $name in
 		smtpdirect) label='`smtpdirect deliver`' ;;
+		smtpdirect-noworker) label='`smtpdirect deliver`, `worker_idle_time = 0`' ;;
 		smtpdirect-noreuse) label='`smtpdirect deliver`, `session_cache_time = 0`' ;;
 		smtpdirect-shared) label='`smtpdirect deliver`, built with LINK=shared' ;;
 		smtpdirect-mx) label='`smtpdirect deliver`, MX from nsd (cached)' ;;
@@ -585,8 +597,9 @@ while IFS='|' read -r label med p90; do
 	version-shared) label='`smtpdirect --version`, LINK=shared (+ loading libssl, libcrypto, ldns, lmdb)' ;;
 	version) label='`smtpdirect --version`, the default build (the same, built in)' ;;
 	route) label='`smtpdirect route -c CONF user@bench.test` (+ config, map, route)' ;;
-	noq) label='`smtpdirect deliver` without -q (+ spool, slot, SMTP session)' ;;
+	noq) label='`smtpdirect deliver` without -q, NOWORKER (+ spool, slot, SMTP session)' ;;
 	q) label='`smtpdirect deliver -q ID` (+ retry state: one stat() of a marker; no store to open on a first attempt)' ;;
+	worker) label='`smtpdirect deliver -q ID` handed to a delivery worker (the default; NOWORKER above)' ;;
 	esac
 	echo "| $label | $med | $p90 |"
 done <"$dir/prof.rows"
@@ -601,7 +614,7 @@ echo "program is then not position-independent: with PIE, relocating"
 echo "libcrypto's tables at every start cost about as much again."
 if [ -n "$strace_sum" ]; then
 	echo
-	echo "\`strace -c smtpdirect deliver -q ID ...\`: $strace_sum system calls for"
+	echo "\`strace -c smtpdirect deliver -c NOWORKER -q ID ...\`: $strace_sum system calls for"
 	echo "one message, $strace_sync of them fsync or fdatasync: a run that delivers"
 	echo "every recipient writes no retry state (the MTA will not run the"
 	echo "message again); one that defers a recipient commits the state to disk."

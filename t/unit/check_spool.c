@@ -4,6 +4,7 @@
 
 #include <sys/resource.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 
@@ -258,6 +259,41 @@ START_TEST(test_spool_stream_twice_same)
 }
 END_TEST
 
+/* spool_fds - descriptors open in this process */
+static int
+spool_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+START_TEST(test_spool_reused_file_holds_only_the_new_message)
+{
+	static char big[100000];
+	struct spool *sp;
+	size_t i;
+	int before;
+
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = i % 100 == 99 ? '\n' : 'x';
+	spool_reuse_files();
+	before = spool_fds();
+	sp = spool_from(big, sizeof(big));
+	spool_close(sp);
+	/* The file stays open, emptied, for the next message... */
+	ck_assert_int_eq(spool_fds(), before + 1);
+	/* ...which gets it, and nothing of the bigger one before. */
+	spool_check("A: b\n\nshort\n", "A: b\r\n\r\nshort\r\n", 0);
+	ck_assert_int_eq(spool_fds(), before + 1);
+}
+END_TEST
+
 START_TEST(test_spool_open_long_line_intact)
 {
 	size_t n = 3 * SPOOL_CHUNK + 17, len;
@@ -462,6 +498,7 @@ spool_suite(void)
 	tcase_add_test(tc, test_spool_stream_dot_first_line);
 	tcase_add_test(tc, test_spool_stream_dot_at_chunk_boundary);
 	tcase_add_test(tc, test_spool_stream_twice_same);
+	tcase_add_test(tc, test_spool_reused_file_holds_only_the_new_message);
 	tcase_add_test(tc, test_spool_stream_writer_error_passed_on);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
