@@ -433,7 +433,7 @@ fi
 perf_rows=""
 if command -v perf >/dev/null 2>&1 &&
     perf record -q -e cpu-clock -F 10000 -o "$dir/perf.data" -- \
-    "$PB" -n 100 -i "$dir/msg" -- $sd_deliver -q "PERF%n" -- $RCPT \
+    "$PB" -n 100 -i "$dir/msg" -- $sd_noworker -q "PERF%n" -- $RCPT \
     >/dev/null 2>&1; then
 	perf_rows=$(perf report -i "$dir/perf.data" --sort comm,dso --stdio \
 	    2>/dev/null | awk '$2 == "smtpdirect" { s[$3] = $1 + 0; t += $1 }
@@ -621,8 +621,9 @@ if [ -n "$strace_sum" ]; then
 fi
 if [ -n "$perf_rows" ]; then
 	echo
-	echo "\`perf record -e cpu-clock\` over 100 deliveries: where the CPU time of"
-	echo "the smtpdirect processes went, by object (≥ 0.5%):"
+	echo "\`perf record -e cpu-clock\` over 100 deliveries (NOWORKER: each"
+	echo "process delivers by itself): where the CPU time of the smtpdirect"
+	echo "processes went, by object (≥ 0.5%):"
 	echo
 	echo "| object | share of samples |"
 	echo "|---|---:|"

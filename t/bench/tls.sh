@@ -59,7 +59,8 @@ printf '* %s:%s\n' "$A" "$PORT" >"$dir/map"
 conf() { # conf NAME POLICY [extra line]
 	printf '%s\n' "dns_overrides = $dir/map" "state_dir = $dir/state" \
 	    "tls_policy = $2" "tls_ca_file = $dir/pki/ca.crt" \
-	    "log_file = $dir/$1.log" "${3:-}" >"$dir/$1.conf"
+	    "log_file = $dir/$1.log" "worker_idle_time = 0" "${3:-}" \
+	    >"$dir/$1.conf"
 }
 conf none none
 conf may may
@@ -146,7 +147,8 @@ echo "the certificate is P-256, issued by a private CA. \`none\` talks"
 echo "plaintext; \`may\` does STARTTLS (TLSv1.3, X25519) and checks"
 echo "the certificate for the log only; \`verify\` requires chain and"
 echo "name to verify against \`tls_ca_file\`. CPU is ours (user + system"
-echo "of the deliver processes); the wall time includes the Python server."
+echo "of the deliver processes, which deliver by themselves:"
+echo "\`worker_idle_time = 0\`); the wall time includes the Python server."
 echo
 echo "| tls_policy | messages/s | wall per message | our CPU per message |"
 echo "|---|---:|---:|---:|"
@@ -190,4 +192,5 @@ echo "LMDB write per message, TLSv1.3 tickets being single-use), costing"
 echo "about what they save; tickets are per server, so only a busy"
 echo "smarthost route could gain. Not implemented: it does not pay for"
 echo "itself. What would pay is the per-process TLS context, which only a"
-echo "long-lived process (the milter, or a delivery daemon) can keep."
+echo "long-lived process can keep: the delivery workers"
+echo "(\`worker_idle_time\`) are such processes, but do not keep it yet."
