@@ -3,7 +3,8 @@
 # the keeper and delivers by itself; the keeper starts a worker and the
 # messages that follow are delivered there (the log lines carry the
 # worker's pid) with the same exit status and final line as without
-# one; a changed override map is reloaded; a worker that dies idle costs
+# one; a changed override map or configuration is reloaded (a worker
+# started by hand refuses to run); a worker that dies idle costs
 # nothing, one that dies in the middle of a delivery gives a deferral
 # (exit 75), never a loss or a second copy; a deliver from another
 # program file makes the keeper retire; idle workers and the keeper
@@ -124,6 +125,19 @@ send N1 e@new.example
 [ "$(logged_by N1)" = "$W" ] || fail "N1 not delivered by the worker"
 [ "$(messages "$WORK/srv")" -eq 5 ] || fail "N1 not received"
 
+# A changed configuration file too: the new EHLO name is used at once.
+echo "helo_name = changed.example" >>"$WORK/conf"
+send C1 l@work.example
+[ "$(logged_by C1)" = "$W" ] || fail "C1 not delivered by the worker"
+grep -q ' in EHLO changed.example' "$WORK/srv/commands.log" ||
+	fail "the worker kept the old configuration"
+# Started by hand, a worker refuses to run.
+set +e
+"$SD" worker 3<&- </dev/null >/dev/null 2>"$WORK/err"
+rc=$?
+set -e
+[ "$rc" -eq 64 ] || fail "smtpdirect worker by hand: exit $rc"
+
 # 5. A worker that dies while idle costs nothing.
 kill -9 "$W"
 send D1 f@work.example
@@ -174,6 +188,6 @@ while [ -e "$WORK/state/scache.sock" ] && [ $n -lt 100 ]; do
 done
 [ ! -e "$WORK/state/scache.sock" ] || fail "the keeper did not exit"
 [ -z "$(workers "$K")" ] || fail "workers left: $(workers "$K")"
-[ "$(messages "$WORK/srv")" -eq 10 ] ||
-	fail "want 10 messages at the server, got $(messages "$WORK/srv")"
+[ "$(messages "$WORK/srv")" -eq 11 ] ||
+	fail "want 11 messages at the server, got $(messages "$WORK/srv")"
 echo "58: delivery workers: ok"
