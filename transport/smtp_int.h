@@ -9,8 +9,9 @@
  *	pair of function pointers, plain TCP by default, so that a TLS
  *	layer can be put under the line reader; the connection
  *	(smtp_conn.c); the session record with the command helpers
- *	(smtp_proto.c); STARTTLS and the TLS layer (smtp_tls.c, the only
- *	file that sees OpenSSL's SSL objects) and what a session knows of
+ *	(smtp_proto.c); STARTTLS and the TLS layer (smtp_tls.c, and its
+ *	contexts in smtp_tls_ctx.c: the only files that see OpenSSL's SSL
+ *	objects) and what a session knows of
  *	its TLS (smtp_tls_info.c); AUTH (smtp_auth.c).
  *	Not for use outside smtp_*.c and their unit tests.
  * OWNERSHIP
@@ -292,6 +293,18 @@ enum sd_status smtp_tls_negotiate(struct smtp_session *s, struct why *why);
  * type 0 (data not empty), 1 (32 bytes) or 2 (64 bytes).
  */
 bool smtp_tls_tlsa_usable(const struct smtp_tlsa *t);
+
+/*
+ * A TLS client context for s's protocol floor, CA bundle and DANE
+ * (smtp_tls_ctx.c): a reference the caller releases with
+ * SSL_CTX_free(). Contexts are kept and shared within the process for
+ * up to a minute, and made anew when the CA bundle file changes. NULL
+ * with why set on failure.
+ */
+struct ssl_ctx_st *smtp_tls_ctx_get(struct smtp_session *s, struct why *why);
+
+/* OpenSSL's reason for its last failure, or fallback; clears the queue. */
+void smtp_tls_errtext(char *buf, size_t size, const char *fallback);
 
 /* AUTH (smtp_auth.c). */
 

@@ -36,40 +36,11 @@
 
 /* The TLS layer of one connection (smtp_io.layer). */
 struct smtp_tls_layer {
-	SSL_CTX *ctx; /* this connection's context */
+	SSL_CTX *ctx; /* a reference to the context (smtp_tls_ctx.c) */
 	SSL *ssl; /* the connection */
 	BIO_METHOD *meth; /* socket I/O without SIGPIPE */
 	bool up; /* the handshake finished */
 };
-
-/* Protocol versions by enum smtp_tls_version. */
-static const struct {
-	const char *name; /* as tls_min_version takes it */
-	int version; /* OpenSSL's constant */
-} smtp_tls_versions[] = {
-    [SMTP_TLSV_DEFAULT] = {"TLSv1.2", TLS1_2_VERSION},
-    [SMTP_TLSV1_0] = {"TLSv1", TLS1_VERSION},
-    [SMTP_TLSV1_1] = {"TLSv1.1", TLS1_1_VERSION},
-    [SMTP_TLSV1_2] = {"TLSv1.2", TLS1_2_VERSION},
-    [SMTP_TLSV1_3] = {"TLSv1.3", TLS1_3_VERSION},
-};
-
-#define SMTP_TLS_NVERSIONS \
-	(sizeof(smtp_tls_versions) / sizeof(smtp_tls_versions[0]))
-
-/* smtp_tls_version_parse - a tls_min_version value */
-bool
-smtp_tls_version_parse(const char *name, enum smtp_tls_version *out)
-{
-	size_t i;
-
-	for (i = 1; name != NULL && i < SMTP_TLS_NVERSIONS; i++)
-		if (strcasecmp(name, smtp_tls_versions[i].name) == 0) {
-			*out = (enum smtp_tls_version)i;
-			return true;
-		}
-	return false;
-}
 
 /* smtp_tls_library - the OpenSSL in use */
 const char *
@@ -202,7 +173,7 @@ smtp_tls_close(struct smtp_io *io)
 }
 
 /* smtp_tls_errtext - OpenSSL's reason for the last failure */
-static void
+void
 smtp_tls_errtext(char *buf, size_t size, const char *fallback)
 {
 	unsigned long e = ERR_peek_last_error();
@@ -210,53 +181,6 @@ smtp_tls_errtext(char *buf, size_t size, const char *fallback)
 
 	snprintf(buf, size, "%s", r != NULL ? r : fallback);
 	ERR_clear_error();
-}
-
-/* smtp_tls_ctx - a client context with the protocol floor and CA store */
-static SSL_CTX *
-smtp_tls_ctx(struct smtp_session *s, struct why *why)
-{
-	enum smtp_tls_version v = s->tls_min_version;
-	SSL_CTX *ctx;
-	char err[160];
-
-	ctx = SSL_CTX_new(TLS_client_method());
-	if (ctx == NULL) {
-		smtp_tls_errtext(err, sizeof(err), "out of memory");
-		why_set(why, "4.7.5", "%s: cannot make a TLS context: %s",
-		    s->peer, err);
-		return NULL;
-	}
-	if ((size_t)v >= SMTP_TLS_NVERSIONS)
-		v = SMTP_TLSV_DEFAULT;
-	SSL_CTX_set_min_proto_version(ctx, smtp_tls_versions[v].version);
-	/* OpenSSL 3 refuses TLS below 1.2 at security level 1 and up. */
-	if (smtp_tls_versions[v].version < TLS1_2_VERSION)
-		SSL_CTX_set_security_level(ctx, 0);
-	SSL_CTX_set_options(ctx,
-	    SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-	        SSL_OP_IGNORE_UNEXPECTED_EOF);
-	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	/* Verified after the handshake, so that may and encrypt log it. */
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-	if (s->tls_ca_file != NULL
-	        ? SSL_CTX_load_verify_locations(ctx, s->tls_ca_file, NULL) != 1
-	        : SSL_CTX_set_default_verify_paths(ctx) != 1) {
-		smtp_tls_errtext(err, sizeof(err), "unknown error");
-		why_set(why, "4.3.5", "cannot load the CA certificates %s: %s",
-		    s->tls_ca_file != NULL ? s->tls_ca_file : "(system store)",
-		    err);
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
-	if (s->tls_dane && SSL_CTX_dane_enable(ctx) <= 0) {
-		smtp_tls_errtext(err, sizeof(err), "unknown error");
-		why_set(
-		    why, "4.7.5", "%s: cannot enable DANE: %s", s->peer, err);
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
-	return ctx;
 }
 
 /* smtp_tls_names - SNI and the names the certificate must carry */
@@ -303,7 +227,7 @@ smtp_tls_layer_new(struct smtp_session *s, struct why *why)
 	BIO *bio;
 	char err[160];
 
-	if ((t->ctx = smtp_tls_ctx(s, why)) == NULL)
+	if ((t->ctx = smtp_tls_ctx_get(s, why)) == NULL)
 		goto fail;
 	t->meth = BIO_meth_new(SMTP_TLS_BIO_TYPE, "smtpdirect socket");
 	if (t->meth == NULL || (t->ssl = SSL_new(t->ctx)) == NULL)
