@@ -5,6 +5,7 @@
 # t/lib/smtpserver.py with STARTTLS and AUTH: exit statuses, the stderr
 # line, the syslog lines (tls=..., caught on a private /dev/log), and
 # the password in none of stderr, syslog, -v traces or route's output.
+# A replaced CA bundle is read at once (by a worker too).
 # Loopback 127.0.9.0/24, ports 25920-25939.
 set -eu
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -137,6 +138,21 @@ st_grep "tls_min_version unknown: 4.3.5" '^4\.3\.5 .*tls_min_version' \
 conf "$W/conf-13" "tls_min_version = TLSv1.3"
 dlv v13 j@auth.test "$W/conf-13"
 st_rc "tls_min_version TLSv1.3: delivered" "$W/v13" 0
+
+# --- a changed CA bundle is read at once, by a worker too ----------------
+# (a deliver hands its message to a worker by default, and a worker keeps
+# its TLS context; the context is made anew when tls_ca_file changes)
+dlv ca1 k@auth.test
+st_rc "CA bundle: verified and delivered" "$W/ca1" 0
+cp "$P/ca.crt" "$P/ca.crt.orig"
+cp "$P/self.crt" "$P/ca.crt"
+dlv ca2 l@auth.test
+st_rc "CA bundle replaced: the server is no longer trusted" "$W/ca2" 75
+st_grep "CA bundle replaced: 4.7.5, not verified" \
+    '^4\.7\.5 server certificate of .* not verified' "$W/ca2.err"
+cp "$P/ca.crt.orig" "$P/ca.crt"
+dlv ca3 m@auth.test
+st_rc "CA bundle restored: delivered again" "$W/ca3" 0
 
 # --- route shows the policy and that credentials are used, never them ---
 "$SD" route -c "$W/conf" -o text x@auth.test >"$W/route.out" 2>&1 || true
