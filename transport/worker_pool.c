@@ -131,12 +131,13 @@ worker_pool_dispatch(struct worker_pool *p, int c, const void *blob, size_t len,
 	int pass[4];
 	size_t i;
 	bool sent = false;
-	bool same;
+	bool known, same;
 
 	pass[0] = c;
 	memcpy(pass + 1, fds, 3 * sizeof(int));
-	same = worker_req_hint(blob, len, &hint) && p->exe_known &&
-	    hint.exe_dev == p->exe_dev && hint.exe_ino == p->exe_ino;
+	known = worker_req_hint(blob, len, &hint);
+	same = known && p->exe_known && hint.exe_dev == p->exe_dev &&
+	    hint.exe_ino == p->exe_ino;
 	if (same) {
 		p->max = hint.max_workers < WORKER_MAX ? hint.max_workers
 		                                       : WORKER_MAX;
@@ -161,7 +162,8 @@ worker_pool_dispatch(struct worker_pool *p, int c, const void *blob, size_t len,
 	}
 	for (i = 0; i < 3; i++)
 		close(fds[i]);
-	return same || !worker_req_hint(blob, len, &hint);
+	/* Retire only for a well-formed request of another program file. */
+	return same || !known;
 }
 
 /* worker_pool_pollfds - the workers' sockets */
