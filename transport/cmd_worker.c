@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileid.h"
 #include "msg.h"
 #include "scache_int.h"
 #include "spool.h"
@@ -26,51 +27,14 @@
 #include "worker_int.h"
 #include "xalloc.h"
 
-/* A file as last seen: reload when any of it changed. */
-struct worker_file {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime, ctime;
-	bool known; /* the rest is set */
-};
-
 /* What the worker keeps loaded between messages. */
 struct worker_state {
 	char *conf; /* configuration path loaded, or NULL */
-	struct worker_file conf_file; /* it, as loaded */
+	struct fileid conf_file; /* it, as loaded */
 	struct ovr_map *map; /* override map, or NULL for none */
-	char *map_path; /* the path it came from, or NULL */
-	struct worker_file map_file; /* it, as loaded */
-	bool map_loaded; /* map is the configured one */
+	struct fileid map_file; /* its file, as loaded */
+	bool map_loaded; /* map is the one conf names */
 };
-
-/* worker_file_same - stat path and compare with f; f updated */
-static bool
-worker_file_same(const char *path, struct worker_file *f)
-{
-	struct worker_file now;
-	struct stat sb;
-	bool same;
-
-	memset(&now, 0, sizeof(now));
-	if (stat(path, &sb) == 0) {
-		now.dev = sb.st_dev;
-		now.ino = sb.st_ino;
-		now.size = sb.st_size;
-		now.mtime = sb.st_mtim;
-		now.ctime = sb.st_ctim;
-		now.known = true;
-	}
-	same = f->known && now.known && f->dev == now.dev &&
-	    f->ino == now.ino && f->size == now.size &&
-	    f->mtime.tv_sec == now.mtime.tv_sec &&
-	    f->mtime.tv_nsec == now.mtime.tv_nsec &&
-	    f->ctime.tv_sec == now.ctime.tv_sec &&
-	    f->ctime.tv_nsec == now.ctime.tv_nsec;
-	*f = now;
-	return same;
-}
 
 /* worker_unload - forget the configuration and the map */
 static void
@@ -81,8 +45,6 @@ worker_unload(struct worker_state *ws)
 	ws->conf = NULL;
 	ovr_map_free(ws->map);
 	ws->map = NULL;
-	free(ws->map_path);
-	ws->map_path = NULL;
 	ws->map_loaded = false;
 }
 
@@ -99,24 +61,22 @@ worker_load(struct worker_state *ws, const char *conf)
 	bool conf_same;
 
 	conf_same = ws->conf != NULL && strcmp(ws->conf, conf) == 0;
-	if (!worker_file_same(conf, &ws->conf_file) || !conf_same) {
+	if (!fileid_same(conf, &ws->conf_file) || !conf_same) {
 		worker_unload(ws);
-		if (!ws->conf_file.known || !cmd_cfg_load(conf, &why))
+		if (!cmd_cfg_load(conf, &why))
 			return false;
 		ws->conf = xstrdup(conf);
 	}
+	/* The configuration names the map: only its file can have changed. */
 	cfg = cfg_get();
-	if (ws->map_loaded && ws->map_path != NULL &&
-	    strcmp(ws->map_path, cfg->dns_overrides) == 0 &&
+	if (ws->map_loaded &&
 	    (cfg->dns_overrides[0] == '\0' ||
-	        worker_file_same(ws->map_path, &ws->map_file)))
+	        fileid_same(cfg->dns_overrides, &ws->map_file)))
 		return true;
 	ovr_map_free(ws->map);
 	ws->map = NULL;
-	free(ws->map_path);
-	ws->map_path = xstrdup(cfg->dns_overrides);
-	/* Seen before the load: a change while loading means a reload. */
-	(void)worker_file_same(ws->map_path, &ws->map_file);
+	/* Taken before the load: a change while loading means a reload. */
+	fileid_get(cfg->dns_overrides, &ws->map_file);
 	ws->map_loaded = cmd_map_load(cfg, &ws->map, &why);
 	return ws->map_loaded;
 }

@@ -8,8 +8,6 @@
  * many messages, and one message may go to several hosts.
  */
 
-#include <sys/stat.h>
-
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -17,6 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "fileid.h"
 #include "mono.h"
 #include "smtp_int.h"
 #include "xalloc.h"
@@ -30,7 +29,7 @@ struct smtp_tls_ctx_kept {
 	enum smtp_tls_version version; /* the protocol floor */
 	bool dane; /* DANE enabled */
 	char *ca_file; /* CA bundle (malloc'd), NULL = system store */
-	struct stat ca_st; /* the bundle when it was loaded */
+	struct fileid ca_id; /* the bundle when it was loaded */
 	long long made_ms; /* when */
 };
 
@@ -112,20 +111,6 @@ smtp_tls_ctx_new(const struct smtp_session *s, struct why *why)
 	return ctx;
 }
 
-/* smtp_tls_ctx_same_file - the CA bundle is still what was loaded */
-static bool
-smtp_tls_ctx_same_file(const char *path, const struct stat *was)
-{
-	struct stat now;
-
-	if (path == NULL)
-		return true; /* the system store: the time limit only */
-	return stat(path, &now) == 0 && now.st_dev == was->st_dev &&
-	    now.st_ino == was->st_ino && now.st_size == was->st_size &&
-	    now.st_mtim.tv_sec == was->st_mtim.tv_sec &&
-	    now.st_mtim.tv_nsec == was->st_mtim.tv_nsec;
-}
-
 /* smtp_tls_ctx_drop - forget kept context k */
 static void
 smtp_tls_ctx_drop(struct smtp_tls_ctx_kept *k)
@@ -159,7 +144,8 @@ smtp_tls_ctx_get(struct smtp_session *s, struct why *why)
 		    (k->ca_file != NULL &&
 		        strcmp(k->ca_file, s->tls_ca_file) != 0))
 			continue;
-		if (!smtp_tls_ctx_same_file(k->ca_file, &k->ca_st)) {
+		/* The system store: the time limit only. */
+		if (k->ca_file != NULL && !fileid_same(k->ca_file, &k->ca_id)) {
 			smtp_tls_ctx_drop(k);
 			place = k;
 			break;
@@ -175,8 +161,8 @@ smtp_tls_ctx_get(struct smtp_session *s, struct why *why)
 		smtp_tls_ctx_drop(place);
 	}
 	/* Seen before the load: a change while loading means a new one. */
-	if (s->tls_ca_file != NULL && stat(s->tls_ca_file, &place->ca_st) < 0)
-		memset(&place->ca_st, 0, sizeof(place->ca_st));
+	if (s->tls_ca_file != NULL)
+		fileid_get(s->tls_ca_file, &place->ca_id);
 	if ((ctx = smtp_tls_ctx_new(s, why)) == NULL)
 		return NULL;
 	place->ctx = ctx;

@@ -43,6 +43,7 @@ struct worker_pool {
 	unsigned long idle_ms; /* idle time last asked for */
 	uint64_t exe_dev, exe_ino; /* our program file */
 	bool exe_known; /* exe_dev and exe_ino are set */
+	size_t unreaped; /* dropped workers not yet waited for */
 };
 
 /* worker_pool_new - an empty pool */
@@ -61,6 +62,7 @@ static void
 worker_drop(struct worker_pool *p, size_t i)
 {
 	close(p->w[i].fd);
+	p->unreaped++;
 	if (i != p->n - 1)
 		p->w[i] = p->w[p->n - 1];
 	p->n--;
@@ -218,8 +220,9 @@ worker_pool_expire(struct worker_pool *p, long long now)
 	size_t i;
 	int status;
 
-	while (waitpid(-1, &status, WNOHANG) > 0)
-		;
+	/* Only after a drop: not a system call on every wake-up. */
+	while (p->unreaped > 0 && waitpid(-1, &status, WNOHANG) > 0)
+		p->unreaped--;
 	for (i = p->n; i-- > 0;) {
 		if (p->w[i].state == WORKER_IDLE)
 			left = p->w[i].since_ms + (long long)p->idle_ms - now;

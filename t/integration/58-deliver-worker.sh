@@ -50,15 +50,9 @@ send() {
 	[ "$rc" -eq 0 ] || fail "deliver $1: exit $rc: $(cat "$WORK/err")"
 	[ ! -s "$WORK/err" ] || fail "deliver $1 said: $(cat "$WORK/err")"
 }
-# keeper_pid - the process holding the keeper's lock, or nothing
+# keeper_pid - the keeper of $WORK/state, or nothing
 keeper_pid() {
-	for f in /proc/[0-9]*/fd/*; do
-		if [ "$(readlink "$f" 2>/dev/null)" = "$WORK/state/scache.lock" ]; then
-			p=${f#/proc/}
-			echo "${p%%/*}"
-			return 0
-		fi
-	done
+	keeper_pids "$WORK/state" | head -n 1
 }
 # workers KEEPER - the pids of its idle or busy workers
 workers() {

@@ -31,20 +31,28 @@ cleanup() {
 	rm -rf "$WORK"
 }
 
-# keepers_stop DIR: stop, by PID, the connection keepers that deliver
-# started for a state_dir under DIR (smtpdirect-keep holds its
-# scache.lock open; it would exit by itself once idle).
-# Twice: an MTA's last delivery may still start one as the MTA stops.
+# keeper_pids DIR: the PIDs of the connection keepers that deliver
+# started for a state_dir at or under DIR (smtpdirect-keep holds its
+# scache.lock open).
+keeper_pids() {
+	for f in /proc/[0-9]*/fd/*; do
+		case $(readlink "$f" 2>/dev/null) in
+		"$1"/*/scache.lock | "$1"/scache.lock)
+			p=${f#/proc/}
+			echo "${p%%/*}"
+			;;
+		esac
+	done
+}
+
+# keepers_stop DIR: stop them by PID (a keeper would exit by itself
+# once idle; its delivery workers exit with it). Twice: an MTA's last
+# delivery may still start one as the MTA stops.
 keepers_stop() {
 	for pass in 1 2; do
 		[ $pass = 1 ] || sleep 0.3
-		for f in /proc/[0-9]*/fd/*; do
-			case $(readlink "$f" 2>/dev/null) in
-			"$1"/*/scache.lock | "$1"/scache.lock)
-				p=${f#/proc/}
-				kill "${p%%/*}" 2>/dev/null || true
-				;;
-			esac
+		for p in $(keeper_pids "$1"); do
+			kill "$p" 2>/dev/null || true
 		done
 	done
 }
