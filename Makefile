@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # smtpdirect build. GNU make.
 #
-#   make            build transport/smtpdirect (and the milter); LINK=shared
-#                   links ldns, LMDB and OpenSSL shared (see LINK below)
+#   make            build transport/smtpdirect and transport/smtpdirect-core
+#                   (and the milter); LINK=shared links ldns, LMDB and
+#                   OpenSSL shared (see LINK below)
 #   make check      install missing Debian packages, build, run unit tests
 #                   normally and under ASan+UBSan, static checks, integration
 #   make demo       deliver a few messages through a local DNS and SMTP sink
@@ -55,19 +56,24 @@ $(call stamp,$(FLAGS),$(FLAGS_TEXT))
 
 LIBS     := -lldns -llmdb -lssl -lcrypto
 
-# How the smtpdirect program is linked. LINK=static (the default for the
-# normal build): ldns, LMDB and OpenSSL are linked into the program, glibc
-# stays shared, and the program is not position-independent. A process
-# per message is how pipe(8) runs us, and on this path loading and
-# relocating the shared libraries (most of it libcrypto's tables) cost
-# more than the whole SMTP session (BENCHMARKS.md, "Where one process
-# spends its time"). The price: after a security update of libssl-dev,
-# libldns-dev or liblmdb-dev, rebuild and reinstall (smtpdirect --version
-# names the OpenSSL it carries), and the program's own code is not at a
-# random address (ASLR still moves the stack, heap, glibc and every
-# mapping). LINK=shared links everything shared and position-independent,
-# as a distribution package would. The ASan build, the unit tests and
-# the milter always link shared.
+# How the programs are linked. smtpdirect is two program files
+# (transport/front.h): smtpdirect, the small front an MTA starts for
+# every message, which hands the message to a resident delivery worker,
+# and smtpdirect-core, the whole program, which it runs for everything
+# else. A process per message is how pipe(8) runs us, so the front must
+# start fast. LINK=static (the default for the normal build): the front
+# is a static position-independent program of glibc and a few modules
+# (no dynamic loader, no symbol binding, full ASLR); the core has ldns,
+# LMDB and OpenSSL linked in, glibc shared, and is not position-
+# independent: loading and relocating the shared libraries (most of it
+# libcrypto's tables) cost more than a whole SMTP session (BENCHMARKS.md,
+# "Where one process spends its time"). The price: after a security
+# update of libssl-dev, libldns-dev, liblmdb-dev or libc6-dev, rebuild
+# and reinstall (smtpdirect --version names the OpenSSL it carries), and
+# the core's own code is not at a random address (ASLR still moves the
+# stack, heap, glibc and every mapping). LINK=shared links both shared
+# and position-independent, as a distribution package would. The ASan
+# build, the unit tests and the milter always link shared.
 LINK     ?= static
 ifeq ($(VARIANT),asan)
 LINK     := shared
@@ -75,9 +81,11 @@ endif
 ifeq ($(LINK),static)
 BIN_LDFLAGS := -no-pie -Wl,-z,relro,-z,now -Wl,--wrap=OPENSSL_cpuid_setup
 BIN_LIBS    := -Wl,-Bstatic $(LIBS) -Wl,-Bdynamic -lpthread -ldl
+FRONT_LDFLAGS := -static-pie -Wl,-z,relro,-z,now
 else ifeq ($(LINK),shared)
 BIN_LDFLAGS := -Wl,-z,relro,-z,now
 BIN_LIBS    := $(LIBS)
+FRONT_LDFLAGS := -Wl,-z,relro,-z,now
 else
 $(error LINK must be static or shared, not "$(LINK)")
 endif
@@ -87,9 +95,12 @@ MILTER_LIBS  := -lmilter -lpthread
 
 # The core library: every transport module but the commands.
 CMD_SRCS  := transport/main.c $(wildcard transport/cmd_*.c)
-LIB_SRCS  := $(filter-out $(CMD_SRCS),$(wildcard transport/*.c))
+FRONT_SRCS := transport/front.c
+LIB_SRCS  := $(filter-out $(CMD_SRCS) $(FRONT_SRCS),$(wildcard transport/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
 CMD_OBJS  := $(CMD_SRCS:%.c=$(O)/%.o)
+# The front: its main and deliver's argument parser; the rest from $(LIB).
+FRONT_OBJS := $(FRONT_SRCS:%.c=$(O)/%.o) $(O)/transport/cmd_deliver_args.o
 LIB       := $(O)/libsmtpdirect.a
 MLT_SRCS  := $(wildcard milter/*.c)
 MLT_OBJS  := $(MLT_SRCS:%.c=$(O)/%.o)
@@ -99,21 +110,27 @@ HEADERS   := $(wildcard transport/*.h milter/*.h)
 TOOL_SRCS := $(wildcard t/tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:%.c=$(O)/%)
 
-BIN       := $(O)/transport/smtpdirect
+BIN       := $(O)/transport/smtpdirect-core
+FRONT     := $(O)/transport/smtpdirect
 MLT_BIN   := $(if $(MLT_SRCS),$(O)/milter/smtpdirect-milter)
 
 .PHONY: all build units tools check unit-run demo bench install uninstall clean \
         format format-check cppcheck headers-check manlint deps
 
-all: transport/smtpdirect $(if $(MLT_SRCS),milter/smtpdirect-milter)
+all: transport/smtpdirect transport/smtpdirect-core \
+     $(if $(MLT_SRCS),milter/smtpdirect-milter)
 
-transport/smtpdirect: $(BIN)
+# Copied under a new inode: a running keeper or worker keeps the old one.
+transport/smtpdirect-core: $(BIN)
 	cp $(BIN) $@.new && mv -f $@.new $@
+
+transport/smtpdirect: $(FRONT)
+	cp $(FRONT) $@.new && mv -f $@.new $@
 
 milter/smtpdirect-milter: $(MLT_BIN)
 	cp $(MLT_BIN) $@.new && mv -f $@.new $@
 
-build: $(BIN) $(MLT_BIN) units tools
+build: $(BIN) $(FRONT) $(MLT_BIN) units tools
 units: $(UNIT_BINS)
 tools: $(TOOL_BINS)
 
@@ -148,6 +165,9 @@ $(LIB): $(LIB_OBJS)
 
 $(BIN): $(CMD_OBJS) $(LIB) $(LINKFILE)
 	$(CC) $(ALL_LDFLAGS) $(BIN_LDFLAGS) -o $@ $(CMD_OBJS) $(LIB) $(BIN_LIBS)
+
+$(FRONT): $(FRONT_OBJS) $(LIB) $(LINKFILE)
+	$(CC) $(ALL_LDFLAGS) $(FRONT_LDFLAGS) -o $@ $(FRONT_OBJS) $(LIB)
 
 $(O)/milter/smtpdirect-milter: $(MLT_OBJS) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(MLT_OBJS) $(LIB) $(MILTER_LIBS) $(LIBS)
@@ -216,6 +236,8 @@ AS_ROOT   = [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]
 install: all
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(SD_CONF) $(dir $(DESTDIR)$(STATEDIR))
+	$(INSTALL) -m 0755 transport/smtpdirect-core \
+	    $(DESTDIR)$(SBINDIR)/smtpdirect-core
 	$(INSTALL) -m 0755 transport/smtpdirect $(DESTDIR)$(SBINDIR)/smtpdirect
 	if [ -f milter/smtpdirect-milter ]; then $(INSTALL) -m 0755 \
 	    milter/smtpdirect-milter $(DESTDIR)$(SBINDIR)/smtpdirect-milter; fi
@@ -256,11 +278,13 @@ install: all
 	else echo "install -d $$d (0750)"; $(INSTALL) -d -m 0750 $$d; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/smtpdirect $(DESTDIR)$(SBINDIR)/smtpdirect-milter \
+	rm -f $(DESTDIR)$(SBINDIR)/smtpdirect $(DESTDIR)$(SBINDIR)/smtpdirect-core \
+	    $(DESTDIR)$(SBINDIR)/smtpdirect-milter \
 	    $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) \
 	    $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%)
 	@echo "make uninstall: kept $(SYSCONFDIR)/smtpdirect, $(STATEDIR) and" \
 	    "the user $(SD_USER); remove them by hand when no longer needed."
 
 clean:
-	rm -rf build transport/smtpdirect milter/smtpdirect-milter
+	rm -rf build transport/smtpdirect transport/smtpdirect-core \
+	    milter/smtpdirect-milter

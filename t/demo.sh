@@ -115,7 +115,8 @@ C=(-c "$W/smtpdirect.conf")
 # As root, deliver runs as nobody, as pipe(8)'s user= would run it.
 RUN=()
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
-	install -m 755 "$SD" "$W/smtpdirect"
+	# The program and its core, where nobody can reach them.
+	install -m 755 "$SD" "$(dirname "$SD")/smtpdirect-core" "$W"
 	SD=$W/smtpdirect
 	touch "$W/smtpdirect.log"
 	chown nobody "$W/state" "$W/smtpdirect.log" "$W/overrides"

@@ -52,6 +52,27 @@ int cmd_deliver(int argc, char **argv);
 int cmd_deliver_run(
     const struct cmd_deliver_args *a, struct ovr_map *map, bool have_map);
 
+/*
+ * deliver's arguments (cmd_deliver_args.c, linked by the front too).
+ * Parse argv (argv[0] is "deliver"), $SENDER and $MESSAGE_ID into *a,
+ * which then points into argv and the environment except for the
+ * sender and recipients (copies without <>; cmd_deliver_free() releases
+ * them, also after a failure). On bad arguments fill why (4.3.5, or the
+ * address check's code) and return false.
+ */
+bool cmd_deliver_args(
+    int argc, char **argv, struct cmd_deliver_args *a, struct why *why);
+void cmd_deliver_free(struct cmd_deliver_args *a);
+
+/*
+ * The configuration path made absolute, for a worker whose working
+ * directory is not ours (malloc'd; the caller frees), or NULL.
+ */
+char *cmd_deliver_abs(const char *path);
+
+/* Parse a decimal count for -r; false on bad syntax or overflow. */
+bool cmd_parse_count(const char *s, unsigned long *out);
+
 /* Refuse the run before any delivery: the final line, log lines, 75. */
 int cmd_deliver_defer(const struct cmd_deliver_args *a, const struct why *why);
 
@@ -100,8 +121,5 @@ void cmd_dns_opts(
  * from start-up to here); call before anything uses OpenSSL. Idempotent.
  */
 void cmd_crypto_init(void);
-
-/* Parse a decimal count for -r; false on bad syntax or overflow. */
-bool cmd_parse_count(const char *s, unsigned long *out);
 
 #endif

@@ -15,20 +15,16 @@
 #include "deliver.h"
 #include "deliver_resolve.h"
 #include "deliver_run.h"
+#include "front.h"
 #include "msg.h"
 #include "mono.h"
 #include "retry.h"
 #include "scache.h"
 #include "slot.h"
 #include "spool.h"
-#include "worker.h"
 #include "xalloc.h"
 
 #define DELIVER_SLOT_WAIT_MAX 60 /* seconds waiting for a slot */
-
-static bool cmd_deliver_args(
-    int argc, char **argv, struct cmd_deliver_args *a, struct why *why);
-static char *cmd_deliver_unbracket(const char *s);
 
 /*
  * cmd_deliver_defer - before any delivery: the one stderr line, exit 75,
@@ -56,103 +52,6 @@ cmd_deliver_defer(const struct cmd_deliver_args *a, const struct why *why)
 		deliver_log_outcome(a->queue_id, &o);
 	}
 	return MSG_EX_TEMPFAIL;
-}
-
-/* cmd_deliver_unbracket - copy an address without one pair of <> */
-static char *
-cmd_deliver_unbracket(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n >= 2 && s[0] == '<' && s[n - 1] == '>')
-		return xmemdup0(s + 1, n - 2);
-	return xstrdup(s);
-}
-
-/* cmd_deliver_args - parse options, environment and recipients */
-static bool
-cmd_deliver_args(
-    int argc, char **argv, struct cmd_deliver_args *a, struct why *why)
-{
-	unsigned long r;
-	const char *sender = NULL;
-	size_t i;
-	int ch;
-
-	memset(a, 0, sizeof(*a));
-	a->retries = -1;
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt(argc, argv, "c:f:q:r:v")) != -1) {
-		switch (ch) {
-		case 'c':
-			a->conf = optarg;
-			break;
-		case 'f':
-			sender = optarg;
-			break;
-		case 'q':
-			a->queue_id = optarg;
-			break;
-		case 'r':
-			if (!cmd_parse_count(optarg, &r)) {
-				why_set(why, "4.3.5",
-				    "bad retry count \"%.50s\"", optarg);
-				return false;
-			}
-			a->retries = (long)r;
-			break;
-		case 'v':
-			a->verbose++;
-			break;
-		default:
-			why_set(why, "4.3.5",
-			    "bad option -%c; usage: smtpdirect "
-			    "deliver [-c FILE] -f SENDER [-q "
-			    "QUEUE_ID] [-r RETRIES] -- "
-			    "RECIPIENT...",
-			    optopt);
-			return false;
-		}
-	}
-	if (sender == NULL)
-		sender = getenv("SENDER");
-	if (sender == NULL) {
-		why_set(why, "4.3.5", "no sender: give -f or set SENDER");
-		return false;
-	}
-	if (a->queue_id == NULL)
-		a->queue_id = getenv("MESSAGE_ID");
-	if (a->queue_id == NULL)
-		a->queue_id = "";
-	a->sender = cmd_deliver_unbracket(sender);
-	if (spool_addr_check(a->sender, strlen(a->sender), true, why) != SD_OK)
-		return false;
-	a->nrcpt = (size_t)(argc - optind);
-	if (a->nrcpt == 0) {
-		why_set(why, "4.3.5", "no recipients given");
-		return false;
-	}
-	a->rcpts = xcalloc(a->nrcpt, sizeof(char *));
-	for (i = 0; i < a->nrcpt; i++) {
-		a->rcpts[i] = cmd_deliver_unbracket(argv[optind + (int)i]);
-		if (spool_addr_check(
-		        a->rcpts[i], strlen(a->rcpts[i]), false, why) != SD_OK)
-			return false;
-	}
-	return true;
-}
-
-/* cmd_deliver_free - release the argument copies */
-static void
-cmd_deliver_free(struct cmd_deliver_args *a)
-{
-	size_t i;
-
-	for (i = 0; a->rcpts != NULL && i < a->nrcpt; i++)
-		free(a->rcpts[i]);
-	free(a->rcpts);
-	free((char *)a->sender);
 }
 
 /* cmd_deliver_run - deliver the message on stdin as a asks */
@@ -283,68 +182,23 @@ out:
 }
 
 /*
- * cmd_deliver_abs - the configuration path made absolute, for a worker
- * whose working directory is not ours (malloc'd; caller frees), or NULL
+ * cmd_deliver_handoff - what the smtpdirect program (front.h) says of
+ * its hand-off attempt, from FRONT_HANDOFF_ENV: FRONT_HANDOFF_NONE when
+ * unset. The variable is removed, so that nothing started from here
+ * inherits it.
  */
-static char *
-cmd_deliver_abs(const char *path)
+static enum front_handoff
+cmd_deliver_handoff(void)
 {
-	char cwd[4096];
-	size_t n;
-	char *p;
+	const char *v = getenv(FRONT_HANDOFF_ENV);
+	enum front_handoff h = FRONT_HANDOFF_NONE;
 
-	if (path[0] == '/')
-		return xstrdup(path);
-	if (getcwd(cwd, sizeof(cwd)) == NULL)
-		return NULL;
-	n = strlen(cwd) + strlen(path) + 2;
-	p = xmalloc(n);
-	snprintf(p, n, "%s/%s", cwd, path);
-	return p;
-}
-
-/*
- * cmd_deliver_worker - hand the run to a delivery worker: true with *rc
- * when it was delivered there (or must be deferred), false to deliver
- * here (nothing read)
- */
-static bool
-cmd_deliver_worker(struct cmd_deliver_args *a, const struct cfg *cfg, int *rc,
-    bool *start_keeper)
-{
-	struct cmd_deliver_args wa = *a;
-	enum worker_submit st;
-	struct why why;
-	char *abs;
-
-	*start_keeper = false;
-	if (cfg->worker_idle_time == 0 || cfg->path == NULL ||
-	    (abs = cmd_deliver_abs(cfg->path)) == NULL)
-		return false;
-	wa.conf = abs;
-	st = worker_submit(cfg->state_dir, &wa, cfg->max_concurrent,
-	    cfg->worker_idle_time * 1000,
-	    (long long)cfg->deliver_time_limit * 1000 + WORKER_ANSWER_SLACK_MS,
-	    rc);
-	free(abs);
-	switch (st) {
-	case WORKER_SUBMIT_DONE:
-		return true;
-	case WORKER_SUBMIT_LOST:
-		if (cfg->log_file[0] != '\0')
-			(void)msg_file_open(cfg->log_file);
-		why_set(&why, "4.3.0",
-		    "delivery worker of %s ended without an answer",
-		    cfg->state_dir);
-		*rc = cmd_deliver_defer(a, &why);
-		return true;
-	case WORKER_SUBMIT_NOKEEPER:
-		*start_keeper = true;
-		return false;
-	case WORKER_SUBMIT_INLINE:
-		break;
-	}
-	return false;
+	if (v != NULL && strcmp(v, FRONT_HANDOFF_LOST_TEXT) == 0)
+		h = FRONT_HANDOFF_LOST;
+	else if (v != NULL && strcmp(v, FRONT_HANDOFF_NOKEEPER_TEXT) == 0)
+		h = FRONT_HANDOFF_NOKEEPER;
+	(void)unsetenv(FRONT_HANDOFF_ENV);
+	return h;
 }
 
 /* cmd_deliver - smtpdirect deliver: exit 0, 75, 67, 68 or 69 */
@@ -354,7 +208,7 @@ cmd_deliver(int argc, char **argv)
 	struct cmd_deliver_args a;
 	const struct cfg *cfg;
 	struct why why;
-	bool start_keeper = false;
+	enum front_handoff handoff = cmd_deliver_handoff();
 	int rc;
 
 	/* In deliver mode stderr carries nothing but the final line. */
@@ -372,12 +226,21 @@ cmd_deliver(int argc, char **argv)
 		goto out;
 	}
 	cfg = cfg_get();
-	if (cmd_deliver_worker(&a, cfg, &rc, &start_keeper))
+	if (handoff == FRONT_HANDOFF_LOST) {
+		/* A worker took the message and died: it may have been read,
+		 * and perhaps sent; only the MTA's retry may send it again. */
+		if (cfg->log_file[0] != '\0')
+			(void)msg_file_open(cfg->log_file);
+		why_set(&why, "4.3.0",
+		    "delivery worker of %s ended without an answer",
+		    cfg->state_dir);
+		rc = cmd_deliver_defer(&a, &why);
 		goto out;
+	}
 	cmd_crypto_init();
 	rc = cmd_deliver_run(&a, NULL, false);
 	/* The next message finds a worker: start what runs them. */
-	if (start_keeper)
+	if (handoff == FRONT_HANDOFF_NOKEEPER && cfg->worker_idle_time > 0)
 		scache_ensure(cfg->state_dir, cfg->session_cache_time * 1000,
 		    cfg->worker_idle_time * 1000);
 

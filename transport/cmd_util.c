@@ -82,23 +82,6 @@ cmd_map_load(const struct cfg *cfg, struct ovr_map **out, struct why *why)
 	return false;
 }
 
-/* cmd_parse_count - decimal, no sign, no overflow */
-bool
-cmd_parse_count(const char *s, unsigned long *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > 1000000000ULL)
-		return false;
-	*out = (unsigned long)v;
-	return true;
-}
-
 /* cmd_dns_family - the resolver's family setting for a cfg one */
 static enum dns_family
 cmd_dns_family(enum cfg_family f)

@@ -37,6 +37,7 @@
 #define MSG_EX_NOHOST 68
 #define MSG_EX_UNAVAILABLE 69
 #define MSG_EX_SOFTWARE 70
+#define MSG_EX_OSERR 71
 #define MSG_EX_TEMPFAIL 75
 #define MSG_EX_CONFIG 78
 

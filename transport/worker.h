@@ -8,22 +8,23 @@
  *	pipe(8) and Exim's pipe transport start one process per message,
  *	so every message pays for starting a program, reading the
  *	configuration and the override map. With worker_idle_time above
- *	0, `smtpdirect deliver` hands its run to a worker instead: it
- *	sends its parsed arguments and its standard input, output and
+ *	0, `smtpdirect deliver` (the small front program, front.h)
+ *	hands its run to a worker instead: it sends its parsed
+ *	arguments and its standard input, output and
  *	error to the keeper of state_dir (scache.h), which passes them on
  *	to an idle worker. The worker delivers exactly as deliver would
  *	(same log lines, same final line on the caller's standard error),
  *	answers with the exit status, and the caller exits with it.
  *
  *	When no worker is idle, the keeper says so at once and the caller
- *	delivers by itself, while the keeper starts one more worker (up to
- *	max_concurrent, at most WORKER_MAX) for the next message. Workers
- *	are the keeper's children, run the same program file as the
- *	caller (a caller from another program file makes the keeper retire
- *	and the caller deliver by itself), reload the configuration and
- *	the override map when their files change, exit after
- *	WORKER_MAX_USE messages, and are told to exit when idle for
- *	worker_idle_time or when the keeper exits.
+ *	has the core program deliver (front.h), while the keeper starts
+ *	one more worker (up to max_concurrent, at most WORKER_MAX) for the
+ *	next message. Workers are the keeper's children and run the core
+ *	program file the caller names (a caller naming another one makes
+ *	the keeper retire and the caller deliver without it), reload
+ *	the configuration and the override map when their files change,
+ *	exit after WORKER_MAX_USE messages, and are told to exit when
+ *	idle for worker_idle_time or when the keeper exits.
  *
  *	A worker says "deliver by yourself" only before it has read
  *	anything of the message. Once the caller's request has reached
@@ -62,10 +63,11 @@ enum worker_submit {
 
 /*
  * Hand the run a (a->conf absolute) to a worker of state_dir dir,
- * waiting at most wait_ms for the answer; max_workers and idle_ms are
- * the keeper's pool size and idle time.
+ * waiting at most wait_ms for the answer; exe is the core program file
+ * the workers must run (a keeper running another one retires), and
+ * max_workers and idle_ms are the keeper's pool size and idle time.
  */
-enum worker_submit worker_submit(const char *dir,
+enum worker_submit worker_submit(const char *dir, const char *exe,
     const struct cmd_deliver_args *a, unsigned long max_workers,
     unsigned long idle_ms, long long wait_ms, int *rc);
 

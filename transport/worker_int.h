@@ -37,14 +37,15 @@
 
 /* What the keeper reads of a request. */
 struct worker_hint {
-	uint64_t exe_dev; /* the caller's program file: device */
+	uint64_t exe_dev; /* the core program file workers run: device */
 	uint64_t exe_ino; /* and inode */
 	uint32_t max_workers; /* pool size asked for */
 	uint32_t idle_ms; /* idle time of a worker */
 };
 
-/* The program file of this process; false when /proc is missing. */
-bool worker_exe_id(uint64_t *dev, uint64_t *ino);
+/* The program file path (for this process's: /proc/self/exe); false
+ * when it cannot be found. */
+bool worker_exe_id(const char *path, uint64_t *dev, uint64_t *ino);
 
 /*
  * Encode hint and run a into buf (size bytes); the length, or 0 when

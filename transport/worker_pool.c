@@ -53,7 +53,8 @@ worker_pool_new(void)
 	struct worker_pool *p = calloc(1, sizeof(*p));
 
 	if (p != NULL)
-		p->exe_known = worker_exe_id(&p->exe_dev, &p->exe_ino);
+		p->exe_known =
+		    worker_exe_id("/proc/self/exe", &p->exe_dev, &p->exe_ino);
 	return p;
 }
 

@@ -29,13 +29,13 @@ struct worker_fixed {
 	uint32_t nrcpt; /* strings after conf, sender and queue id */
 };
 
-/* worker_exe_id - the program file of this process */
+/* worker_exe_id - the identity of a program file */
 bool
-worker_exe_id(uint64_t *dev, uint64_t *ino)
+worker_exe_id(const char *path, uint64_t *dev, uint64_t *ino)
 {
 	struct stat sb;
 
-	if (stat("/proc/self/exe", &sb) < 0)
+	if (stat(path, &sb) < 0)
 		return false;
 	*dev = (uint64_t)sb.st_dev;
 	*ino = (uint64_t)sb.st_ino;
@@ -180,9 +180,9 @@ worker_answer(int s, long long wait_ms, int *rc)
 
 /* worker_submit - hand the run to a worker, or say why not */
 enum worker_submit
-worker_submit(const char *dir, const struct cmd_deliver_args *a,
-    unsigned long max_workers, unsigned long idle_ms, long long wait_ms,
-    int *rc)
+worker_submit(const char *dir, const char *exe,
+    const struct cmd_deliver_args *a, unsigned long max_workers,
+    unsigned long idle_ms, long long wait_ms, int *rc)
 {
 	static char buf[SCACHE_REQ_MAX];
 	static const int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
@@ -192,7 +192,7 @@ worker_submit(const char *dir, const struct cmd_deliver_args *a,
 	int s;
 
 	memset(&hint, 0, sizeof(hint));
-	if (!worker_exe_id(&hint.exe_dev, &hint.exe_ino))
+	if (!worker_exe_id(exe, &hint.exe_dev, &hint.exe_ino))
 		return WORKER_SUBMIT_INLINE;
 	hint.max_workers =
 	    (uint32_t)(max_workers < WORKER_MAX ? max_workers : WORKER_MAX);

@@ -17,9 +17,14 @@
 set -eu
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 SD="$TOP/transport/smtpdirect"
-# The same program linked with shared ldns, LMDB and OpenSSL (make
-# LINK=shared), for comparison with the default build.
+# The core program the front runs (smtpdirect(8)): the rows that deliver
+# in the process itself name it directly, as smtpdirect(8) advises with
+# worker_idle_time = 0.
+SD_CORE="$TOP/transport/smtpdirect-core"
+# The same programs linked with shared glibc, ldns, LMDB and OpenSSL
+# (make LINK=shared), for comparison with the default build.
 SD_SHARED="$TOP/build/shared/transport/smtpdirect"
+SD_SHARED_CORE="$TOP/build/shared/transport/smtpdirect-core"
 PB="$TOP/build/normal/t/tools/pipe_bench"
 N=${DELIVER_N:-2000}
 P=${DELIVER_P:-10}
@@ -30,14 +35,14 @@ ROUNDS=${DELIVER_ROUNDS:-3}
 SINK=/usr/sbin/smtp-sink
 SOURCE=/usr/sbin/smtp-source
 TIME=/usr/bin/time
-for t in "$SD" "$PB" "$SINK" "$SOURCE" "$TIME" msmtp cc python3; do
+for t in "$SD" "$SD_CORE" "$PB" "$SINK" "$SOURCE" "$TIME" msmtp cc python3; do
 	command -v "$t" >/dev/null 2>&1 || {
 		echo "deliver bench: $t is missing" >&2
 		exit 1
 	}
 done
 
-make -C "$TOP" -s VARIANT=shared LINK=shared build/shared/transport/smtpdirect \
+make -C "$TOP" -s VARIANT=shared LINK=shared "$SD_SHARED" "$SD_SHARED_CORE" \
     >&2 || { echo "deliver bench: cannot build $SD_SHARED" >&2; exit 1; }
 
 A=127.0.7.1
@@ -266,7 +271,7 @@ fi
 sd_deliver="$SD deliver -c $dir/smtpdirect.conf -f $FROM"
 sd_shared="$SD_SHARED deliver -c $dir/smtpdirect.conf -f $FROM"
 sd_noreuse="$SD deliver -c $dir/smtpdirect-noreuse.conf -f $FROM"
-sd_noworker="$SD deliver -c $dir/smtpdirect-noworker.conf -f $FROM"
+sd_noworker="$SD_CORE deliver -c $dir/smtpdirect-noworker.conf -f $FROM"
 sd_mx="$SD deliver -c $dir/smtpdirect-mx.conf -f $FROM"
 msmtp_cmd="msmtp -C $dir/msmtprc --host=$A --port=$PORT --domain=bench.test -f $FROM"
 
@@ -416,9 +421,9 @@ prof_run() {
 : >"$dir/prof.labels"
 : >"$dir/prof.raw"
 prof cat cat
-prof version-shared "$SD_SHARED" --version
-prof version "$SD" --version
-prof route "$SD" route -c "$dir/smtpdirect.conf" $RCPT
+prof version-shared "$SD_SHARED_CORE" --version
+prof version "$SD_CORE" --version
+prof route "$SD_CORE" route -c "$dir/smtpdirect.conf" $RCPT
 prof noq $sd_noworker -- $RCPT
 prof q $sd_noworker -q "PROF%r-%n" -- $RCPT
 prof worker $sd_deliver -q "PROFW%r-%n" -- $RCPT
@@ -436,7 +441,7 @@ if command -v perf >/dev/null 2>&1 &&
     "$PB" -n 100 -i "$dir/msg" -- $sd_noworker -q "PERF%n" -- $RCPT \
     >/dev/null 2>&1; then
 	perf_rows=$(perf report -i "$dir/perf.data" --sort comm,dso --stdio \
-	    2>/dev/null | awk '$2 == "smtpdirect" { s[$3] = $1 + 0; t += $1 }
+	    2>/dev/null | awk '$2 == "smtpdirect-core" { s[$3] = $1 + 0; t += $1 }
 	    END { for (d in s) if (s[d] >= 0.5 * t / 100)
 		printf "| %s | %.1f%% |\n", d, 100 * s[d] / t }' | sort -t'|' -k3 -rn)
 fi
@@ -479,7 +484,9 @@ echo "message, as the other clients do. With the default"
 echo "\`worker_idle_time = 10s\` the process pipe_bench starts hands the"
 echo "message to a resident delivery worker and exits with its status; the"
 echo "\`worker_idle_time = 0\` row (NOWORKER: CONF plus that line) delivers in"
-echo "the process itself. The goals are judged on the default."
+echo "the process itself, started as \`smtpdirect-core\` (the core program"
+echo "the front \`smtpdirect\` runs when it cannot hand off; smtpdirect(8))."
+echo "The goals are judged on the default."
 echo "msmtp with TCP_NODELAY is msmtp with \`t/bench/nodelay.c\` preloaded"
 echo "(it sets TCP_NODELAY before each TCP connect()); stock msmtp runs"
 echo "one at a time only $NSTOCK messages: with Nagle's algorithm on, its"
@@ -500,7 +507,7 @@ echo
 echo '```'
 echo "pipe_bench -n N -P 1|$P -i MSG -- smtpdirect deliver -c CONF -f $FROM -q ID%n -- $RCPT"
 echo "pipe_bench -n N -P 1|$P -i MSG -- smtpdirect deliver -c NOREUSE -f $FROM -q ID%n -- $RCPT"
-echo "pipe_bench -n N -P 1|$P -i MSG -- smtpdirect deliver -c NOWORKER -f $FROM -q ID%n -- $RCPT"
+echo "pipe_bench -n N -P 1|$P -i MSG -- smtpdirect-core deliver -c NOWORKER -f $FROM -q ID%n -- $RCPT"
 [ -z "$mx" ] ||
 	echo "pipe_bench -n N -P 1|$P -i MSG -- smtpdirect deliver -c MXCONF -f $FROM -q ID%n -- user@mx.test"
 echo "LD_PRELOAD=nodelay.so pipe_bench -n N -P 1|$P -i MSG -- $msmtp_cmd $RCPT" |
@@ -594,12 +601,12 @@ echo "|---|---:|---:|"
 while IFS='|' read -r label med p90; do
 	case $label in
 	cat) label='`cat` (fork/exec floor)' ;;
-	version-shared) label='`smtpdirect --version`, LINK=shared (+ loading libssl, libcrypto, ldns, lmdb)' ;;
-	version) label='`smtpdirect --version`, the default build (the same, built in)' ;;
-	route) label='`smtpdirect route -c CONF user@bench.test` (+ config, map, route)' ;;
-	noq) label='`smtpdirect deliver` without -q, NOWORKER (+ spool, slot, SMTP session)' ;;
-	q) label='`smtpdirect deliver -q ID` (+ retry state: one stat() of a marker; no store to open on a first attempt)' ;;
-	worker) label='`smtpdirect deliver -q ID` handed to a delivery worker (the default; NOWORKER above)' ;;
+	version-shared) label='`smtpdirect-core --version`, LINK=shared (+ loading libssl, libcrypto, ldns, lmdb)' ;;
+	version) label='`smtpdirect-core --version`, the default build (the same, built in)' ;;
+	route) label='`smtpdirect-core route -c CONF user@bench.test` (+ config, map, route)' ;;
+	noq) label='`smtpdirect-core deliver` without -q, NOWORKER (+ spool, slot, SMTP session)' ;;
+	q) label='`smtpdirect-core deliver -q ID` (+ retry state: one stat() of a marker; no store to open on a first attempt)' ;;
+	worker) label='`smtpdirect deliver -q ID` handed to a delivery worker (the default: the front alone; NOWORKER above)' ;;
 	esac
 	echo "| $label | $med | $p90 |"
 done <"$dir/prof.rows"
@@ -614,7 +621,7 @@ echo "program is then not position-independent: with PIE, relocating"
 echo "libcrypto's tables at every start cost about as much again."
 if [ -n "$strace_sum" ]; then
 	echo
-	echo "\`strace -c smtpdirect deliver -c NOWORKER -q ID ...\`: $strace_sum system calls for"
+	echo "\`strace -c smtpdirect-core deliver -c NOWORKER -q ID ...\`: $strace_sum system calls for"
 	echo "one message, $strace_sync of them fsync or fdatasync: a run that delivers"
 	echo "every recipient writes no retry state (the MTA will not run the"
 	echo "message again); one that defers a recipient commits the state to disk."

@@ -9,6 +9,9 @@
 set -eu
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 SD="$TOP/transport/smtpdirect"
+# Without workers the core program delivers; it is started directly, as
+# smtpdirect(8) advises with worker_idle_time = 0.
+SD_CORE="$TOP/transport/smtpdirect-core"
 N=${TLS_BENCH_RUNS:-200}
 for t in python3 openssl "$SD"; do
 	command -v "$t" >/dev/null 2>&1 || {
@@ -78,9 +81,11 @@ head -c 2000 /dev/zero | tr '\0' 'x' | fold -w 72 >"$dir/body"
 	cat "$dir/body"
 } >"$dir/msg"
 
-# run NAME: N deliveries in a row; prints "wall_ms user_ms sys_ms"
+# run NAME [PROGRAM]: N deliveries in a row by PROGRAM ($SD_CORE);
+# prints "wall_ms user_ms sys_ms"
 run() {
-	"$SD" deliver -c "$dir/$1.conf" -f a@bench.test -- r@x.test \
+	p=${2:-$SD_CORE}
+	"$p" deliver -c "$dir/$1.conf" -f a@bench.test -- r@x.test \
 	    <"$dir/msg" || {
 		echo "tls bench: deliver with $1 failed" >&2
 		exit 1
@@ -92,7 +97,7 @@ run() {
 			"$2" deliver -c "$3" -f a@bench.test -- r@x.test <"$4" ||
 			    exit 1
 			i=$((i + 1))
-		done' sh "$N" "$SD" "$dir/$1.conf" "$dir/msg"
+		done' sh "$N" "$p" "$dir/$1.conf" "$dir/msg"
 	t1=$(date +%s%N)
 	read -r u s <"$dir/$1.time"
 	echo "$(((t1 - t0) / 1000000)) $u $s"
@@ -128,7 +133,7 @@ helper_cpu() {
 }
 # run_w NAME: run, with the helpers' CPU added to the callers'
 run_w() {
-	r=$(run "$1")
+	r=$(run "$1" "$SD")
 	echo "$r $(helper_cpu "$1")" |
 	    awk '{ printf "%s %.3f %s", $1, $2 + $4 / 1000, $3 }'
 }
@@ -188,7 +193,8 @@ echo "plaintext; \`may\` does STARTTLS (TLSv1.3, X25519) and checks"
 echo "the certificate for the log only; \`verify\` requires chain and"
 echo "name to verify against \`tls_ca_file\`. CPU is ours (user + system"
 echo "of the deliver processes, which deliver by themselves:"
-echo "\`worker_idle_time = 0\`); the wall time includes the Python server."
+echo "\`smtpdirect-core deliver\` with \`worker_idle_time = 0\`); the wall"
+echo "time includes the Python server."
 echo
 echo "| tls_policy | messages/s | wall per message | our CPU per message |"
 echo "|---|---:|---:|---:|"

@@ -61,6 +61,7 @@ grep -q "DESTDIR is set: not creating the user smtpdirect" "$WORK/out1" ||
 	echo "drwxr-xr-x root:root usr"
 	echo "drwxr-xr-x root:root usr/sbin"
 	echo "-rwxr-xr-x root:root usr/sbin/smtpdirect"
+	echo "-rwxr-xr-x root:root usr/sbin/smtpdirect-core"
 	[ -f "$TOP/milter/smtpdirect-milter" ] &&
 		echo "-rwxr-xr-x root:root usr/sbin/smtpdirect-milter"
 	echo "drwxr-xr-x root:root usr/share"
@@ -80,6 +81,7 @@ grep -q "DESTDIR is set: not creating the user smtpdirect" "$WORK/out1" ||
 listing "$ST" >"$WORK/got1"
 same "$WORK/got1" "$WORK/want1"
 cmp "$ST/usr/sbin/smtpdirect" "$TOP/transport/smtpdirect"
+cmp "$ST/usr/sbin/smtpdirect-core" "$TOP/transport/smtpdirect-core"
 cmp "$ST/etc/smtpdirect/smtpdirect.conf" "$TOP/conf-examples/smtpdirect.conf"
 cmp "$ST/etc/smtpdirect/overrides" "$TOP/conf-examples/overrides"
 cmp "$ST/usr/share/man/man8/smtpdirect.8" "$TOP/man/smtpdirect.8"

@@ -7,8 +7,8 @@
 # started by hand refuses to run); a worker that dies idle costs
 # nothing, one that dies in the middle of a delivery gives a deferral
 # (exit 75), never a loss or a second copy; a deliver from another
-# program file makes the keeper retire; idle workers and the keeper
-# exit.
+# program file makes the keeper retire; smtpdirect without its
+# smtpdirect-core defers; idle workers and the keeper exit.
 set -eu
 . "$(dirname "$0")/../lib/common.sh"
 command -v python3 >/dev/null || skip "python3 is not installed"
@@ -159,10 +159,11 @@ run S2 h@slow.example
 grep -q "S1: to=<h@slow.example>.*status=deferred (delivery worker .* ended without an answer)" \
     "$WORK/log" || fail "S1 not deferred: $(cat "$WORK/log")"
 
-# 7. A deliver from another program file: the keeper retires, and that
-# message is delivered by its own process.
-cp "$SD" "$WORK/sd2"
-send O1 i@work.example "$WORK/sd2"
+# 7. A deliver from another program file (an upgrade): the keeper
+# retires, and that message is delivered by its own process.
+mkdir "$WORK/sd2"
+cp "$SD" "$(dirname "$SD")/smtpdirect-core" "$WORK/sd2"
+send O1 i@work.example "$WORK/sd2/smtpdirect"
 n=0
 while kill -0 "$K" 2>/dev/null && [ $n -lt 100 ]; do
 	sleep 0.1
@@ -170,7 +171,23 @@ while kill -0 "$K" 2>/dev/null && [ $n -lt 100 ]; do
 done
 ! kill -0 "$K" 2>/dev/null || fail "the keeper did not retire"
 
-# 8. Idle workers and the keeper exit by themselves.
+# 8. smtpdirect without smtpdirect-core beside it: deliver defers with
+# the reason, other commands fail with 71 (EX_OSERR).
+mkdir "$WORK/lone"
+cp "$SD" "$WORK/lone"
+run L1 l@work.example "$WORK/lone/smtpdirect"
+[ "$rc" -eq 75 ] || fail "L1: exit $rc, want 75"
+[ "$(cat "$WORK/err")" = "4.3.0 cannot run $WORK/lone/smtpdirect-core: No such file or directory" ] ||
+	fail "L1 said: $(cat "$WORK/err")"
+set +e
+"$WORK/lone/smtpdirect" lint -c "$WORK/conf" 2>"$WORK/err"
+rc=$?
+set -e
+[ "$rc" -eq 71 ] || fail "lint without the core: exit $rc, want 71"
+grep -q "^smtpdirect: cannot run $WORK/lone/smtpdirect-core: " "$WORK/err" ||
+	fail "lint without the core said: $(cat "$WORK/err")"
+
+# 9. Idle workers and the keeper exit by themselves.
 send I1 j@work.example
 send I2 k@work.example
 K=$(keeper_pid)

@@ -68,13 +68,16 @@ mta_on_fail() {
 	MTA_ON_FAIL="$MTA_ON_FAIL $1"
 }
 
-# mta_install_sd - copy the smtpdirect under test ($SD; for the harness
-# self-test, t/lib/fake-deliver.sh) to $WORK/bin/smtpdirect, where the
-# unprivileged user the MTAs run it as can reach it whatever the mode of
-# the directories above $TOP. Sets SD_BIN.
+# mta_install_sd - copy the smtpdirect under test ($SD and the core
+# program beside it; for the harness self-test, t/lib/fake-deliver.sh
+# alone) to $WORK/bin, where the unprivileged user the MTAs run it as can
+# reach it whatever the mode of the directories above $TOP. Sets SD_BIN.
 mta_install_sd() {
 	[ -x "$SD" ] || fail "$SD is not built (make)"
 	mkdir -p "$WORK/bin"
+	if [ -x "$(dirname "$SD")/smtpdirect-core" ]; then
+		install -m 755 "$(dirname "$SD")/smtpdirect-core" "$WORK/bin"
+	fi
 	install -m 755 "$SD" "$WORK/bin/smtpdirect"
 	# shellcheck disable=SC2034 # used by the test scripts
 	SD_BIN=$WORK/bin/smtpdirect

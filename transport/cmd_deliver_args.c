@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/*
+ * deliver's arguments: options, environment and recipients, parsed
+ * alike by the smtpdirect program (front.c) and the core's deliver.
+ * Needs nothing of OpenSSL, ldns or LMDB: the front links it.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "spool.h"
+#include "xalloc.h"
+
+/* cmd_parse_count - decimal, no sign, no overflow */
+bool
+cmd_parse_count(const char *s, unsigned long *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > 1000000000ULL)
+		return false;
+	*out = (unsigned long)v;
+	return true;
+}
+
+/* cmd_deliver_unbracket - copy an address without one pair of <> */
+static char *
+cmd_deliver_unbracket(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= 2 && s[0] == '<' && s[n - 1] == '>')
+		return xmemdup0(s + 1, n - 2);
+	return xstrdup(s);
+}
+
+/* cmd_deliver_args - parse options, environment and recipients */
+bool
+cmd_deliver_args(
+    int argc, char **argv, struct cmd_deliver_args *a, struct why *why)
+{
+	unsigned long r;
+	const char *sender = NULL;
+	size_t i;
+	int ch;
+
+	memset(a, 0, sizeof(*a));
+	a->retries = -1;
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt(argc, argv, "c:f:q:r:v")) != -1) {
+		switch (ch) {
+		case 'c':
+			a->conf = optarg;
+			break;
+		case 'f':
+			sender = optarg;
+			break;
+		case 'q':
+			a->queue_id = optarg;
+			break;
+		case 'r':
+			if (!cmd_parse_count(optarg, &r)) {
+				why_set(why, "4.3.5",
+				    "bad retry count \"%.50s\"", optarg);
+				return false;
+			}
+			a->retries = (long)r;
+			break;
+		case 'v':
+			a->verbose++;
+			break;
+		default:
+			why_set(why, "4.3.5",
+			    "bad option -%c; usage: smtpdirect "
+			    "deliver [-c FILE] -f SENDER [-q "
+			    "QUEUE_ID] [-r RETRIES] -- "
+			    "RECIPIENT...",
+			    optopt);
+			return false;
+		}
+	}
+	if (sender == NULL)
+		sender = getenv("SENDER");
+	if (sender == NULL) {
+		why_set(why, "4.3.5", "no sender: give -f or set SENDER");
+		return false;
+	}
+	if (a->queue_id == NULL)
+		a->queue_id = getenv("MESSAGE_ID");
+	if (a->queue_id == NULL)
+		a->queue_id = "";
+	a->sender = cmd_deliver_unbracket(sender);
+	if (spool_addr_check(a->sender, strlen(a->sender), true, why) != SD_OK)
+		return false;
+	a->nrcpt = (size_t)(argc - optind);
+	if (a->nrcpt == 0) {
+		why_set(why, "4.3.5", "no recipients given");
+		return false;
+	}
+	a->rcpts = xcalloc(a->nrcpt, sizeof(char *));
+	for (i = 0; i < a->nrcpt; i++) {
+		a->rcpts[i] = cmd_deliver_unbracket(argv[optind + (int)i]);
+		if (spool_addr_check(
+		        a->rcpts[i], strlen(a->rcpts[i]), false, why) != SD_OK)
+			return false;
+	}
+	return true;
+}
+
+/* cmd_deliver_free - release the argument copies */
+void
+cmd_deliver_free(struct cmd_deliver_args *a)
+{
+	size_t i;
+
+	for (i = 0; a->rcpts != NULL && i < a->nrcpt; i++)
+		free(a->rcpts[i]);
+	free(a->rcpts);
+	free((char *)a->sender);
+}
+
+/*
+ * cmd_deliver_abs - the configuration path made absolute, for a worker
+ * whose working directory is not ours (malloc'd; caller frees), or NULL
+ */
+char *
+cmd_deliver_abs(const char *path)
+{
+	char cwd[4096];
+	size_t n;
+	char *p;
+
+	if (path[0] == '/')
+		return xstrdup(path);
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return NULL;
+	n = strlen(cwd) + strlen(path) + 2;
+	p = xmalloc(n);
+	snprintf(p, n, "%s/%s", cwd, path);
+	return p;
+}
