@@ -42,7 +42,8 @@ for t in "$SD" "$SD_CORE" "$PB" "$SINK" "$SOURCE" "$TIME" msmtp cc python3; do
 	}
 done
 
-make -C "$TOP" -s VARIANT=shared LINK=shared "$SD_SHARED" "$SD_SHARED_CORE" \
+make -C "$TOP" -s VARIANT=shared LINK=shared build/shared/transport/smtpdirect \
+    build/shared/transport/smtpdirect-core \
     >&2 || { echo "deliver bench: cannot build $SD_SHARED" >&2; exit 1; }
 
 A=127.0.7.1
