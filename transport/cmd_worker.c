@@ -21,6 +21,7 @@
 
 #include "fileid.h"
 #include "msg.h"
+#include "scache.h"
 #include "scache_int.h"
 #include "spool.h"
 #include "worker.h"
@@ -157,6 +158,8 @@ cmd_worker(int argc, char **argv)
 	if (!scache_send(WORKER_FD, SCACHE_OP_IDLE, "", "", 0, -1))
 		return MSG_EX_OK;
 	spool_reuse_files();
+	/* Kept connections come and go over the socket we have. */
+	scache_channel(WORKER_FD);
 	for (used = 1; used <= WORKER_MAX_USE; used++) {
 		if (!scache_recvv(WORKER_FD, buf, sizeof(buf), &h, fds, &nfd))
 			break; /* the keeper closed our socket, or is broken */

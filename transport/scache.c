@@ -24,6 +24,8 @@
 #include "msg.h"
 #include "scache_int.h"
 
+static int scache_chan = -1; /* scache_channel(): a worker's socket */
+
 /* scache_path - dir/name into a socket address; false if too long */
 static bool
 scache_path(const char *dir, const char *name, struct sockaddr_un *sun)
@@ -232,22 +234,24 @@ scache_get(const char *dir, const char *key, int *fd, void *blob, size_t size,
 	struct scache_hdr h;
 	struct pollfd pfd;
 	int s, got = -1;
+	bool ok;
 
 	*fd = -1;
-	if ((s = scache_connect(dir)) < 0)
+	if ((s = scache_chan) < 0 && (s = scache_connect(dir)) < 0)
 		return false;
 	pfd.fd = s;
 	pfd.events = POLLIN;
-	if (!scache_send(s, SCACHE_OP_GET, key, "", 0, -1) ||
-	    loop_poll(&pfd, SCACHE_WAIT_MS) != 1 ||
-	    !scache_recv(s, buf, &h, &got) || h.op != SCACHE_OP_HIT ||
-	    got < 0 || h.blob_len > size) {
+	ok = scache_send(s, SCACHE_OP_GET, key, "", 0, -1) &&
+	    loop_poll(&pfd, SCACHE_WAIT_MS) == 1 &&
+	    scache_recv(s, buf, &h, &got) && h.op == SCACHE_OP_HIT &&
+	    got >= 0 && h.blob_len <= size;
+	if (s != scache_chan)
+		close(s);
+	if (!ok) {
 		if (got >= 0)
 			close(got);
-		close(s);
 		return false;
 	}
-	close(s);
 	memcpy(blob, buf + sizeof(h) + h.key_len, h.blob_len);
 	*blob_len = h.blob_len;
 	*fd = got;
@@ -385,13 +389,14 @@ bool
 scache_put(const char *dir, const char *key, int fd, const void *blob,
     size_t blob_len, unsigned long keep_ms)
 {
-	int s = scache_connect(dir);
+	int s = scache_chan >= 0 ? scache_chan : scache_connect(dir);
 
 	if (s >= 0) {
 		bool ok =
 		    scache_send(s, SCACHE_OP_PUT, key, blob, blob_len, fd);
 
-		close(s);
+		if (s != scache_chan)
+			close(s);
 		if (ok) {
 			close(fd);
 			return true;
@@ -402,6 +407,13 @@ scache_put(const char *dir, const char *key, int fd, const void *blob,
 	}
 	scache_quit(fd);
 	return false;
+}
+
+/* scache_channel - talk over fd instead of connecting */
+void
+scache_channel(int fd)
+{
+	scache_chan = fd;
 }
 
 /* scache_ensure - a keeper for the delivery workers, started if none runs */

@@ -22,8 +22,12 @@
  * OWNERSHIP
  *	scache_get() gives the caller a socket it must close; scache_put()
  *	always takes the socket (kept, or closed).
+ *
+ *	A delivery worker (worker.h) already has a socket to its keeper:
+ *	after scache_channel() gets and puts go over it, without a new
+ *	connection to SCACHE_SOCKET each time.
  * THREADS
- *	Safe: no state between calls.
+ *	Safe but for scache_channel(), set before threads start.
  * ERRORS
  *	None reported: a failure is a miss (get) or a connection closed
  *	(put), with a msg_debug line.
@@ -59,6 +63,13 @@ bool scache_get(const char *dir, const char *key, int *fd, void *blob,
  */
 bool scache_put(const char *dir, const char *key, int fd, const void *blob,
     size_t blob_len, unsigned long keep_ms);
+
+/*
+ * From now on talk to the keeper over the connected socket fd (a
+ * worker's own, which stays the caller's) for every scache_get() and
+ * scache_put(), whatever their dir; -1 connects again each time.
+ */
+void scache_channel(int fd);
 
 /*
  * Start the keeper of state_dir dir when none runs, holding nothing:

@@ -94,13 +94,56 @@ scache_deliver(struct scache_keep *k, int c, const char *buf,
 		k->retire = true;
 }
 
+/*
+ * scache_request - a PUT (fd the connection) or GET on socket c, the
+ * message in buf; closing: keep nothing more. Takes fd.
+ */
+static void
+scache_request(struct scache_keep *k, int c, const char *buf,
+    const struct scache_hdr *h, int fd, bool closing)
+{
+	char key[SCACHE_KEY_MAX + 1];
+	size_t i;
+
+	memcpy(key, buf + sizeof(*h), h->key_len);
+	key[h->key_len] = '\0';
+	if (h->op == SCACHE_OP_PUT && fd >= 0) {
+		if (closing ||
+		    !scache_add(k, fd, key, h->key_len,
+		        buf + sizeof(*h) + h->key_len, h->blob_len))
+			scache_quit(fd);
+		return;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (h->op != SCACHE_OP_GET)
+		return;
+	/* The freshest first: the likeliest to be alive still. */
+	for (i = k->n; i-- > 0;) {
+		if (strcmp(k->e[i].key, key) != 0)
+			continue;
+		if (scache_send(c, SCACHE_OP_HIT, key, k->e[i].blob,
+		        k->e[i].blob_len, k->e[i].fd))
+			scache_drop(k, i, false);
+		return;
+	}
+	(void)scache_send(c, SCACHE_OP_MISS, key, "", 0, -1);
+}
+
+/* scache_worker_request - a worker's get or put, over its own socket */
+static void
+scache_worker_request(
+    void *ctx, int sock, const char *buf, const struct scache_hdr *h, int fd)
+{
+	scache_request(ctx, sock, buf, h, fd, false);
+}
+
 /* scache_serve - one client, one request; closing: keep nothing more */
 static void
 scache_serve(struct scache_keep *k, int c, bool closing)
 {
 	static char buf[SCACHE_BIG_MAX];
 	struct timeval tv = {0, SCACHE_IO_MS * 1000};
-	char key[SCACHE_KEY_MAX + 1];
 	struct scache_hdr h;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -124,29 +167,7 @@ scache_serve(struct scache_keep *k, int c, bool closing)
 	else
 		for (i = 0; i < nfd; i++)
 			close(fds[i]);
-	memcpy(key, buf + sizeof(h), h.key_len);
-	key[h.key_len] = '\0';
-	if (h.op == SCACHE_OP_PUT && fd >= 0) {
-		if (closing ||
-		    !scache_add(k, fd, key, h.key_len,
-		        buf + sizeof(h) + h.key_len, h.blob_len))
-			scache_quit(fd);
-		return;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (h.op != SCACHE_OP_GET)
-		return;
-	/* The freshest first: the likeliest to be alive still. */
-	for (i = k->n; i-- > 0;) {
-		if (strcmp(k->e[i].key, key) != 0)
-			continue;
-		if (scache_send(c, SCACHE_OP_HIT, key, k->e[i].blob,
-		        k->e[i].blob_len, k->e[i].fd))
-			scache_drop(k, i, false);
-		return;
-	}
-	(void)scache_send(c, SCACHE_OP_MISS, key, "", 0, -1);
+	scache_request(k, c, buf, &h, fd, closing);
 }
 
 /* scache_accept - serve the clients waiting on lfd */
@@ -235,12 +256,14 @@ scache_keeper(int lfd, const char *sock_path, int fd, const char *key,
 		if (poll(pfd, 1 + n + nw, wait < 0 ? -1 : (int)wait + 1) < 0 &&
 		    errno != EINTR)
 			break;
-		if (nw > 0)
-			worker_pool_events(k.pool, pfd + 1 + n, nw);
-		/* The server spoke (a 421 at its idle timeout) or hung up. */
+		/* The server spoke (a 421 at its idle timeout) or hung up.
+		 * First: the workers' gets and puts below change the table. */
 		for (i = n; i-- > 0;)
 			if (pfd[i + 1].revents != 0)
 				scache_drop(&k, i, false);
+		if (nw > 0)
+			worker_pool_events(
+			    k.pool, pfd + 1 + n, nw, scache_worker_request, &k);
 		if (pfd[0].revents & POLLIN)
 			scache_accept(&k, lfd, false);
 	}

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "cmd.h"
+#include "scache_int.h"
 
 #define WORKER_RCPT_MAX 10000 /* most recipients in one request */
 
@@ -88,9 +89,21 @@ bool worker_pool_dispatch(struct worker_pool *p, int c, const void *blob,
 /* Fill pfd (room for WORKER_MAX) with the workers' sockets; how many. */
 size_t worker_pool_pollfds(const struct worker_pool *p, struct pollfd *pfd);
 
-/* Handle the events poll() gave on the n sockets worker_pool_pollfds() gave. */
-void worker_pool_events(
-    struct worker_pool *p, const struct pollfd *pfd, size_t n);
+/*
+ * A busy worker's request for a kept connection (SCACHE_OP_GET, or
+ * SCACHE_OP_PUT with fd, else -1), the message in buf: answer on sock,
+ * take fd.
+ */
+typedef void worker_pool_req_fn(
+    void *ctx, int sock, const char *buf, const struct scache_hdr *h, int fd);
+
+/*
+ * Handle the events poll() gave on the n sockets worker_pool_pollfds()
+ * gave: a worker ready again, a get or put passed to req(ctx, ...), or
+ * a worker gone.
+ */
+void worker_pool_events(struct worker_pool *p, const struct pollfd *pfd,
+    size_t n, worker_pool_req_fn *req, void *ctx);
 
 /*
  * Tell workers idle for their idle time to exit, give up on those that

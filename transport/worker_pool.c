@@ -183,9 +183,10 @@ worker_pool_pollfds(const struct worker_pool *p, struct pollfd *pfd)
 	return p->n;
 }
 
-/* worker_pool_events - ready, retiring, or gone */
+/* worker_pool_events - ready, asking for a connection, retiring, or gone */
 void
-worker_pool_events(struct worker_pool *p, const struct pollfd *pfd, size_t n)
+worker_pool_events(struct worker_pool *p, const struct pollfd *pfd, size_t n,
+    worker_pool_req_fn *req, void *ctx)
 {
 	char buf[SCACHE_MSG_MAX];
 	struct scache_hdr h;
@@ -201,6 +202,11 @@ worker_pool_events(struct worker_pool *p, const struct pollfd *pfd, size_t n)
 			continue;
 		if ((pfd[i].revents & POLLIN) &&
 		    scache_recv(p->w[j].fd, buf, &h, &fd)) {
+			if (p->w[j].state == WORKER_BUSY &&
+			    (h.op == SCACHE_OP_GET || h.op == SCACHE_OP_PUT)) {
+				req(ctx, p->w[j].fd, buf, &h, fd);
+				continue;
+			}
 			if (fd >= 0)
 				close(fd);
 			if (h.op == SCACHE_OP_IDLE) {
