@@ -212,10 +212,19 @@ all_secs() {
 sessions() {
 	median "$1" | cut -d'|' -f4
 }
+# round_pcts - for each round, smtpdirect's rate as a share of smtp(8)'s
+# in that round (their seconds inverted), one per line
+round_pcts() {
+	paste -d' ' <(grep '^smtpdirect|' "$WORK/rows" | cut -d'|' -f3) \
+	    <(grep '^native|' "$WORK/rows" | cut -d'|' -f3) |
+	    awk '{ printf "%.0f\n", 100 * $2 / $1 }'
+}
 sd=$(secs smtpdirect)
 nat=$(secs native)
 cat_s=$(secs cat)
 pct=$(awk -v a="$nat" -v b="$sd" 'BEGIN { printf "%.0f", 100 * a / b }')
+pcts=$(round_pcts | sed 's/$/%/' | paste -sd, - | sed 's/,/, /g')
+pct_med=$(round_pcts | sort -n | awk '{ r[NR] = $0 } END { print r[int((NR + 1) / 2)] }')
 
 echo "## Queue drain: $N held messages through Postfix"
 echo
@@ -254,8 +263,10 @@ echo "| smtpdirect, pipe(8) | smtpdirect | $MAXPROC | $sd | $(rate "$sd") | $pct
 echo "| Postfix smtp(8) | nsmtp:[$SINK_A]:$SINK_P | $MAXPROC | $nat | $(rate "$nat") | 100% | $(sessions native) |"
 echo "| \`cat\`, pipe(8) (floor) | catpipe | $MAXPROC | $cat_s | $(rate "$cat_s") | $(awk -v a="$nat" -v b="$cat_s" 'BEGIN { printf "%.0f", 100 * a / b }')% | - |"
 echo
-echo "smtpdirect drains at **$pct%** of the rate of Postfix's smtp(8)"
-echo "(goal ≥ 75%: $(awk -v p="$pct" 'BEGIN { print (p >= 75) ? "met" : "not met" }'))."
+echo "Round by round (the three transports back to back, so that a change"
+echo "in the machine's load shifts them alike) smtpdirect drained at $pcts"
+echo "of the rate of Postfix's smtp(8) in the same round: median"
+echo "**$pct_med%** (goal ≥ 75%: $(awk -v p="$pct_med" 'BEGIN { print (p >= 75) ? "met" : "not met" }')). The table's median rounds give $pct%."
 echo "SMTP sessions: the sessions the sink saw end for each drain (counted"
 echo "until the count stood still for 3 s, so that connections kept"
 echo "after the drain are in). smtp(8) is a long-lived process that reuses"
