@@ -526,7 +526,7 @@ for par in 1 "$P"; do
 		[ -n "$l" ] || continue
 		case $name in
 		smtpdirect) label='`smtpdirect deliver`' ;;
-		smtpdirect-noworker) label='`smtpdirect deliver`, `worker_idle_time = 0`' ;;
+		smtpdirect-noworker) label='`smtpdirect-core deliver`, `worker_idle_time = 0`' ;;
 		smtpdirect-noreuse) label='`smtpdirect deliver`, `session_cache_time = 0`' ;;
 		smtpdirect-shared) label='`smtpdirect deliver`, built with LINK=shared' ;;
 		smtpdirect-mx) label='`smtpdirect deliver`, MX from nsd (cached)' ;;
