@@ -100,22 +100,28 @@ worker_stdio(const int *fds)
 
 /*
  * worker_one - one request: fds[0] the client's socket, fds[1..3] its
- * standard input, output and error (all closed here)
+ * standard input, output and error (all closed here). Tells the keeper
+ * op (idle, or retiring) before the client its answer, so that the
+ * client's MTA finds this worker free for its next message. Returns
+ * false when the keeper is gone.
  */
-static void
-worker_one(struct worker_state *ws, const char *blob, size_t len, int fds[4])
+static bool
+worker_one(struct worker_state *ws, const char *blob, size_t len, int fds[4],
+    unsigned char op)
 {
 	struct cmd_deliver_args a;
 	unsigned char rc;
+	bool keeper;
 	int i;
 
 	if (!worker_req_decode(blob, len, &a) || !worker_load(ws, a.conf)) {
 		/* Nothing read: the caller delivers and tells what is wrong. */
+		keeper = scache_send(WORKER_FD, op, "", "", 0, -1);
 		(void)scache_send(fds[0], SCACHE_OP_NO, "", "", 0, -1);
 		worker_req_free(&a);
 		for (i = 0; i < 4; i++)
 			close(fds[i]);
-		return;
+		return keeper;
 	}
 	worker_stdio(fds + 1);
 	for (i = 1; i < 4; i++)
@@ -126,9 +132,11 @@ worker_one(struct worker_state *ws, const char *blob, size_t len, int fds[4])
 	/* The caller's pipes closed before it hears the answer: an MTA
 	 * waiting for the end of its output must not wait for us. */
 	worker_stdio(NULL);
+	keeper = scache_send(WORKER_FD, op, "", "", 0, -1);
 	(void)scache_send(fds[0], SCACHE_OP_RESULT, "", &rc, 1, -1);
 	close(fds[0]);
 	worker_req_free(&a);
+	return keeper;
 }
 
 /* cmd_worker - serve the keeper until it closes our socket */
@@ -163,16 +171,23 @@ cmd_worker(int argc, char **argv)
 	for (used = 1; used <= WORKER_MAX_USE; used++) {
 		if (!scache_recvv(WORKER_FD, buf, sizeof(buf), &h, fds, &nfd))
 			break; /* the keeper closed our socket, or is broken */
+		if (h.op == SCACHE_OP_HIT || h.op == SCACHE_OP_MISS) {
+			/* A kept connection's late answer (scache_get gave
+			 * up on it): nothing to do with the next request. */
+			while (nfd > 0)
+				close(fds[--nfd]);
+			used--;
+			continue;
+		}
 		if (h.op != SCACHE_OP_DELIVER || nfd != 4) {
 			while (nfd > 0)
 				close(fds[--nfd]);
 			break;
 		}
-		worker_one(&ws, buf + sizeof(h) + h.key_len, h.blob_len, fds);
-		if (!scache_send(WORKER_FD,
+		if (!worker_one(&ws, buf + sizeof(h) + h.key_len, h.blob_len,
+		        fds,
 		        used < WORKER_MAX_USE ? SCACHE_OP_IDLE
-		                              : SCACHE_OP_RETIRE,
-		        "", "", 0, -1))
+		                              : SCACHE_OP_RETIRE))
 			break;
 	}
 	worker_unload(&ws);

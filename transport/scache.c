@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "mono.h"
 #include "msg.h"
 #include "scache_int.h"
 
@@ -225,25 +226,51 @@ scache_quit(int fd)
 	close(fd);
 }
 
-/* scache_get - take a kept connection */
+/*
+ * scache_answer - the keeper's answer to a GET for key on s, within
+ * SCACHE_WAIT_MS: true with the message in buf and *got its descriptor
+ * (or -1). On a worker's channel an answer may come after the wait
+ * gave up on it: one for another key is such a late answer (its
+ * descriptor closed), skipped.
+ */
+static bool
+scache_answer(int s, const char *key, char *buf, struct scache_hdr *h, int *got)
+{
+	long long end = mono_now_ms() + SCACHE_WAIT_MS, left;
+	size_t klen = strlen(key);
+	struct pollfd pfd;
+
+	for (;;) {
+		*got = -1;
+		left = end - mono_now_ms();
+		pfd.fd = s;
+		pfd.events = POLLIN;
+		if (left <= 0 || loop_poll(&pfd, (int)left) != 1 ||
+		    !scache_recv(s, buf, h, got))
+			return false;
+		if (h->key_len == klen &&
+		    memcmp(buf + sizeof(*h), key, klen) == 0)
+			return true;
+		if (*got >= 0)
+			close(*got);
+	}
+}
+
+/* scache_get - take a kept connection back from the keeper */
 bool
 scache_get(const char *dir, const char *key, int *fd, void *blob, size_t size,
     size_t *blob_len)
 {
 	char buf[SCACHE_MSG_MAX];
 	struct scache_hdr h;
-	struct pollfd pfd;
 	int s, got = -1;
 	bool ok;
 
 	*fd = -1;
 	if ((s = scache_chan) < 0 && (s = scache_connect(dir)) < 0)
 		return false;
-	pfd.fd = s;
-	pfd.events = POLLIN;
 	ok = scache_send(s, SCACHE_OP_GET, key, "", 0, -1) &&
-	    loop_poll(&pfd, SCACHE_WAIT_MS) == 1 &&
-	    scache_recv(s, buf, &h, &got) && h.op == SCACHE_OP_HIT &&
+	    scache_answer(s, key, buf, &h, &got) && h.op == SCACHE_OP_HIT &&
 	    got >= 0 && h.blob_len <= size;
 	if (s != scache_chan)
 		close(s);

@@ -20,6 +20,7 @@
 
 #include "unit.h"
 
+#include "scache.h"
 #include "scache_int.h"
 
 static char *sc_dir;
@@ -163,6 +164,50 @@ START_TEST(test_scache_malformed_messages_refused)
 }
 END_TEST
 
+/*
+ * Over a worker's channel a late answer (to a GET that gave up waiting)
+ * is skipped, its descriptor closed: the answer for the key asked for
+ * is the one taken. The channel stays the caller's.
+ */
+START_TEST(test_scache_channel_skips_late_answers)
+{
+	int sv[2], late[2], conn[2], got = -1, extra = -1;
+	char buf[SCACHE_MSG_MAX], blob[16];
+	struct scache_hdr h;
+	size_t len = 0;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, late), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
+	/* The keeper's side, answered before it is asked: a late HIT for
+	 * "old", then the HIT for "new". */
+	ck_assert(scache_send(sv[1], SCACHE_OP_HIT, "old", "x", 1, late[0]));
+	ck_assert(scache_send(sv[1], SCACHE_OP_HIT, "new", "desc", 4, conn[0]));
+	close(late[0]);
+	close(conn[0]);
+	scache_channel(sv[0]);
+	ck_assert(
+	    scache_get("/nonexistent", "new", &got, blob, sizeof(blob), &len));
+	ck_assert_uint_eq(len, 4);
+	ck_assert(memcmp(blob, "desc", 4) == 0);
+	ck_assert_int_ge(got, 0);
+	close(got);
+	/* The late one's descriptor was closed: its peer reads EOF. */
+	ck_assert_int_eq(read(late[1], buf, 1), 0);
+	/* The question went over the channel. */
+	ck_assert(scache_recv(sv[1], buf, &h, &extra));
+	ck_assert_int_eq(h.op, SCACHE_OP_GET);
+	ck_assert_int_eq(extra, -1);
+	scache_channel(-1);
+	/* Back to connecting: no keeper in sc_dir, a miss at once. */
+	ck_assert(!scache_get(sc_dir, "new", &got, blob, sizeof(blob), &len));
+	close(sv[0]);
+	close(sv[1]);
+	close(late[1]);
+	close(conn[1]);
+}
+END_TEST
+
 START_TEST(test_scache_keeper_round_trip)
 {
 	char blob[32], got[64];
@@ -230,6 +275,7 @@ scache_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_scache_message_carries_a_descriptor);
 	tcase_add_test(tc, test_scache_malformed_messages_refused);
+	tcase_add_test(tc, test_scache_channel_skips_late_answers);
 	tcase_add_test(tc, test_scache_keeper_round_trip);
 	tcase_add_test(tc, test_scache_keeper_quits_and_drops);
 	suite_add_tcase(s, tc);
