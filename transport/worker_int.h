@@ -76,6 +76,9 @@ void worker_pool_free(struct worker_pool *p);
 /* Workers running or starting. */
 size_t worker_pool_count(const struct worker_pool *p);
 
+/* Whether a worker is idle, ready for a request. */
+bool worker_pool_idle(const struct worker_pool *p);
+
 /*
  * Pass request blob (len bytes) from client c with its fds[0..2]
  * (standard input, output, error) to an idle worker, or answer

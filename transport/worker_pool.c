@@ -87,6 +87,18 @@ worker_pool_count(const struct worker_pool *p)
 	return p->n;
 }
 
+/* worker_pool_idle - is a worker ready for a request? */
+bool
+worker_pool_idle(const struct worker_pool *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->w[i].state == WORKER_IDLE)
+			return true;
+	return false;
+}
+
 /*
  * worker_spawn - start one worker: the program file we run, with its
  * socket as WORKER_FD and nothing else open but /dev/null as 0-2 (the
