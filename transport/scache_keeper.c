@@ -76,44 +76,6 @@ scache_add(struct scache_keep *k, int fd, const char *key, size_t key_len,
 	return true;
 }
 
-static void scache_worker_request(
-    void *ctx, int sock, const char *buf, const struct scache_hdr *h, int fd);
-
-/*
- * scache_workers_now - what the workers said since the last poll: the
- * keeper serves up to SCACHE_ACCEPT_MAX clients per wake-up, and a
- * worker's "idle" sent meanwhile must not be missed
- */
-static void
-scache_workers_now(struct scache_keep *k)
-{
-	struct pollfd pfd[WORKER_MAX];
-	size_t n = worker_pool_pollfds(k->pool, pfd);
-
-	if (n > 0 && poll(pfd, n, 0) > 0)
-		worker_pool_events(k->pool, pfd, n, scache_worker_request, k);
-}
-
-/* scache_deliver - a delivery request: to a worker, or answered "no" */
-static void
-scache_deliver(struct scache_keep *k, int c, const char *buf,
-    const struct scache_hdr *h, int *fds, size_t nfd, bool closing)
-{
-	size_t i;
-
-	if (!closing && k->pool != NULL && !worker_pool_idle(k->pool))
-		scache_workers_now(k);
-	if (nfd != 3 || closing || k->pool == NULL || k->retire) {
-		(void)scache_send(c, SCACHE_OP_NO, "", "", 0, -1);
-		for (i = 0; i < nfd; i++)
-			close(fds[i]);
-		return;
-	}
-	if (!worker_pool_dispatch(
-	        k->pool, c, buf + sizeof(*h) + h->key_len, h->blob_len, fds))
-		k->retire = true;
-}
-
 /*
  * scache_request - a PUT (fd the connection) or GET on socket c, the
  * message in buf; closing: keep nothing more. Takes fd.
@@ -156,6 +118,41 @@ scache_worker_request(
     void *ctx, int sock, const char *buf, const struct scache_hdr *h, int fd)
 {
 	scache_request(ctx, sock, buf, h, fd, false);
+}
+
+/*
+ * scache_workers_now - what the workers said since the last poll: the
+ * keeper serves up to SCACHE_ACCEPT_MAX clients per wake-up, and a
+ * worker's "idle" sent meanwhile must not be missed
+ */
+static void
+scache_workers_now(struct scache_keep *k)
+{
+	struct pollfd pfd[WORKER_MAX];
+	size_t n = worker_pool_pollfds(k->pool, pfd);
+
+	if (n > 0 && poll(pfd, n, 0) > 0)
+		worker_pool_events(k->pool, pfd, n, scache_worker_request, k);
+}
+
+/* scache_deliver - a delivery request: to a worker, or answered "no" */
+static void
+scache_deliver(struct scache_keep *k, int c, const char *buf,
+    const struct scache_hdr *h, int *fds, size_t nfd, bool closing)
+{
+	size_t i;
+
+	if (!closing && k->pool != NULL && !worker_pool_idle(k->pool))
+		scache_workers_now(k);
+	if (nfd != 3 || closing || k->pool == NULL || k->retire) {
+		(void)scache_send(c, SCACHE_OP_NO, "", "", 0, -1);
+		for (i = 0; i < nfd; i++)
+			close(fds[i]);
+		return;
+	}
+	if (!worker_pool_dispatch(
+	        k->pool, c, buf + sizeof(*h) + h->key_len, h->blob_len, fds))
+		k->retire = true;
 }
 
 /* scache_serve - one client, one request; closing: keep nothing more */
