@@ -171,8 +171,16 @@ while kill -0 "$K" 2>/dev/null && [ $n -lt 100 ]; do
 done
 ! kill -0 "$K" 2>/dev/null || fail "the keeper did not retire"
 
-# 8. smtpdirect without smtpdirect-core beside it: deliver defers with
-# the reason, other commands fail with 71 (EX_OSERR).
+# 8. smtpdirect started through a symbolic link elsewhere finds its core
+# beside the file the link names; without smtpdirect-core beside it,
+# deliver defers with the reason and other commands fail with 71
+# (EX_OSERR).
+mkdir "$WORK/link"
+ln -s "$SD" "$WORK/link/smtpdirect"
+send K1 m@work.example "$WORK/link/smtpdirect"
+"$WORK/link/smtpdirect" lint -c "$WORK/conf" >/dev/null ||
+	fail "lint through a symbolic link failed"
+
 mkdir "$WORK/lone"
 cp "$SD" "$WORK/lone"
 run L1 l@work.example "$WORK/lone/smtpdirect"
@@ -199,6 +207,6 @@ while [ -e "$WORK/state/scache.sock" ] && [ $n -lt 100 ]; do
 done
 [ ! -e "$WORK/state/scache.sock" ] || fail "the keeper did not exit"
 [ -z "$(workers "$K")" ] || fail "workers left: $(workers "$K")"
-[ "$(messages "$WORK/srv")" -eq 11 ] ||
-	fail "want 11 messages at the server, got $(messages "$WORK/srv")"
+[ "$(messages "$WORK/srv")" -eq 12 ] ||
+	fail "want 12 messages at the server, got $(messages "$WORK/srv")"
 echo "58: delivery workers: ok"
