@@ -79,7 +79,7 @@ ifeq ($(VARIANT),asan)
 LINK     := shared
 endif
 ifeq ($(LINK),static)
-BIN_LDFLAGS := -no-pie -Wl,-z,relro,-z,now -Wl,--wrap=OPENSSL_cpuid_setup
+BIN_LDFLAGS := -no-pie -Wl,-z,relro,-z,now
 BIN_LIBS    := -Wl,-Bstatic $(LIBS) -Wl,-Bdynamic -lpthread -ldl
 FRONT_LDFLAGS := -static-pie -Wl,-z,relro,-z,now
 else ifeq ($(LINK),shared)
@@ -143,12 +143,6 @@ $(LINKFILE): ;
 $(O)/transport/main.o: $(LINKFILE)
 $(O)/transport/main.o: CPPFLAGS += \
     -DSMTPDIRECT_LINK='"$(if $(filter static,$(LINK)),built in,shared)"'
-# LINK=static also defers OpenSSL's CPU feature probe from start-up to
-# its first use (transport/cmd_util.c): a deliver process that hands its
-# message to a worker never pays for it.
-$(O)/transport/cmd_util.o: $(LINKFILE)
-$(O)/transport/cmd_util.o: CPPFLAGS += \
-    $(if $(filter static,$(LINK)),-DSMTPDIRECT_CPUID_WRAP)
 
 $(O)/%.o: %.c $(HEADERS) $(FLAGS)
 	@mkdir -p $(@D)

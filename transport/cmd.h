@@ -116,10 +116,4 @@ bool cmd_map_load(const struct cfg *cfg, struct ovr_map **out, struct why *why);
 void cmd_dns_opts(
     const struct cfg *cfg, struct dns_server *servers, struct dns_opts *opts);
 
-/*
- * Run OpenSSL's CPU feature probe (linked in, the program defers it
- * from start-up to here); call before anything uses OpenSSL. Idempotent.
- */
-void cmd_crypto_init(void);
-
 #endif

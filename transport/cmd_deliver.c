@@ -237,7 +237,6 @@ cmd_deliver(int argc, char **argv)
 		rc = cmd_deliver_defer(&a, &why);
 		goto out;
 	}
-	cmd_crypto_init();
 	rc = cmd_deliver_run(&a, NULL, false);
 	/* The next message finds a worker: start what runs them. */
 	if (handoff == FRONT_HANDOFF_NOKEEPER && cfg->worker_idle_time > 0)

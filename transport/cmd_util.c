@@ -130,31 +130,3 @@ cmd_dns_opts(
 	opts->family = cmd_dns_family(cfg->dns_address_family);
 	opts->prefer = cmd_dns_prefer(cfg->dns_address_preference);
 }
-
-#ifdef SMTPDIRECT_CPUID_WRAP
-/*
- * With OpenSSL linked in (Makefile LINK=static, -Wl,--wrap), the CPU
- * feature probe OpenSSL runs before main() comes here and does nothing;
- * cmd_crypto_init() runs the real one. A deliver process that hands its
- * message to a worker never uses OpenSSL, and the probe's cpuid
- * instructions are costly in a virtual machine. Until the real probe
- * runs OpenSSL would take its generic code paths: correct, only slower.
- */
-void __wrap_OPENSSL_cpuid_setup(void);
-void __real_OPENSSL_cpuid_setup(void);
-
-/* __wrap_OPENSSL_cpuid_setup - the constructor's call: later */
-void
-__wrap_OPENSSL_cpuid_setup(void)
-{
-}
-#endif
-
-/* cmd_crypto_init - OpenSSL's CPU feature probe, before any use of it */
-void
-cmd_crypto_init(void)
-{
-#ifdef SMTPDIRECT_CPUID_WRAP
-	__real_OPENSSL_cpuid_setup();
-#endif
-}

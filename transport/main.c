@@ -94,9 +94,6 @@ main(int argc, char **argv)
 		    SMTPDIRECT_LINK);
 		return MSG_EX_OK;
 	}
-	/* deliver runs it only when it delivers by itself. */
-	if (strcmp(argv[1], "deliver") != 0)
-		cmd_crypto_init();
 	for (i = 0; i < sizeof(main_cmds) / sizeof(main_cmds[0]); i++)
 		if (strcmp(argv[1], main_cmds[i].name) == 0)
 			return main_cmds[i].run(argc - 1, argv + 1);
