@@ -64,12 +64,6 @@ bool cmd_deliver_args(
     int argc, char **argv, struct cmd_deliver_args *a, struct why *why);
 void cmd_deliver_free(struct cmd_deliver_args *a);
 
-/*
- * The configuration path made absolute, for a worker whose working
- * directory is not ours (malloc'd; the caller frees), or NULL.
- */
-char *cmd_deliver_abs(const char *path);
-
 /* Parse a decimal count for -r; false on bad syntax or overflow. */
 bool cmd_parse_count(const char *s, unsigned long *out);
 

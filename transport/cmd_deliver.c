@@ -54,6 +54,18 @@ cmd_deliver_defer(const struct cmd_deliver_args *a, const struct why *why)
 	return MSG_EX_TEMPFAIL;
 }
 
+/*
+ * cmd_deliver_log_open - log to log_file when one is set (opened anew
+ * for every message, so that a worker follows logrotate's rename)
+ */
+static void
+cmd_deliver_log_open(const struct cfg *cfg)
+{
+	if (cfg->log_file[0] != '\0' && !msg_file_open(cfg->log_file))
+		msg_warn("cannot open log_file %s: %s; logging to syslog",
+		    cfg->log_file, strerror(errno));
+}
+
 /* cmd_deliver_run - deliver the message on stdin as a asks */
 int
 cmd_deliver_run(
@@ -81,9 +93,7 @@ cmd_deliver_run(
 
 	memset(&res, 0, sizeof(res));
 	why_reset(&why);
-	if (cfg->log_file[0] != '\0' && !msg_file_open(cfg->log_file))
-		msg_warn("cannot open log_file %s: %s; logging to syslog",
-		    cfg->log_file, strerror(errno));
+	cmd_deliver_log_open(cfg);
 	if (!smtp_tls_version_parse(cfg->tls_min_version, &tls_min)) {
 		why_set(&why, "4.3.5",
 		    "%s: tls_min_version: unknown protocol \"%.20s\"",
@@ -229,8 +239,7 @@ cmd_deliver(int argc, char **argv)
 	if (handoff == FRONT_HANDOFF_LOST) {
 		/* A worker took the message and died: it may have been read,
 		 * and perhaps sent; only the MTA's retry may send it again. */
-		if (cfg->log_file[0] != '\0')
-			(void)msg_file_open(cfg->log_file);
+		cmd_deliver_log_open(cfg);
 		why_set(&why, "4.3.0",
 		    "delivery worker of %s ended without an answer",
 		    cfg->state_dir);

@@ -129,24 +129,3 @@ cmd_deliver_free(struct cmd_deliver_args *a)
 	free(a->rcpts);
 	free((char *)a->sender);
 }
-
-/*
- * cmd_deliver_abs - the configuration path made absolute, for a worker
- * whose working directory is not ours (malloc'd; caller frees), or NULL
- */
-char *
-cmd_deliver_abs(const char *path)
-{
-	char cwd[4096];
-	size_t n;
-	char *p;
-
-	if (path[0] == '/')
-		return xstrdup(path);
-	if (getcwd(cwd, sizeof(cwd)) == NULL)
-		return NULL;
-	n = strlen(cwd) + strlen(path) + 2;
-	p = xmalloc(n);
-	snprintf(p, n, "%s/%s", cwd, path);
-	return p;
-}

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include "mono.h"
 #include "msg.h"
 #include "worker.h"
+#include "xalloc.h"
 
 /*
  * front_core - the core program's path, beside this program file (the
@@ -43,6 +43,27 @@ front_core(char *path, size_t size)
 	}
 	memcpy(slash + 1, FRONT_CORE_NAME, sizeof(FRONT_CORE_NAME));
 	return true;
+}
+
+/*
+ * front_abs - the configuration path made absolute, for a worker
+ * whose working directory is not ours (malloc'd; caller frees), or NULL
+ */
+static char *
+front_abs(const char *path)
+{
+	char cwd[4096];
+	size_t n;
+	char *p;
+
+	if (path[0] == '/')
+		return xstrdup(path);
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return NULL;
+	n = strlen(cwd) + strlen(path) + 2;
+	p = xmalloc(n);
+	snprintf(p, n, "%s/%s", cwd, path);
+	return p;
 }
 
 /*
@@ -74,7 +95,7 @@ front_deliver(int argc, char **argv, const char *core, int *rc,
 		goto out;
 	cfg = cfg_get();
 	if (cfg->worker_idle_time == 0 || cfg->path == NULL ||
-	    (abs = cmd_deliver_abs(cfg->path)) == NULL)
+	    (abs = front_abs(cfg->path)) == NULL)
 		goto out;
 	a.conf = abs;
 	st = worker_submit(cfg->state_dir, core, &a, cfg->max_concurrent,
@@ -116,10 +137,9 @@ main(int argc, char **argv)
 	char core[PATH_MAX];
 	int rc = MSG_EX_TEMPFAIL;
 
-	/* Only the final line may reach deliver's stderr: nothing here
-	 * prints, but a failed allocation must still mean "try later". */
-	msg_set_fatal_status(MSG_EX_TEMPFAIL);
-	signal(SIGPIPE, SIG_IGN);
+	/* Nothing here prints but the failures below; a failed allocation
+	 * exits with msg's default status, 75: "try later". Every send
+	 * is MSG_NOSIGNAL: SIGPIPE stays as the MTA left it. */
 	if (!front_core(core, sizeof(core)))
 		return front_fail(deliver, FRONT_CORE_NAME, errno);
 	if (deliver && front_deliver(argc - 1, argv + 1, core, &rc, &handoff))
@@ -130,7 +150,6 @@ main(int argc, char **argv)
 		(void)setenv(FRONT_HANDOFF_ENV, FRONT_HANDOFF_NOKEEPER_TEXT, 1);
 	else
 		(void)unsetenv(FRONT_HANDOFF_ENV);
-	signal(SIGPIPE, SIG_DFL);
 	execv(core, argv);
 	return front_fail(deliver, core, errno);
 }
