@@ -110,32 +110,29 @@ worker_one(struct worker_state *ws, const char *blob, size_t len, int fds[4],
     unsigned char op)
 {
 	struct cmd_deliver_args a;
-	unsigned char rc;
+	unsigned char answer = SCACHE_OP_NO, rc = 0;
 	bool keeper;
 	int i;
 
-	if (!worker_req_decode(blob, len, &a) || !worker_load(ws, a.conf)) {
-		/* Nothing read: the caller delivers and tells what is wrong. */
-		keeper = scache_send(WORKER_FD, op, "", "", 0, -1);
-		(void)scache_send(fds[0], SCACHE_OP_NO, "", "", 0, -1);
-		worker_req_free(&a);
-		for (i = 0; i < 4; i++)
-			close(fds[i]);
-		return keeper;
+	/* Not decoded or not loaded, nothing read: "deliver by yourself",
+	 * and the caller tells what is wrong. */
+	if (worker_req_decode(blob, len, &a) && worker_load(ws, a.conf)) {
+		worker_stdio(fds + 1);
+		msg_init("smtpdirect", MSG_TO_SYSLOG);
+		msg_verbose = a.verbose;
+		rc = (unsigned char)cmd_deliver_run(&a, ws->map, true);
+		/* The caller's pipes closed before it hears the answer: an
+		 * MTA waiting for the end of its output must not wait. */
+		worker_stdio(NULL);
+		answer = SCACHE_OP_RESULT;
 	}
-	worker_stdio(fds + 1);
+	worker_req_free(&a);
 	for (i = 1; i < 4; i++)
 		close(fds[i]);
-	msg_init("smtpdirect", MSG_TO_SYSLOG);
-	msg_verbose = a.verbose;
-	rc = (unsigned char)cmd_deliver_run(&a, ws->map, true);
-	/* The caller's pipes closed before it hears the answer: an MTA
-	 * waiting for the end of its output must not wait for us. */
-	worker_stdio(NULL);
 	keeper = scache_send(WORKER_FD, op, "", "", 0, -1);
-	(void)scache_send(fds[0], SCACHE_OP_RESULT, "", &rc, 1, -1);
+	(void)scache_send(
+	    fds[0], answer, "", &rc, answer == SCACHE_OP_RESULT ? 1 : 0, -1);
 	close(fds[0]);
-	worker_req_free(&a);
 	return keeper;
 }
 
@@ -168,26 +165,23 @@ cmd_worker(int argc, char **argv)
 	spool_reuse_files();
 	/* Kept connections come and go over the socket we have. */
 	scache_channel(WORKER_FD);
-	for (used = 1; used <= WORKER_MAX_USE; used++) {
+	for (used = 0; used < WORKER_MAX_USE;) {
 		if (!scache_recvv(WORKER_FD, buf, sizeof(buf), &h, fds, &nfd))
 			break; /* the keeper closed our socket, or is broken */
-		if (h.op == SCACHE_OP_HIT || h.op == SCACHE_OP_MISS) {
-			/* A kept connection's late answer (scache_get gave
-			 * up on it): nothing to do with the next request. */
-			while (nfd > 0)
-				close(fds[--nfd]);
-			used--;
+		if (h.op == SCACHE_OP_DELIVER && nfd == 4) {
+			used++;
+			if (!worker_one(&ws, buf + sizeof(h) + h.key_len,
+			        h.blob_len, fds,
+			        used < WORKER_MAX_USE ? SCACHE_OP_IDLE
+			                              : SCACHE_OP_RETIRE))
+				break;
 			continue;
 		}
-		if (h.op != SCACHE_OP_DELIVER || nfd != 4) {
-			while (nfd > 0)
-				close(fds[--nfd]);
-			break;
-		}
-		if (!worker_one(&ws, buf + sizeof(h) + h.key_len, h.blob_len,
-		        fds,
-		        used < WORKER_MAX_USE ? SCACHE_OP_IDLE
-		                              : SCACHE_OP_RETIRE))
+		while (nfd > 0)
+			close(fds[--nfd]);
+		/* A kept connection's late answer (scache_get gave up on
+		 * it) has nothing to do with the next request. */
+		if (h.op != SCACHE_OP_HIT && h.op != SCACHE_OP_MISS)
 			break;
 	}
 	worker_unload(&ws);
