@@ -121,14 +121,9 @@ all: transport/smtpdirect transport/smtpdirect-core \
      $(if $(MLT_SRCS),milter/smtpdirect-milter)
 
 # Copied under a new inode: a running keeper or worker keeps the old one.
-transport/smtpdirect-core: $(BIN)
-	cp $(BIN) $@.new && mv -f $@.new $@
-
-transport/smtpdirect: $(FRONT)
-	cp $(FRONT) $@.new && mv -f $@.new $@
-
-milter/smtpdirect-milter: $(MLT_BIN)
-	cp $(MLT_BIN) $@.new && mv -f $@.new $@
+transport/smtpdirect transport/smtpdirect-core milter/smtpdirect-milter: \
+    %: $(O)/%
+	cp $< $@.new && mv -f $@.new $@
 
 build: $(BIN) $(FRONT) $(MLT_BIN) units tools
 units: $(UNIT_BINS)
