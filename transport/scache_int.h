@@ -2,8 +2,8 @@
 /* Copyright (c) 2026 The smtpdirect authors */
 /*
  * NAME
- *	scache_int - the keeper's protocol, shared by scache.c and
- *	scache_keeper.c
+ *	scache_int - the keeper's protocol (scache_wire.c), shared by
+ *	scache.c, scache_keeper.c and the workers
  * DESCRIPTION
  *	One SOCK_SEQPACKET message per request and per answer: a struct
  *	scache_hdr, the key, the blob, and for a put or a hit the socket
@@ -61,6 +61,11 @@ struct scache_hdr {
 /* Largest message of any op (a delivery request). */
 #define SCACHE_BIG_MAX \
 	(sizeof(struct scache_hdr) + SCACHE_KEY_MAX + SCACHE_REQ_MAX)
+
+struct sockaddr_un;
+
+/* dir/name into *sun; false when it does not fit. */
+bool scache_path(const char *dir, const char *name, struct sockaddr_un *sun);
 
 /*
  * Send one message with nfd (at most SCACHE_FDS_MAX) descriptors
