@@ -62,13 +62,14 @@ LIBS     := -lldns -llmdb -lssl -lcrypto
 # and smtpdirect-core, the whole program, which it runs for everything
 # else. A process per message is how pipe(8) runs us, so the front must
 # start fast. LINK=static (the default for the normal build): the front
-# is a static position-independent program of glibc and a few modules
-# (no dynamic loader, no symbol binding, full ASLR); the core has ldns,
-# LMDB and OpenSSL linked in, glibc shared, and is not position-
-# independent: loading and relocating the shared libraries (most of it
-# libcrypto's tables) cost more than a whole SMTP session (BENCHMARKS.md,
-# "Where one process spends its time"). The price: after a security
-# update of libssl-dev, libldns-dev, liblmdb-dev or libc6-dev, rebuild
+# is a static position-independent program of musl (or glibc: FRONT_LIBC
+# below) and a few modules (no dynamic loader, no symbol binding, full
+# ASLR); the core has ldns, LMDB and OpenSSL linked in, glibc shared,
+# and is not position-independent: loading and relocating the shared
+# libraries (most of it libcrypto's tables) cost more than a whole SMTP
+# session (BENCHMARKS.md, "Where one process spends its time"). The
+# price: after a security update of libssl-dev, libldns-dev,
+# liblmdb-dev, libc6-dev or musl-dev, rebuild
 # and reinstall (smtpdirect --version names the OpenSSL it carries), and
 # the core's own code is not at a random address (ASLR still moves the
 # stack, heap, glibc and every mapping). LINK=shared links both shared
@@ -89,6 +90,28 @@ FRONT_LDFLAGS := -Wl,-z,relro,-z,now
 else
 $(error LINK must be static or shared, not "$(LINK)")
 endif
+
+# LINK=static links the front from musl (Debian's musl-tools, which
+# t/deps.sh installs) when it is there, else from glibc: FRONT_LIBC
+# says which. A process on musl starts without glibc's probe of the
+# CPU's features and caches, a run of cpuid instructions that each trap
+# to the hypervisor on a virtual machine; started for every message,
+# the glibc front cost about 0.3 ms more CPU (BENCHMARKS.md, "Where one
+# process spends its time").
+# The front's modules are compiled a second time, against musl's
+# headers; the link names musl's start files and libc.a, because
+# musl-gcc's specs know no -static-pie.
+MUSL_CC    ?= musl-gcc
+MUSL_LIB   ?= /usr/lib/$(patsubst %-gnu,%-musl,$(shell $(CC) -dumpmachine))
+FRONT_LIBC ?= $(if $(and $(filter static,$(LINK)),$(shell command -v \
+    $(MUSL_CC) 2>/dev/null),$(wildcard $(MUSL_LIB)/rcrt1.o)),musl,glibc)
+ifeq ($(FRONT_LIBC),musl)
+ifneq ($(LINK),static)
+$(error FRONT_LIBC=musl needs LINK=static)
+endif
+else ifneq ($(FRONT_LIBC),glibc)
+$(error FRONT_LIBC must be musl or glibc, not "$(FRONT_LIBC)")
+endif
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 MILTER_LIBS  := -lmilter -lpthread
@@ -99,8 +122,16 @@ FRONT_SRCS := transport/front.c
 LIB_SRCS  := $(filter-out $(CMD_SRCS) $(FRONT_SRCS),$(wildcard transport/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
 CMD_OBJS  := $(CMD_SRCS:%.c=$(O)/%.o)
-# The front: its main and deliver's argument parser; the rest from $(LIB).
+# The front: its main and deliver's argument parser; the rest from $(LIB),
+# or on musl the modules it needs (a link error names one missing).
+FRONT_MODS := front cmd_deliver_args cfg cfg_table cfg_value diag mono msg \
+              sbuf scache_wire spool_stream why worker_req worker_submit \
+              xalloc
+ifeq ($(FRONT_LIBC),musl)
+FRONT_OBJS := $(FRONT_MODS:%=$(O)/musl/%.o)
+else
 FRONT_OBJS := $(FRONT_SRCS:%.c=$(O)/%.o) $(O)/transport/cmd_deliver_args.o
+endif
 LIB       := $(O)/libsmtpdirect.a
 MLT_SRCS  := $(wildcard milter/*.c)
 MLT_OBJS  := $(MLT_SRCS:%.c=$(O)/%.o)
@@ -133,7 +164,7 @@ $(FLAGS): ;
 
 # The program is relinked when LINK changes.
 LINKFILE := $(O)/link
-$(call stamp,$(LINKFILE),$(LINK))
+$(call stamp,$(LINKFILE),$(LINK) $(FRONT_LIBC) $(MUSL_CC) $(MUSL_LIB))
 $(LINKFILE): ;
 $(O)/transport/main.o: $(LINKFILE)
 $(O)/transport/main.o: CPPFLAGS += \
@@ -155,8 +186,21 @@ $(LIB): $(LIB_OBJS)
 $(BIN): $(CMD_OBJS) $(LIB) $(LINKFILE)
 	$(CC) $(ALL_LDFLAGS) $(BIN_LDFLAGS) -o $@ $(CMD_OBJS) $(LIB) $(BIN_LIBS)
 
+ifeq ($(FRONT_LIBC),musl)
+$(O)/musl/%.o: transport/%.c $(HEADERS) $(FLAGS) $(LINKFILE)
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(FRONT): $(FRONT_OBJS) $(LINKFILE)
+	$(CC) $(ALL_LDFLAGS) $(FRONT_LDFLAGS) -nostdlib -nostartfiles -o $@ \
+	    $(MUSL_LIB)/rcrt1.o $(MUSL_LIB)/crti.o \
+	    $(shell $(CC) -print-file-name=crtbeginS.o) $(FRONT_OBJS) \
+	    $(MUSL_LIB)/libc.a $(shell $(CC) -print-libgcc-file-name) \
+	    $(shell $(CC) -print-file-name=crtendS.o) $(MUSL_LIB)/crtn.o
+else
 $(FRONT): $(FRONT_OBJS) $(LIB) $(LINKFILE)
 	$(CC) $(ALL_LDFLAGS) $(FRONT_LDFLAGS) -o $@ $(FRONT_OBJS) $(LIB)
+endif
 
 $(O)/milter/smtpdirect-milter: $(MLT_OBJS) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(MLT_OBJS) $(LIB) $(MILTER_LIBS) $(LIBS)

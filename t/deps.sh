@@ -3,7 +3,7 @@
 # that are missing, so a second run costs a dpkg query and nothing more.
 set -eu
 
-PKGS="gcc make pkg-config check libsubunit-dev libldns-dev ldnsutils
+PKGS="gcc make musl-tools pkg-config check libsubunit-dev libldns-dev ldnsutils
 liblmdb-dev libssl-dev openssl libmilter-dev postfix nsd mandoc cppcheck
 clang-format python3 procps
 libc6 libcrypt1 libdb5.3 libgnutls-dane0 libgnutls30 libidn12 libidn2-0

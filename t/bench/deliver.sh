@@ -45,6 +45,12 @@ done
 make -C "$TOP" -s VARIANT=shared LINK=shared build/shared/transport/smtpdirect \
     build/shared/transport/smtpdirect-core \
     >&2 || { echo "deliver bench: cannot build $SD_SHARED" >&2; exit 1; }
+# The front linked statically from glibc instead of musl (FRONT_LIBC in
+# the Makefile), beside a link to the same core, so the same keeper and
+# workers serve it.
+SD_GLIBC_FRONT="$TOP/build/glibc/transport/smtpdirect"
+make -C "$TOP" -s VARIANT=glibc FRONT_LIBC=glibc "$SD_GLIBC_FRONT" >&2 ||
+	{ echo "deliver bench: cannot build $SD_GLIBC_FRONT" >&2; exit 1; }
 
 A=127.0.7.1
 PORT=25701
@@ -274,6 +280,10 @@ sd_shared="$SD_SHARED deliver -c $dir/smtpdirect.conf -f $FROM"
 sd_noreuse="$SD deliver -c $dir/smtpdirect-noreuse.conf -f $FROM"
 sd_noworker="$SD_CORE deliver -c $dir/smtpdirect-noworker.conf -f $FROM"
 sd_mx="$SD deliver -c $dir/smtpdirect-mx.conf -f $FROM"
+mkdir "$dir/glibc"
+cp "$SD_GLIBC_FRONT" "$dir/glibc/smtpdirect"
+ln -s "$SD_CORE" "$dir/glibc/smtpdirect-core"
+sd_glibc="$dir/glibc/smtpdirect deliver -c $dir/smtpdirect.conf -f $FROM"
 msmtp_cmd="msmtp -C $dir/msmtprc --host=$A --port=$PORT --domain=bench.test -f $FROM"
 
 # Warm up page cache and state files, then the measured runs.
@@ -428,6 +438,7 @@ prof route "$SD_CORE" route -c "$dir/smtpdirect.conf" $RCPT
 prof noq $sd_noworker -- $RCPT
 prof q $sd_noworker -q "PROF%r-%n" -- $RCPT
 prof worker $sd_deliver -q "PROFW%r-%n" -- $RCPT
+prof worker-glibc $sd_glibc -q "PROFG%r-%n" -- $RCPT
 prof_run
 strace_sum=""
 if command -v strace >/dev/null 2>&1; then
@@ -607,7 +618,8 @@ while IFS='|' read -r label med p90; do
 	route) label='`smtpdirect-core route -c CONF user@bench.test` (+ config, map, route)' ;;
 	noq) label='`smtpdirect-core deliver` without -q, NOWORKER (+ spool, slot, SMTP session)' ;;
 	q) label='`smtpdirect-core deliver -q ID` (+ retry state: one stat() of a marker; no store to open on a first attempt)' ;;
-	worker) label='`smtpdirect deliver -q ID` handed to a delivery worker (the default: the front alone; NOWORKER above)' ;;
+	worker) label='`smtpdirect deliver -q ID` handed to a delivery worker (the default: the front alone, linked from musl; NOWORKER above)' ;;
+	worker-glibc) label='the same, the front linked statically from glibc (`make FRONT_LIBC=glibc`)' ;;
 	esac
 	echo "| $label | $med | $p90 |"
 done <"$dir/prof.rows"
@@ -620,6 +632,13 @@ echo "costs $(awk -v a="$vsh_ms" -v b="$ver_ms" 'BEGIN { printf "%.2f", a - b }'
 echo "Hence the default build links them in (README, \"Install\"); the"
 echo "program is then not position-independent: with PIE, relocating"
 echo "libcrypto's tables at every start cost about as much again."
+wk_ms=$(sed -n 's/^worker|\([^|]*\)|.*/\1/p' "$dir/prof.rows")
+wg_ms=$(sed -n 's/^worker-glibc|\([^|]*\)|.*/\1/p' "$dir/prof.rows")
+echo "The front linked from glibc (the last row) takes"
+echo "$(awk -v a="$wg_ms" -v b="$wk_ms" 'BEGIN { printf "%.2f", a - b }') ms more than the default, linked from musl: at every start"
+echo "glibc probes the CPU's features and caches (cpuid instructions, each"
+echo "a trap to the hypervisor on a virtual machine), and its program file"
+echo "is several times larger; musl does neither (Makefile, FRONT_LIBC)."
 if [ -n "$strace_sum" ]; then
 	echo
 	echo "\`strace -c smtpdirect-core deliver -c NOWORKER -q ID ...\`: $strace_sum system calls for"

@@ -213,6 +213,10 @@ mkdir -p "$SRC/build/normal"
 cp -a "$TOP/build/normal/flags" "$TOP/build/normal/link" \
     "$TOP/build/normal/transport" \
     "$TOP/build/normal/libsmtpdirect.a" "$SRC/build/normal/"
+# The front's objects built against musl (Makefile, FRONT_LIBC), if so.
+if [ -d "$TOP/build/normal/musl" ]; then
+	cp -a "$TOP/build/normal/musl" "$SRC/build/normal/"
+fi
 timeout 120 make -C "$SRC" -s -q all ||
 	fail "the copied tree is not up to date to begin with"
 ST3=$WORK/stage3
