@@ -20,6 +20,7 @@
 
 #define MAIN_HEAP_KEEP (8 * 1024 * 1024) /* free heap kept, not trimmed */
 #define MAIN_HEAP_PAD (256 * 1024) /* heap grown at once, bytes */
+#define MAIN_MMAP_MIN (1024 * 1024) /* smallest block mmap()ed, bytes */
 
 /* One sub-command. */
 struct main_cmd {
@@ -72,9 +73,14 @@ main(int argc, char **argv)
 	size_t i;
 
 	/* A short-lived process: never give heap back to the kernel only to
-	 * fault the same pages in again for the next 64 KiB buffer. */
+	 * fault the same pages in again for the next 64 KiB buffer. Setting
+	 * these turns off glibc's own raising of the mmap threshold, so set
+	 * that too: the 128 KiB stream buffer of every message (spool.h)
+	 * comes from the heap, not from an mmap() and a munmap() whose TLB
+	 * flush interrupts the other CPUs, once per message in a worker. */
 	mallopt(M_TRIM_THRESHOLD, MAIN_HEAP_KEEP);
 	mallopt(M_TOP_PAD, MAIN_HEAP_PAD);
+	mallopt(M_MMAP_THRESHOLD, MAIN_MMAP_MIN);
 	msg_init("smtpdirect", MSG_TO_STDERR);
 	/* A peer that closes early is an error return (EPIPE), never a kill:
 	 * TLS writes go through OpenSSL's socket BIO, not our send(). */
