@@ -2,6 +2,8 @@
 /* Copyright (c) 2026 The smtpdirect authors */
 /* Diagnostics: formatting and routing to stderr and syslog. */
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -11,9 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mono.h"
 #include "msg.h"
 
 #define MSG_LINE_MAX 2048 /* longest line written, longer is cut */
+#define MSG_SYSLOG_RECHECK_MS 10000 /* how long /dev/log's state is trusted */
 
 int msg_verbose;
 
@@ -101,6 +105,27 @@ msg_file_write(const char *tag, const char *text)
 		return;
 }
 
+/*
+ * msg_syslog_there - whether syslog's socket (_PATH_LOG) exists, looked
+ * at again after MSG_SYSLOG_RECHECK_MS. Without it syslog(3) makes a
+ * socket, fails to connect and closes it for every line, which it then
+ * drops: a resident worker would pay that three times a message.
+ */
+static bool
+msg_syslog_there(void)
+{
+	static long long checked = -1;
+	static bool there;
+	long long now = mono_now_ms();
+	struct stat sb;
+
+	if (checked < 0 || now - checked >= MSG_SYSLOG_RECHECK_MS) {
+		there = stat(_PATH_LOG, &sb) == 0;
+		checked = now;
+	}
+	return there;
+}
+
 /* msg_vout - format one line and send it to the chosen channels */
 static void
 msg_vout(int prio, const char *tag, const char *fmt, va_list ap)
@@ -114,7 +139,8 @@ msg_vout(int prio, const char *tag, const char *fmt, va_list ap)
 		snprintf(buf, sizeof(buf), "(unformattable message)");
 	if (msg_channels & MSG_TO_STDERR)
 		fprintf(stderr, "%s: %s%s\n", msg_progname, tag, buf);
-	if (msg_syslog_open && (msg_channels & MSG_TO_SYSLOG))
+	if (msg_syslog_open && (msg_channels & MSG_TO_SYSLOG) &&
+	    msg_syslog_there())
 		syslog(prio, "%s%s", tag, buf);
 	if (msg_file_fd >= 0 && (msg_channels & MSG_TO_FILE))
 		msg_file_write(tag, buf);
