@@ -64,15 +64,22 @@ struct spool_writer {
 static void spool_emit(struct spool_writer *w, const char *p, size_t n);
 
 /*
- * The file of the last spool, emptied, for the next one in a process
- * that delivers many messages (spool_reuse_files()): creating and
- * freeing an inode per message is most of a small message's spooling.
+ * The file of the last spool, for the next one in a process that
+ * delivers many messages (spool_reuse_files()): creating and freeing an
+ * inode per message is most of a small message's spooling. The next
+ * message is written over the old one from the start, and only
+ * sp->size bytes are ever read back (spool_stream()), so the file is
+ * emptied only when more than SPOOL_SPARE_MAX bytes would stay in it:
+ * freeing and allocating its pages again for every small message cost
+ * more than the rest of the reuse saved.
  */
+#define SPOOL_SPARE_MAX (1024 * 1024)
 static struct {
 	bool enabled; /* spool_reuse_files() was called */
-	int fd; /* an empty unlinked file, or -1 */
+	int fd; /* an unlinked file, or -1 */
+	unsigned long long len; /* bytes in it, all stale */
 	char dir[4096]; /* the directory it is in */
-} spool_spare = {false, -1, ""};
+} spool_spare = {false, -1, 0, ""};
 
 /* spool_reuse_files - keep the file of a closed spool for the next */
 void
@@ -81,19 +88,25 @@ spool_reuse_files(void)
 	spool_spare.enabled = true;
 }
 
-/* spool_tmpfile - an unlinked file in dir: the spare one, or new */
+/*
+ * spool_tmpfile - an unlinked file in dir: the spare one (*len its
+ * stale bytes), or new (*len 0)
+ */
 static int
-spool_tmpfile(const char *dir, struct why *why)
+spool_tmpfile(const char *dir, unsigned long long *len, struct why *why)
 {
 	char *path;
 	size_t n;
 	int fd;
 
+	*len = 0;
 	if (spool_spare.fd >= 0 && strcmp(spool_spare.dir, dir) == 0) {
 		fd = spool_spare.fd;
 		spool_spare.fd = -1;
-		if (lseek(fd, 0, SEEK_SET) == 0)
+		if (lseek(fd, 0, SEEK_SET) == 0) {
+			*len = spool_spare.len;
 			return fd;
+		}
 		close(fd);
 	}
 	if (spool_spare.enabled && strlen(dir) < sizeof(spool_spare.dir))
@@ -407,7 +420,7 @@ spool_open(struct spool **spp, int fd, const char *dir, struct why *why)
 		dir = "/tmp";
 	*spp = NULL;
 	sp = xcalloc(1, sizeof(*sp));
-	sp->fd = spool_tmpfile(dir, why);
+	sp->fd = spool_tmpfile(dir, &sp->file_len, why);
 	if (sp->fd < 0) {
 		free(sp);
 		return SD_TEMP;
@@ -439,13 +452,20 @@ spool_open(struct spool **spp, int fd, const char *dir, struct why *why)
 void
 spool_close(struct spool *sp)
 {
+	unsigned long long len;
+
 	if (sp == NULL)
 		return;
+	len = sp->file_len > sp->size ? sp->file_len : sp->size;
+	if (sp->fd >= 0 && len > SPOOL_SPARE_MAX && ftruncate(sp->fd, 0) == 0)
+		len = 0;
 	if (sp->fd >= 0 && spool_spare.enabled && spool_spare.fd < 0 &&
-	    spool_spare.dir[0] != '\0' && ftruncate(sp->fd, 0) == 0)
+	    spool_spare.dir[0] != '\0' && len <= SPOOL_SPARE_MAX) {
 		spool_spare.fd = sp->fd;
-	else if (sp->fd >= 0)
+		spool_spare.len = len;
+	} else if (sp->fd >= 0) {
 		close(sp->fd);
+	}
 	free(sp);
 }
 

@@ -62,9 +62,10 @@ enum sd_status spool_open(
     struct spool **spp, int fd, const char *dir, struct why *why);
 
 /*
- * From now on, spool_close() empties the file of the spool and keeps
- * it for the next spool_open() in the same directory (a delivery
- * worker), instead of closing it.
+ * From now on, spool_close() keeps the file of the spool for the next
+ * spool_open() in the same directory (a delivery worker), instead of
+ * closing it; the next message is written over it, and the file is
+ * emptied only when it holds more than 1 MiB.
  */
 void spool_reuse_files(void);
 

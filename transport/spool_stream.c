@@ -45,17 +45,22 @@ spool_stream(struct spool *sp, spool_write_fn fn, void *ctx, struct why *why)
 	bool bol = true;
 	ssize_t n;
 
-	while (st == SD_OK) {
-		n = pread(sp->fd, in, SPOOL_CHUNK, off);
+	/* The file may go on past the message (spool.c, spool_spare). */
+	while (st == SD_OK && (unsigned long long)off < sp->size) {
+		size_t want = sp->size - (unsigned long long)off < SPOOL_CHUNK
+		    ? (size_t)(sp->size - (unsigned long long)off)
+		    : SPOOL_CHUNK;
+
+		n = pread(sp->fd, in, want, off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
+		if (n <= 0) {
 			why_set(why, "4.3.0", "read spool file: %s",
-			    strerror(errno));
+			    n < 0 ? strerror(errno)
+			          : "ends before the message");
 			st = SD_TEMP;
-		}
-		if (n <= 0)
 			break;
+		}
 		off += n;
 		st = fn(ctx, out, spool_stuff(out, in, (size_t)n, &bol), why);
 	}

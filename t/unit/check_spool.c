@@ -3,6 +3,7 @@
 /* Unit tests of the spool: line ends, header removal, stuffing, size. */
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -273,6 +274,40 @@ spool_fds(void)
 	return n;
 }
 
+/*
+ * spool_stale_max - the size of the largest unlinked file in tmpdir we
+ * hold open, or -1 (Check keeps one of its own elsewhere)
+ */
+static long long
+spool_stale_max(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	struct stat sb;
+	char link[64], path[4096];
+	long long max = -1;
+	ssize_t n;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL) {
+		int fd = atoi(e->d_name);
+
+		if (e->d_name[0] == '.' || fd == dirfd(d))
+			continue;
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, path, sizeof(path) - 1);
+		if (n <= 0)
+			continue;
+		path[n] = '\0';
+		if (strncmp(path, tmpdir, strlen(tmpdir)) == 0 &&
+		    fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    sb.st_nlink == 0 && (long long)sb.st_size > max)
+			max = (long long)sb.st_size;
+	}
+	closedir(d);
+	return max;
+}
+
 START_TEST(test_spool_reused_file_holds_only_the_new_message)
 {
 	static char big[100000];
@@ -286,11 +321,32 @@ START_TEST(test_spool_reused_file_holds_only_the_new_message)
 	before = spool_fds();
 	sp = spool_from(big, sizeof(big));
 	spool_close(sp);
-	/* The file stays open, emptied, for the next message... */
+	/* The file stays open for the next message... */
 	ck_assert_int_eq(spool_fds(), before + 1);
-	/* ...which gets it, and nothing of the bigger one before. */
+	ck_assert_int_eq(spool_stale_max(), sizeof(big) + sizeof(big) / 100);
+	/* ...which is written over it, and streams nothing of the bigger
+	 * one before. */
 	spool_check("A: b\n\nshort\n", "A: b\r\n\r\nshort\r\n", 0);
 	ck_assert_int_eq(spool_fds(), before + 1);
+}
+END_TEST
+
+START_TEST(test_spool_reused_file_emptied_past_1mib)
+{
+	size_t n = 1024 * 1024 + 100, i;
+	char *big = malloc(n);
+	struct spool *sp;
+
+	ck_assert_ptr_nonnull(big);
+	for (i = 0; i < n; i++)
+		big[i] = i % 100 == 99 ? '\n' : 'x';
+	spool_reuse_files();
+	sp = spool_from(big, n);
+	spool_close(sp);
+	/* Kept, but not with a megabyte of an old message in it. */
+	ck_assert_int_eq(spool_stale_max(), 0);
+	spool_check("A: b\n\nshort\n", "A: b\r\n\r\nshort\r\n", 0);
+	free(big);
 }
 END_TEST
 
@@ -499,6 +555,7 @@ spool_suite(void)
 	tcase_add_test(tc, test_spool_stream_dot_at_chunk_boundary);
 	tcase_add_test(tc, test_spool_stream_twice_same);
 	tcase_add_test(tc, test_spool_reused_file_holds_only_the_new_message);
+	tcase_add_test(tc, test_spool_reused_file_emptied_past_1mib);
 	tcase_add_test(tc, test_spool_stream_writer_error_passed_on);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
