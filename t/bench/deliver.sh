@@ -49,7 +49,7 @@ make -C "$TOP" -s VARIANT=shared LINK=shared build/shared/transport/smtpdirect \
 # the Makefile), beside a link to the same core, so the same keeper and
 # workers serve it.
 SD_GLIBC_FRONT="$TOP/build/glibc/transport/smtpdirect"
-make -C "$TOP" -s VARIANT=glibc FRONT_LIBC=glibc "$SD_GLIBC_FRONT" >&2 ||
+make -C "$TOP" -s VARIANT=glibc FRONT_LIBC=glibc build/glibc/transport/smtpdirect >&2 ||
 	{ echo "deliver bench: cannot build $SD_GLIBC_FRONT" >&2; exit 1; }
 
 A=127.0.7.1
