@@ -192,6 +192,7 @@ $(O)/musl/%.o: transport/%.c $(HEADERS) $(FLAGS) $(LINKFILE)
 	$(MUSL_CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(FRONT): $(FRONT_OBJS) $(LINKFILE)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $(FRONT_LDFLAGS) -nostdlib -nostartfiles -o $@ \
 	    $(MUSL_LIB)/rcrt1.o $(MUSL_LIB)/crti.o \
 	    $(shell $(CC) -print-file-name=crtbeginS.o) $(FRONT_OBJS) \
