@@ -453,14 +453,18 @@ void
 spool_close(struct spool *sp)
 {
 	unsigned long long len;
+	bool keep;
 
 	if (sp == NULL)
 		return;
 	len = sp->file_len > sp->size ? sp->file_len : sp->size;
-	if (sp->fd >= 0 && len > SPOOL_SPARE_MAX && ftruncate(sp->fd, 0) == 0)
+	keep = sp->fd >= 0 && spool_spare.enabled && spool_spare.fd < 0 &&
+	    spool_spare.dir[0] != '\0';
+	if (keep && len > SPOOL_SPARE_MAX) {
+		keep = ftruncate(sp->fd, 0) == 0;
 		len = 0;
-	if (sp->fd >= 0 && spool_spare.enabled && spool_spare.fd < 0 &&
-	    spool_spare.dir[0] != '\0' && len <= SPOOL_SPARE_MAX) {
+	}
+	if (keep) {
 		spool_spare.fd = sp->fd;
 		spool_spare.len = len;
 	} else if (sp->fd >= 0) {
