@@ -101,10 +101,15 @@ endif
 # The front's modules are compiled a second time, against musl's
 # headers; the link names musl's start files and libc.a, because
 # musl-gcc's specs know no -static-pie.
+# Worked out once per make run, not at every use of the variable.
 MUSL_CC    ?= musl-gcc
-MUSL_LIB   ?= /usr/lib/$(patsubst %-gnu,%-musl,$(shell $(CC) -dumpmachine))
-FRONT_LIBC ?= $(if $(and $(filter static,$(LINK)),$(shell command -v \
+ifeq ($(origin MUSL_LIB),undefined)
+MUSL_LIB   := /usr/lib/$(patsubst %-gnu,%-musl,$(shell $(CC) -dumpmachine))
+endif
+ifeq ($(origin FRONT_LIBC),undefined)
+FRONT_LIBC := $(if $(and $(filter static,$(LINK)),$(shell command -v \
     $(MUSL_CC) 2>/dev/null),$(wildcard $(MUSL_LIB)/rcrt1.o)),musl,glibc)
+endif
 ifeq ($(FRONT_LIBC),musl)
 ifneq ($(LINK),static)
 $(error FRONT_LIBC=musl needs LINK=static)
