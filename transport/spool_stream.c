@@ -41,17 +41,17 @@ spool_stream(struct spool *sp, spool_write_fn fn, void *ctx, struct why *why)
 	char *in = xmalloc(SPOOL_CHUNK);
 	char *out = xmalloc(2 * SPOOL_CHUNK);
 	enum sd_status st = SD_OK;
-	off_t off = 0;
+	unsigned long long off = 0;
 	bool bol = true;
 	ssize_t n;
 
 	/* The file may go on past the message (spool.c, spool_spare). */
-	while (st == SD_OK && (unsigned long long)off < sp->size) {
-		size_t want = sp->size - (unsigned long long)off < SPOOL_CHUNK
-		    ? (size_t)(sp->size - (unsigned long long)off)
+	while (st == SD_OK && off < sp->size) {
+		size_t want = sp->size - off < SPOOL_CHUNK
+		    ? (size_t)(sp->size - off)
 		    : SPOOL_CHUNK;
 
-		n = pread(sp->fd, in, want, off);
+		n = pread(sp->fd, in, want, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -61,7 +61,7 @@ spool_stream(struct spool *sp, spool_write_fn fn, void *ctx, struct why *why)
 			st = SD_TEMP;
 			break;
 		}
-		off += n;
+		off += (unsigned long long)n;
 		st = fn(ctx, out, spool_stuff(out, in, (size_t)n, &bol), why);
 	}
 	free(in);
