@@ -3,7 +3,7 @@
 /*
  * smtpdirect: the program an MTA starts for each message (front.h).
  * Hands deliver to a worker when one is free; runs the core program
- * for everything else. Links no library but glibc.
+ * for everything else. Links no library but the C library.
  */
 
 #include <errno.h>

@@ -9,8 +9,9 @@
  *	program it starts must be cheap to start. smtpdirect is therefore
  *	two program files, installed side by side:
  *
- *	smtpdirect (front.c) links nothing but glibc and the few modules
- *	that read the configuration and talk to the keeper. For deliver
+ *	smtpdirect (front.c) links nothing but the C library (musl by
+ *	default: Makefile, FRONT_LIBC) and the few modules that read the
+ *	configuration and talk to the keeper. For deliver
  *	it parses the arguments, reads the configuration and hands the
  *	run to a delivery worker (worker.h); when a worker delivered it,
  *	it exits with the worker's status. In every other case, and for
