@@ -43,14 +43,36 @@ struct cmd_deliver_args {
 int cmd_deliver(int argc, char **argv);
 
 /*
+ * The process a delivery worker delivers for (worker.h), which an MTA
+ * may kill at any time. The hooks are called with arg.
+ */
+struct cmd_caller {
+	bool (*read)(void *arg); /* the message was read to its end:
+				    whether its caller is still there
+				    (false: nothing is sent) */
+	bool (*wanted)(void *arg); /* false once the caller is gone;
+				      asked before each end of data */
+	bool (*answer)(void *arg, int rc); /* hand over the exit status
+					      (standard input, output and
+					      error are done with); false
+					      when the caller did not take
+					      it */
+	void *arg; /* their argument */
+};
+
+/*
  * Deliver the message on standard input as a asks, with the published
  * configuration (cfg_get()): the final line on standard error, the log
  * lines, and the exit status returned. When have_map is true, map is
  * the override map to use (borrowed; NULL for none); otherwise the
- * configured one is loaded and released here.
+ * configured one is loaded and released here. caller is NULL when the
+ * delivery is this process's own; otherwise its answer() hook is
+ * called once, on every path, and when the caller did not take the
+ * answer every recipient delivered is recorded in the retry state (the
+ * MTA will run the message again).
  */
-int cmd_deliver_run(
-    const struct cmd_deliver_args *a, struct ovr_map *map, bool have_map);
+int cmd_deliver_run(const struct cmd_deliver_args *a, struct ovr_map *map,
+    bool have_map, const struct cmd_caller *caller);
 
 /*
  * deliver's arguments (cmd_deliver_args.c, linked by the front too).

@@ -68,8 +68,8 @@ cmd_deliver_log_open(const struct cfg *cfg)
 
 /* cmd_deliver_run - deliver the message on stdin as a asks */
 int
-cmd_deliver_run(
-    const struct cmd_deliver_args *a, struct ovr_map *given, bool have_map)
+cmd_deliver_run(const struct cmd_deliver_args *a, struct ovr_map *given,
+    bool have_map, const struct cmd_caller *caller)
 {
 	const struct cfg *cfg = cfg_get();
 	struct ovr_map *map = NULL;
@@ -92,6 +92,7 @@ cmd_deliver_run(
 	int rc = MSG_EX_TEMPFAIL;
 
 	memset(&res, 0, sizeof(res));
+	memset(&ctx, 0, sizeof(ctx));
 	why_reset(&why);
 	cmd_deliver_log_open(cfg);
 	if (!smtp_tls_version_parse(cfg->tls_min_version, &tls_min)) {
@@ -104,7 +105,6 @@ cmd_deliver_run(
 	}
 	if (geteuid() == 0)
 		msg_warn("running as root; run smtpdirect as a dedicated user");
-	memset(&ctx, 0, sizeof(ctx));
 	ctx.start_ms = a->start_ms;
 	ctx.smtp.deadline_ms =
 	    ctx.start_ms + (long long)cfg->deliver_time_limit * 1000;
@@ -115,6 +115,16 @@ cmd_deliver_run(
 		goto out;
 	}
 	if (spool_open(&spool, STDIN_FILENO, NULL, &why) != SD_OK) {
+		rc = cmd_deliver_defer(a, &why);
+		goto out;
+	}
+	/* The end of input is the end of the message only if the MTA did
+	 * not kill our caller first and then close the pipe. */
+	if (caller != NULL && !caller->read(caller->arg)) {
+		why_set(&why, "4.3.0",
+		    "not sent: the delivery's caller was gone when its "
+		    "input ended (%llu bytes read)",
+		    spool_size(spool));
 		rc = cmd_deliver_defer(a, &why);
 		goto out;
 	}
@@ -173,6 +183,10 @@ cmd_deliver_run(
 	ctx.rng = &rng;
 	ctx.scache_dir = cfg->state_dir;
 	ctx.scache_keep_ms = cfg->session_cache_time * 1000;
+	if (caller != NULL) {
+		ctx.wanted = caller->wanted;
+		ctx.wanted_ctx = caller->arg;
+	}
 	out = xcalloc(a->nrcpt, sizeof(*out));
 	deliver_run(&ctx, out);
 	rc = deliver_status_exit(out, a->nrcpt, &pick);
@@ -181,6 +195,10 @@ cmd_deliver_run(
 		    deliver_status_line(line, sizeof(line), pick));
 
 out:
+	/* Answered with the retry state still open: a caller that is gone
+	 * makes its MTA run the message again, so what went out is marked. */
+	if (caller != NULL && !caller->answer(caller->arg, rc) && out != NULL)
+		deliver_remember(&ctx, out);
 	free(out);
 	deliver_resolver_fini(&res);
 	slot_release(slot);
@@ -246,7 +264,7 @@ cmd_deliver(int argc, char **argv)
 		rc = cmd_deliver_defer(&a, &why);
 		goto out;
 	}
-	rc = cmd_deliver_run(&a, NULL, false);
+	rc = cmd_deliver_run(&a, NULL, false, NULL);
 	/* The next message finds a worker: start what runs them. */
 	if (handoff == FRONT_HANDOFF_NOKEEPER && cfg->worker_idle_time > 0)
 		scache_ensure(cfg->state_dir, cfg->session_cache_time * 1000,

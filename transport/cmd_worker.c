@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,121 @@ worker_stdio(const int *fds)
 		close(nul);
 }
 
+/* The caller of the request being delivered (struct cmd_caller). */
+struct worker_caller {
+	int fds[4]; /* its socket, standard input, output, error; -1 once
+		       closed */
+	const char *queue_id; /* for log lines */
+	unsigned char op; /* what to tell the keeper: idle, or retiring */
+	bool keeper; /* the keeper heard it */
+	bool gone; /* the caller hung up */
+};
+
+/* worker_caller_hup - whether poll() saw the caller hang up */
+static bool
+worker_caller_hup(struct worker_caller *c, int ms)
+{
+	struct pollfd pfd;
+
+	pfd.fd = c->fds[0];
+	pfd.events = POLLIN | POLLRDHUP;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, ms) == 1 &&
+	    (pfd.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)) != 0)
+		c->gone = true;
+	return c->gone;
+}
+
+/* worker_caller_get - wait for op from the caller; false for anything
+ * else, a hang-up or no answer in WORKER_CALLER_MS */
+static bool
+worker_caller_get(struct worker_caller *c, unsigned char op)
+{
+	char buf[SCACHE_MSG_MAX];
+	struct scache_hdr h;
+	struct pollfd pfd;
+	int fd;
+
+	pfd.fd = c->fds[0];
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, WORKER_CALLER_MS) != 1 ||
+	    !scache_recv(c->fds[0], buf, &h, &fd)) {
+		c->gone = true;
+		return false;
+	}
+	if (fd >= 0)
+		close(fd);
+	return h.op == op;
+}
+
+/* worker_caller_read - the message ended: is its caller still there? */
+static bool
+worker_caller_read(void *arg)
+{
+	struct worker_caller *c = arg;
+
+	if (c->gone || !scache_send(c->fds[0], SCACHE_OP_PING, "", "", 0, -1) ||
+	    !worker_caller_get(c, SCACHE_OP_PONG)) {
+		c->gone = true;
+		msg_warn("%s: the caller of this delivery was gone when "
+		         "its input ended: nothing is sent",
+		    c->queue_id);
+	}
+	return !c->gone;
+}
+
+/* worker_caller_wanted - before an end of data: not when it hung up */
+static bool
+worker_caller_wanted(void *arg)
+{
+	struct worker_caller *c = arg;
+
+	if (!c->gone && worker_caller_hup(c, 0))
+		msg_warn("%s: the caller of this delivery is gone: the "
+		         "end of data is not sent",
+		    c->queue_id);
+	return !c->gone;
+}
+
+/*
+ * worker_caller_close - the caller's pipes closed before it hears the
+ * answer (an MTA waiting for the end of its output must not wait),
+ * then the keeper told this worker is free
+ */
+static void
+worker_caller_close(struct worker_caller *c)
+{
+	int i;
+
+	worker_stdio(NULL);
+	for (i = 1; i < 4; i++) {
+		if (c->fds[i] >= 0)
+			close(c->fds[i]);
+		c->fds[i] = -1;
+	}
+	c->keeper = scache_send(WORKER_FD, c->op, "", "", 0, -1);
+}
+
+/* worker_caller_answer - the exit status; true when the caller took it */
+static bool
+worker_caller_answer(void *arg, int rc)
+{
+	struct worker_caller *c = arg;
+	unsigned char st = (unsigned char)rc;
+
+	worker_caller_close(c);
+	if (c->gone ||
+	    !scache_send(c->fds[0], SCACHE_OP_RESULT, "", &st, 1, -1) ||
+	    !worker_caller_get(c, SCACHE_OP_ACK)) {
+		msg_warn("%s: the caller of this delivery did not take its "
+		         "result (exit %d): what was delivered is recorded",
+		    c->queue_id, rc);
+		return false;
+	}
+	return true;
+}
+
 /*
  * worker_one - one request: fds[0] the client's socket, fds[1..3] its
  * standard input, output and error (all closed here). Tells the keeper
@@ -109,31 +225,32 @@ static bool
 worker_one(struct worker_state *ws, const char *blob, size_t len, int fds[4],
     unsigned char op)
 {
+	struct worker_caller c;
+	struct cmd_caller hooks = {
+	    worker_caller_read, worker_caller_wanted, worker_caller_answer, &c};
 	struct cmd_deliver_args a;
-	unsigned char answer = SCACHE_OP_NO, rc = 0;
-	bool keeper;
-	int i;
 
+	memcpy(c.fds, fds, sizeof(c.fds));
+	c.queue_id = "-";
+	c.op = op;
+	c.keeper = false;
+	c.gone = false;
 	/* Not decoded or not loaded, nothing read: "deliver by yourself",
 	 * and the caller tells what is wrong. */
 	if (worker_req_decode(blob, len, &a) && worker_load(ws, a.conf)) {
+		if (a.queue_id[0] != '\0')
+			c.queue_id = a.queue_id;
 		worker_stdio(fds + 1);
 		msg_init("smtpdirect", MSG_TO_SYSLOG);
 		msg_verbose = a.verbose;
-		rc = (unsigned char)cmd_deliver_run(&a, ws->map, true);
-		/* The caller's pipes closed before it hears the answer: an
-		 * MTA waiting for the end of its output must not wait. */
-		worker_stdio(NULL);
-		answer = SCACHE_OP_RESULT;
+		(void)cmd_deliver_run(&a, ws->map, true, &hooks);
+	} else {
+		worker_caller_close(&c);
+		(void)scache_send(c.fds[0], SCACHE_OP_NO, "", "", 0, -1);
 	}
 	worker_req_free(&a);
-	for (i = 1; i < 4; i++)
-		close(fds[i]);
-	keeper = scache_send(WORKER_FD, op, "", "", 0, -1);
-	(void)scache_send(
-	    fds[0], answer, "", &rc, answer == SCACHE_OP_RESULT ? 1 : 0, -1);
-	close(fds[0]);
-	return keeper;
+	close(c.fds[0]);
+	return c.keeper;
 }
 
 /* cmd_worker - serve the keeper until it closes our socket */

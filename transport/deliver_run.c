@@ -78,17 +78,21 @@ deliver_finish(struct deliver_ctx *ctx, struct deliver_outcome *o,
  * deliver_record - mark the recipients just delivered in the retry
  * state, durably, before anything else can go wrong; called when a
  * transaction's recipients are settled. A mark is read only when the
- * MTA runs this message again, which it does only on exit 75: so when
- * every recipient is settled and none is deferred (the exit is final,
- * deliver_status_exit()), nothing is written. That is the common case
- * (one recipient, delivered) and spares it a synchronous disk write.
+ * MTA runs this message again, which it does on exit 75, or when it
+ * lost the result (it crashed, or an admin requeued the message). So
+ * when the message has no record yet and every recipient is settled
+ * with none deferred (the exit is final, deliver_status_exit()),
+ * nothing is written: the common case (one recipient, delivered on the
+ * first attempt) is spared a synchronous disk write. A message that
+ * has a record ends with every delivered recipient in it (SPEC section
+ * 2), and so does one whose caller went away (all, deliver_remember()).
  */
 static void
-deliver_record(struct deliver_ctx *ctx, struct deliver_outcome *out)
+deliver_record(struct deliver_ctx *ctx, struct deliver_outcome *out, bool all)
 {
 	struct retry_msg m = deliver_msg(ctx);
 	struct why w;
-	bool final = true;
+	bool final = !ctx->has_record && !all;
 	size_t i;
 
 	for (i = 0; i < ctx->nrcpt && final; i++)
@@ -103,6 +107,20 @@ deliver_record(struct deliver_ctx *ctx, struct deliver_outcome *out)
 			msg_warn("%s: cannot record delivery to <%s>: %s",
 			    ctx->queue_id, out[i].rcpt, w.text);
 	}
+}
+
+/* deliver_remember - mark what was delivered, whatever the exit */
+void
+deliver_remember(struct deliver_ctx *ctx, struct deliver_outcome *out)
+{
+	deliver_record(ctx, out, true);
+}
+
+/* deliver_gone - whether the process the message is for went away */
+static bool
+deliver_gone(const struct deliver_ctx *ctx)
+{
+	return ctx->wanted != NULL && !ctx->wanted(ctx->wanted_ctx);
 }
 
 /* deliver_last_set - a try failed for every recipient in it */
@@ -323,6 +341,14 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 	size_t i, k, n = 0;
 	bool reused;
 
+	/* Nothing more for a caller that is gone: the rest defers. */
+	if (deliver_gone(ctx)) {
+		why_set(&last->why, "4.3.0",
+		    "not sent: the delivery's caller is gone");
+		last->peer = NULL;
+		last->rcpt = false;
+		return false;
+	}
 	deliver_smtp_peer(ctx, t, &peer);
 	rc = xcalloc(g->n, sizeof(*rc));
 	for (i = 0; i < g->n; i++)
@@ -350,6 +376,8 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 	txn.spool = ctx->spool;
 	txn.rcpt = rc;
 	txn.nrcpt = n;
+	txn.wanted = ctx->wanted;
+	txn.wanted_ctx = ctx->wanted_ctx;
 	st = smtp_session_send(s, &txn, &why);
 	if (reused && deliver_reuse_lost(s, st, rc, n)) {
 		/* Closed while kept: nothing was sent, start afresh. */
@@ -394,9 +422,11 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 		k++;
 	}
 	/* Before QUIT, whose reply may be slow to come. */
-	deliver_record(ctx, out);
+	deliver_record(ctx, out, false);
 	if (st != SD_OK) {
-		act = deliver_judge(deliver_fail_of(s, st, &why),
+		act = deliver_judge(deliver_gone(ctx)
+		        ? DELIVER_FAIL_LOCAL
+		        : deliver_fail_of(s, st, &why),
 		    deliver_stage_of(s), &dpeer, &why);
 		deliver_last_set(last, &why, t);
 		if (act == DELIVER_NEXT_HOST)
@@ -535,6 +565,9 @@ deliver_plan(struct deliver_ctx *ctx, struct deliver_outcome *out,
 			    ctx, &out[i], DELIVER_RCPT_DEFERRED, &why, NULL);
 			continue;
 		}
+		/* A record, even one that delivered nobody yet. */
+		if (rec.first != 0 || rec.delivered || rec.temp_failures > 0)
+			ctx->has_record = true;
 		if (rec.delivered) {
 			why_set(&why, "2.0.0",
 			    "already delivered in an earlier attempt");
@@ -589,7 +622,7 @@ deliver_run(struct deliver_ctx *ctx, struct deliver_outcome *out)
 		tasks[i] = &gs[i];
 	}
 	loop_run(deliver_group_task, tasks, ng, DELIVER_PARALLEL_MAX);
-	deliver_record(ctx, out);
+	deliver_record(ctx, out, false);
 	for (i = 0; i < ng; i++) {
 		route_fini(&gs[i].route);
 		free(gs[i].idx);

@@ -101,10 +101,25 @@ struct deliver_ctx {
 	long long start_ms; /* mono_now_ms() at start */
 	const char *scache_dir; /* state_dir of kept connections, or NULL */
 	unsigned long scache_keep_ms; /* session_cache_time; 0: keep none */
+	smtp_wanted_fn wanted; /* NULL: the message is this process's to
+				  send; else false once the process it is
+				  delivered for is gone (smtp_txn.wanted):
+				  nothing more is sent, the rest defers */
+	void *wanted_ctx; /* its argument */
+	bool has_record; /* set by deliver_run(): the message had a record
+			    in the retry state */
 };
 
 /* Deliver; out has ctx->nrcpt entries. */
 void deliver_run(struct deliver_ctx *ctx, struct deliver_outcome *out);
+
+/*
+ * After deliver_run(): mark every recipient it delivered in the retry
+ * state, also where the exit is final (deliver_run() writes nothing
+ * then), because the MTA may never hear of it: the process the message
+ * was delivered for went away, and the MTA will run it again.
+ */
+void deliver_remember(struct deliver_ctx *ctx, struct deliver_outcome *out);
 
 /* deliver_reuse.c: connections kept between processes (scache.h). */
 

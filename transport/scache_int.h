@@ -14,6 +14,12 @@
  *	passes it on with the client's socket in front, and the worker
  *	answers the client with SCACHE_OP_RESULT (or SCACHE_OP_NO before
  *	it has read anything, when the client must deliver by itself).
+ *	Before that, once it has read the message to its end, the worker
+ *	asks SCACHE_OP_PING and the client answers SCACHE_OP_PONG: a
+ *	client killed before its MTA closed the message's pipe can never
+ *	answer, so a message cut by the kill is never sent. The client
+ *	answers the result with SCACHE_OP_ACK before it exits; a worker
+ *	that gets no ACK records what it delivered in the retry state.
  *	Not for use outside scache*.c and worker*.c.
  * OWNERSHIP
  *	A descriptor received belongs to the receiver.
@@ -43,6 +49,9 @@
 #define SCACHE_OP_RESULT 'R' /* worker -> client: the exit status */
 #define SCACHE_OP_IDLE 'I' /* worker -> keeper: ready for the next */
 #define SCACHE_OP_RETIRE 'X' /* worker -> keeper: done, exiting */
+#define SCACHE_OP_PING 'A' /* worker -> client: still there? */
+#define SCACHE_OP_PONG 'B' /* client -> worker: yes */
+#define SCACHE_OP_ACK 'K' /* client -> worker: result taken */
 
 #define SCACHE_FDS_MAX 4 /* most descriptors in one message */
 #define SCACHE_REQ_MAX 60000 /* longest SCACHE_OP_DELIVER blob, bytes */

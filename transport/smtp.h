@@ -166,12 +166,22 @@ struct smtp_rcpt {
 	struct why why; /* out: the reply (also on success) or reason */
 };
 
+/*
+ * Asked just before the end of data is sent: false when the message
+ * must not be sent after all (the process it is delivered for is gone).
+ */
+typedef bool (*smtp_wanted_fn)(void *ctx);
+
 /* One mail transaction. */
 struct smtp_txn {
 	const char *sender; /* address without <>, "" = null sender */
 	struct spool *spool; /* the message (borrowed) */
 	struct smtp_rcpt *rcpt; /* recipients (borrowed, results written) */
 	size_t nrcpt; /* entries in rcpt, at least 1 */
+	smtp_wanted_fn wanted; /* NULL: always; false: the end of data is
+				  not sent, the connection is closed (the
+				  server discards the transaction), 4.3.0 */
+	void *wanted_ctx; /* its argument */
 };
 
 /* An opaque session. */

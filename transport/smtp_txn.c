@@ -290,6 +290,15 @@ smtp_txn_body(struct smtp_txn_run *x, struct why *why)
 		return smtp_txn_fail(x->t, SD_TEMP, &w, why);
 	}
 	s->state = SMTP_ST_DOT;
+	if (x->t->wanted != NULL && !x->t->wanted(x->t->wanted_ctx)) {
+		/* Closed without the end of data: the server discards it. */
+		s->broken = true;
+		why_set(&w, "4.3.0",
+		    "end of data not sent to %s: the delivery's caller is "
+		    "gone",
+		    s->peer);
+		return smtp_txn_fail(x->t, SD_TEMP, &w, why);
+	}
 	rc = smtp_proto_put(s, ".", SIZE_MAX);
 	if (rc != SMTP_IO_OK) {
 		smtp_proto_io_why(s, rc, s->state, &w);

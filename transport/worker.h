@@ -52,6 +52,7 @@
 #define WORKER_FD 3 /* a worker's socket to its keeper */
 #define WORKER_ANSWER_SLACK_MS 30000 /* waited past deliver_time_limit */
 #define WORKER_START_MS 10000 /* longest a new worker may take to start */
+#define WORKER_CALLER_MS 10000 /* longest wait for a caller's PONG or ACK */
 
 /* What worker_submit() did. */
 enum worker_submit {

@@ -17,7 +17,12 @@
 #include "worker.h"
 #include "worker_int.h"
 
-/* worker_answer - wait for the one answer on s */
+/*
+ * worker_answer - wait for the answer on s: say we are here to each
+ * ping of the worker (it sends nothing for a caller that is gone), and
+ * acknowledge the result (without it the worker records what it
+ * delivered, as for a caller that is gone)
+ */
 static enum worker_submit
 worker_answer(int s, long long wait_ms, int *rc)
 {
@@ -34,18 +39,23 @@ worker_answer(int s, long long wait_ms, int *rc)
 		pfd.fd = s;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		if (poll(&pfd, 1, left > 60000 ? 60000 : (int)left) == 1)
+		if (poll(&pfd, 1, left > 60000 ? 60000 : (int)left) != 1)
+			continue;
+		if (!scache_recv(s, buf, &h, &fd))
+			return WORKER_SUBMIT_LOST;
+		if (fd >= 0)
+			close(fd);
+		if (h.op != SCACHE_OP_PING)
 			break;
+		if (!scache_send(s, SCACHE_OP_PONG, "", "", 0, -1))
+			return WORKER_SUBMIT_LOST;
 	}
-	if (!scache_recv(s, buf, &h, &fd))
-		return WORKER_SUBMIT_LOST;
-	if (fd >= 0)
-		close(fd);
 	if (h.op == SCACHE_OP_NO)
 		return WORKER_SUBMIT_INLINE;
 	if (h.op != SCACHE_OP_RESULT || h.blob_len != 1)
 		return WORKER_SUBMIT_LOST;
 	*rc = (unsigned char)buf[sizeof(h) + h.key_len];
+	(void)scache_send(s, SCACHE_OP_ACK, "", "", 0, -1);
 	return WORKER_SUBMIT_DONE;
 }
 

@@ -328,6 +328,7 @@ main(int argc, char **argv)
 		rcpt[i].addr = argv[optind + (int)i];
 		rcpt[i].status = SD_TEMP;
 	}
+	memset(&t, 0, sizeof(t));
 	for (h = 0; h < nhosts && nrcpt > 0; h++) {
 		t.sender = sender;
 		t.spool = sp;
