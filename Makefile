@@ -130,7 +130,7 @@ CMD_OBJS  := $(CMD_SRCS:%.c=$(O)/%.o)
 # The front: its main and deliver's argument parser; the rest from $(LIB),
 # or on musl the modules it needs (a link error names one missing).
 FRONT_MODS := front cmd_deliver_args cfg cfg_table cfg_value diag mono msg \
-              sbuf scache_wire spool_stream why worker_req worker_submit \
+              sbuf scache_wire sdir spool_stream why worker_req worker_submit \
               xalloc
 ifeq ($(FRONT_LIBC),musl)
 FRONT_OBJS := $(FRONT_MODS:%=$(O)/musl/%.o)

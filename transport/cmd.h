@@ -125,8 +125,8 @@ bool cmd_map_load(const struct cfg *cfg, struct ovr_map **out, struct why *why);
 
 /*
  * Resolver options from the configuration (servers, time-out, tries,
- * cache in state_dir unless another user owns that directory, address
- * families). servers must have room for
+ * cache in state_dir unless another user owns that directory or any
+ * user may write it (sdir.h), address families). servers must have room for
  * DNS_SERVERS_MAX entries; opts points into it.
  */
 void cmd_dns_opts(

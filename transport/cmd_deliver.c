@@ -20,6 +20,7 @@
 #include "mono.h"
 #include "retry.h"
 #include "scache.h"
+#include "sdir.h"
 #include "slot.h"
 #include "spool.h"
 #include "xalloc.h"
@@ -66,6 +67,53 @@ cmd_deliver_log_open(const struct cfg *cfg)
 		    cfg->log_file, strerror(errno));
 }
 
+/*
+ * cmd_deliver_state - may this run use state_dir (made if missing)?
+ * False, with why, when it must defer: state_dir cannot be used, or
+ * another user owns it and the message has a queue id (its retry
+ * state cannot be kept, and a retried message sent twice). *sd says
+ * what the run may create there.
+ */
+static bool
+cmd_deliver_state(const struct cmd_deliver_args *a, const struct cfg *cfg,
+    struct sdir_info *sd, struct why *why)
+{
+	char text[SDIR_TEXT_MAX], note[SDIR_NOTE_MAX];
+	char owner[SDIR_NAME_MAX], me[SDIR_NAME_MAX];
+	int err;
+
+	if (sdir_check(cfg->state_dir, sd) == SDIR_MISSING) {
+		if (mkdir(cfg->state_dir, 0700) < 0 &&
+		    (err = errno) != EEXIST) {
+			why_set(why, "4.3.0",
+			    "cannot create state_dir %s: %s%s", cfg->state_dir,
+			    strerror(err),
+			    sdir_owner_note(
+			        cfg->state_dir, err, note, sizeof(note)));
+			return false;
+		}
+		(void)sdir_check(cfg->state_dir, sd);
+	}
+	if (sd->trust == SDIR_BAD || sd->trust == SDIR_MISSING) {
+		why_set(why, "4.3.0", "cannot use state_dir %s: %s%s",
+		    cfg->state_dir, strerror(sd->err),
+		    sdir_owner_note(
+		        cfg->state_dir, sd->err, note, sizeof(note)));
+		return false;
+	}
+	if (sd->trust == SDIR_FOREIGN || sd->trust == SDIR_WORLD_WRITABLE)
+		msg_warn(
+		    "%s", sdir_warning(cfg->state_dir, sd, text, sizeof(text)));
+	if (sd->trust != SDIR_FOREIGN || a->queue_id[0] == '\0')
+		return true;
+	why_set(why, "4.3.0",
+	    "state_dir %s belongs to %s, not to %s: no retry state can be "
+	    "kept for this message; run smtpdirect as %s",
+	    cfg->state_dir, sdir_user_name(sd->owner, owner, sizeof(owner)),
+	    sdir_user_name(sd->euid, me, sizeof(me)), owner);
+	return false;
+}
+
 /* cmd_deliver_run - deliver the message on stdin as a asks */
 int
 cmd_deliver_run(const struct cmd_deliver_args *a, struct ovr_map *given,
@@ -84,6 +132,7 @@ cmd_deliver_run(const struct cmd_deliver_args *a, struct ovr_map *given,
 	struct dns_server servers[DNS_SERVERS_MAX];
 	struct dns_opts dopts;
 	struct rnd rng;
+	struct sdir_info sd;
 	struct why why;
 	char line[WHY_TEXT_MAX + WHY_DSN_MAX + 2];
 	char slots[4096];
@@ -128,9 +177,7 @@ cmd_deliver_run(const struct cmd_deliver_args *a, struct ovr_map *given,
 		rc = cmd_deliver_defer(a, &why);
 		goto out;
 	}
-	if (mkdir(cfg->state_dir, 0700) < 0 && errno != EEXIST) {
-		why_set(&why, "4.3.0", "cannot create state_dir %s: %s",
-		    cfg->state_dir, strerror(errno));
+	if (!cmd_deliver_state(a, cfg, &sd, &why)) {
 		rc = cmd_deliver_defer(a, &why);
 		goto out;
 	}
@@ -148,9 +195,11 @@ cmd_deliver_run(const struct cmd_deliver_args *a, struct ovr_map *given,
 	wait = cfg->deliver_time_limit / 4;
 	if (wait > DELIVER_SLOT_WAIT_MAX)
 		wait = DELIVER_SLOT_WAIT_MAX;
-	if (slot_dir_create(slots, 0700, &why) != SD_OK ||
-	    slot_acquire(slots, cfg->max_concurrent, wait, &slot, &why) !=
-	        SD_OK) {
+	/* In another user's state_dir: no slot, rather than a file there. */
+	if (sd.trust != SDIR_FOREIGN &&
+	    (slot_dir_create(slots, 0700, &why) != SD_OK ||
+	        slot_acquire(slots, cfg->max_concurrent, wait, &slot, &why) !=
+	            SD_OK)) {
 		rc = cmd_deliver_defer(a, &why);
 		goto out;
 	}
@@ -181,7 +230,7 @@ cmd_deliver_run(const struct cmd_deliver_args *a, struct ovr_map *given,
 	ctx.smtp.auth_without_tls = !cfg->auth_requires_tls;
 	ctx.tls_policy = cfg->tls_policy;
 	ctx.rng = &rng;
-	ctx.scache_dir = cfg->state_dir;
+	ctx.scache_dir = sdir_keeper_ok(sd.trust) ? cfg->state_dir : NULL;
 	ctx.scache_keep_ms = cfg->session_cache_time * 1000;
 	if (caller != NULL) {
 		ctx.wanted = caller->wanted;
@@ -237,6 +286,7 @@ cmd_deliver(int argc, char **argv)
 	const struct cfg *cfg;
 	struct why why;
 	enum front_handoff handoff = cmd_deliver_handoff();
+	struct sdir_info sd;
 	int rc;
 
 	/* In deliver mode stderr carries nothing but the final line. */
@@ -266,7 +316,8 @@ cmd_deliver(int argc, char **argv)
 	}
 	rc = cmd_deliver_run(&a, NULL, false, NULL);
 	/* The next message finds a worker: start what runs them. */
-	if (handoff == FRONT_HANDOFF_NOKEEPER && cfg->worker_idle_time > 0)
+	if (handoff == FRONT_HANDOFF_NOKEEPER && cfg->worker_idle_time > 0 &&
+	    sdir_keeper_ok(sdir_check(cfg->state_dir, &sd)))
 		scache_ensure(cfg->state_dir, cfg->session_cache_time * 1000,
 		    cfg->worker_idle_time * 1000);
 

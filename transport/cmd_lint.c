@@ -9,6 +9,7 @@
 #include "diag.h"
 #include "msg.h"
 #include "ovr.h"
+#include "sdir.h"
 
 #define LINT_OK 0 /* no errors, warnings allowed */
 #define LINT_ERRORS 1 /* at least one error */
@@ -41,6 +42,25 @@ cmd_lint_file(const char *path, unsigned long *errors, unsigned long *warnings)
 	return rc;
 }
 
+/*
+ * cmd_lint_state_dir - warn about a state_dir that other users can
+ * write or that the user running lint does not own (sdir.h)
+ */
+static void
+cmd_lint_state_dir(const struct cfg *cfg, unsigned long *warnings)
+{
+	struct sdir_info sd;
+	char text[SDIR_TEXT_MAX];
+
+	(void)sdir_check(cfg->state_dir, &sd);
+	if (sd.trust == SDIR_OWN || sd.trust == SDIR_MISSING)
+		return;
+	printf("%s: warning: %s\n",
+	    cfg->path != NULL ? cfg->path : "(built-in defaults)",
+	    sdir_warning(cfg->state_dir, &sd, text, sizeof(text)));
+	(*warnings)++;
+}
+
 /* cmd_lint - smtpdirect lint [-c FILE] [OVERRIDES_FILE...] */
 int
 cmd_lint(int argc, char **argv)
@@ -66,6 +86,7 @@ cmd_lint(int argc, char **argv)
 		if (!cmd_cfg_load(conf, NULL))
 			return MSG_EX_CONFIG;
 		cfg = cfg_get();
+		cmd_lint_state_dir(cfg, &warnings);
 		if (cfg->dns_overrides[0] == '\0') {
 			printf("lint: no override map configured "
 			       "(dns_overrides is empty)\n");

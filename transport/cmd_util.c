@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "diag.h"
 #include "msg.h"
+#include "sdir.h"
 
 /* cmd_cfg_load - load and publish the configuration, or say why not */
 bool
@@ -105,7 +106,8 @@ void
 cmd_dns_opts(
     const struct cfg *cfg, struct dns_server *servers, struct dns_opts *opts)
 {
-	struct stat st;
+	struct sdir_info sd;
+	enum sdir_trust trust;
 	size_t i;
 
 	memset(opts, 0, sizeof(*opts));
@@ -121,10 +123,14 @@ cmd_dns_opts(
 	opts->cache_dir = cfg->state_dir;
 	opts->cache_size = cfg->dns_cache_size;
 	/* Another user's state_dir (root running route): no cache, so that
-	 * no file there ends up owned by the wrong user. */
-	if (stat(cfg->state_dir, &st) == 0 && st.st_uid != geteuid()) {
-		msg_debug("DNS cache off: %s belongs to uid %lu",
-		    cfg->state_dir, (unsigned long)st.st_uid);
+	 * no file there ends up owned by the wrong user; nor in one that
+	 * every user may write, where anybody could forge answers. */
+	trust = sdir_check(cfg->state_dir, &sd);
+	if (trust == SDIR_FOREIGN || trust == SDIR_WORLD_WRITABLE) {
+		msg_debug("DNS cache off: state_dir %s: owner uid %lu, "
+		          "mode %04o",
+		    cfg->state_dir, (unsigned long)sd.owner,
+		    (unsigned)(sd.mode & 07777));
 		opts->cache_dir = NULL;
 	}
 	opts->family = cmd_dns_family(cfg->dns_address_family);

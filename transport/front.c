@@ -19,6 +19,7 @@
 #include "front.h"
 #include "mono.h"
 #include "msg.h"
+#include "sdir.h"
 #include "worker.h"
 #include "xalloc.h"
 
@@ -81,6 +82,7 @@ front_deliver(int argc, char **argv, const char *core, int *rc,
 	const struct cfg *cfg;
 	enum worker_submit st = WORKER_SUBMIT_INLINE;
 	enum cfg_status cst;
+	struct sdir_info sd;
 	struct why why;
 	char *abs;
 
@@ -94,7 +96,9 @@ front_deliver(int argc, char **argv, const char *core, int *rc,
 	if (cst != CFG_OK)
 		goto out;
 	cfg = cfg_get();
+	/* No workers in another user's or everybody's state_dir (sdir.h). */
 	if (cfg->worker_idle_time == 0 || cfg->path == NULL ||
+	    !sdir_keeper_ok(sdir_check(cfg->state_dir, &sd)) ||
 	    (abs = front_abs(cfg->path)) == NULL)
 		goto out;
 	a.conf = abs;

@@ -53,7 +53,7 @@
 #define OVR_PORT_DEFAULT 25 /* port when the target names none */
 #define OVR_CRED_MAX 255 /* longest decoded user or password */
 #define OVR_DOMAIN_MAX 253 /* longest domain or pattern */
-#define OVR_FILE_MAX (1UL << 30) /* largest map file, bytes */
+#define OVR_FILE_MAX (64UL * 1024 * 1024) /* largest map, bytes (64 MiB) */
 
 /* Results of loading a map. */
 enum ovr_status {
@@ -127,7 +127,10 @@ struct ovr_map;
  * OVR_INVALID it holds the lines that parsed, so lint can still check
  * them; never route mail by it). The file's mode is recorded for
  * ovr_lint(). On OVR_NOFILE *out is untouched and dl names the file
- * and the reason (a record without line number).
+ * and the reason (a record without line number): it cannot be opened
+ * or read, it is not a regular file (a FIFO, a device: refused before
+ * any read; standard input may be a pipe), or it is larger than
+ * OVR_FILE_MAX bytes.
  * Returns: OVR_OK, OVR_NOFILE, OVR_INVALID.
  */
 enum ovr_status ovr_map_load(

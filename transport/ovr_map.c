@@ -30,6 +30,8 @@ static bool ovr_map_read(int fd, size_t hint, struct ovr_parser *ps,
     const char *path, struct diag_list *dl);
 static size_t ovr_map_lines(
     struct ovr_parser *ps, const char *buf, size_t have, bool *skipping);
+static bool ovr_map_check(int fd, bool is_stdin, const char *path,
+    struct stat *st, struct diag_list *dl);
 
 /* ovr_map_new - an empty map */
 struct ovr_map *
@@ -204,7 +206,9 @@ ovr_map_read(int fd, size_t hint, struct ovr_parser *ps, const char *path,
 		}
 		if ((total += (size_t)got) > OVR_FILE_MAX) {
 			diag_add(dl, DIAG_ERROR, path, 0, 0,
-			    "larger than %zu bytes", (size_t)OVR_FILE_MAX);
+			    "larger than %lu bytes (%lu MiB), the largest map",
+			    (unsigned long)OVR_FILE_MAX,
+			    (unsigned long)(OVR_FILE_MAX >> 20));
 			break;
 		}
 		have += (size_t)got;
@@ -230,6 +234,47 @@ ovr_map_read(int fd, size_t hint, struct ovr_parser *ps, const char *path,
 	return ok;
 }
 
+/*
+ * ovr_map_check - may the open file fd be read as a map? A regular
+ * file of at most OVR_FILE_MAX bytes, or standard input (a pipe is
+ * capped while it is read); *st gets its fstat()
+ */
+static bool
+ovr_map_check(int fd, bool is_stdin, const char *path, struct stat *st,
+    struct diag_list *dl)
+{
+	int flags;
+
+	if (fstat(fd, st) < 0) {
+		diag_add(
+		    dl, DIAG_ERROR, path, 0, 0, "fstat: %s", strerror(errno));
+		return false;
+	}
+	if (!is_stdin && !S_ISREG(st->st_mode)) {
+		diag_add(dl, DIAG_ERROR, path, 0, 0,
+		    "not a regular file: a map must be one");
+		return false;
+	}
+	if (S_ISREG(st->st_mode) &&
+	    (unsigned long long)st->st_size >
+	        (unsigned long long)OVR_FILE_MAX) {
+		diag_add(dl, DIAG_ERROR, path, 0, 0,
+		    "larger than %lu bytes (%lu MiB), the largest map",
+		    (unsigned long)OVR_FILE_MAX,
+		    (unsigned long)(OVR_FILE_MAX >> 20));
+		return false;
+	}
+	/* The reads that follow may wait (a pipe on standard input). */
+	if (!is_stdin &&
+	    ((flags = fcntl(fd, F_GETFL)) < 0 ||
+	        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)) {
+		diag_add(
+		    dl, DIAG_ERROR, path, 0, 0, "fcntl: %s", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
 /* ovr_map_load - read, parse and index a map file */
 enum ovr_status
 ovr_map_load(const char *path, struct ovr_map **out, struct diag_list *dl)
@@ -242,15 +287,16 @@ ovr_map_load(const char *path, struct ovr_map **out, struct diag_list *dl)
 	bool ok;
 	int fd;
 
-	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO is refused below, not waited on. */
+	fd = is_stdin
+	    ? STDIN_FILENO
+	    : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		diag_add(
 		    dl, DIAG_ERROR, path, 0, 0, "open: %s", strerror(errno));
 		return OVR_NOFILE;
 	}
-	if (fstat(fd, &st) < 0) {
-		diag_add(
-		    dl, DIAG_ERROR, path, 0, 0, "fstat: %s", strerror(errno));
+	if (!ovr_map_check(fd, is_stdin, path, &st, dl)) {
 		if (!is_stdin)
 			close(fd);
 		return OVR_NOFILE;

@@ -6,7 +6,9 @@
  */
 
 #include <sys/file.h>
+#include <sys/stat.h>
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "retry_int.h"
+#include "sdir.h"
 #include "xalloc.h"
 
 #define RETRY_FORMAT "smtpdirect-retry 1" /* store owner and version */
@@ -40,6 +43,7 @@ static enum sd_status retry_update(struct retry_db *r,
     const struct retry_msg *m, const char *rcpt, time_t now, bool delivered,
     struct why *why);
 static void retry_decode(const struct sbuf *val, struct retry_rec *out);
+static void retry_store_owner(const struct retry_db *r, struct why *why);
 
 /* retry_open - the handle; the markers directory made if need be */
 enum sd_status
@@ -59,6 +63,29 @@ retry_open(const char *state_dir, struct retry_db **out, struct why *why)
 	return SD_OK;
 }
 
+/*
+ * retry_store_owner - after the store failed to open: name the store
+ * file or its lock file when another user owns it
+ */
+static void
+retry_store_owner(const struct retry_db *r, struct why *why)
+{
+	static const char *const names[] = {RETRY_FILE, RETRY_FILE "-lock"};
+	char path[RETRY_PATH_MAX], note[SDIR_NOTE_MAX], text[WHY_TEXT_MAX];
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", r->dir, names[i]);
+		if (lstat(path, &st) == 0 && st.st_uid != geteuid()) {
+			snprintf(text, sizeof(text), "%s", why->text);
+			why_set(why, "4.3.0", "%s; %.300s%s", text, path,
+			    sdir_owner_note(path, EACCES, note, sizeof(note)));
+			return;
+		}
+	}
+}
+
 /* retry_store - open the store on first use */
 enum sd_status
 retry_store(struct retry_db *r, struct why *why)
@@ -75,6 +102,7 @@ retry_store(struct retry_db *r, struct why *why)
 		return SD_OK;
 	if (state_db_open(r->dir, RETRY_FILE, &opts, &r->db, why) != STATE_OK) {
 		r->db = NULL;
+		retry_store_owner(r, why);
 		why_prefix(why, "retry state");
 		snprintf(why->dsn, sizeof(why->dsn), "4.3.0");
 		return SD_TEMP;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "retry_int.h"
+#include "sdir.h"
 
 #define RETRY_MARK_TMP "retry.d.new" /* retry.d being built */
 
@@ -118,8 +119,11 @@ retry_mark_path(const struct retry_db *r, char *buf, const char *sub, int shard,
 static enum sd_status
 retry_mark_fail(struct why *why, const char *what, const char *path)
 {
-	why_set(why, "4.3.0", "retry state: %s %.300s: %s", what, path,
-	    strerror(errno));
+	char note[SDIR_NOTE_MAX];
+	int err = errno;
+
+	why_set(why, "4.3.0", "retry state: %s %.300s: %s%s", what, path,
+	    strerror(err), sdir_owner_note(path, err, note, sizeof(note)));
 	return SD_TEMP;
 }
 

@@ -23,6 +23,7 @@
 #include "mono.h"
 #include "msg.h"
 #include "scache_int.h"
+#include "sdir.h"
 
 static int scache_chan = -1; /* scache_channel(): a worker's socket */
 
@@ -150,6 +151,31 @@ scache_become_keeper(int lfd, int lock_fd, const char *path, int fd,
 }
 
 /*
+ * scache_refused - warn that path (of the keeper of dir) could not be
+ * used as err says, when another user's file is the reason
+ */
+static void
+scache_refused(const char *what, const char *path, int err)
+{
+	char note[SDIR_NOTE_MAX];
+
+	if (err == EACCES || err == EPERM)
+		msg_warn("connection cache: cannot %s %s: %s%s", what, path,
+		    strerror(err),
+		    sdir_owner_note(path, err, note, sizeof(note)));
+}
+
+/* scache_sock_refused - warn when another user's keeper socket is in dir */
+static void
+scache_sock_refused(const char *dir, int err)
+{
+	struct sockaddr_un sun;
+
+	if (scache_path(dir, SCACHE_SOCKET, &sun))
+		scache_refused("connect to", sun.sun_path, err);
+}
+
+/*
  * scache_start - no keeper runs: become the one that starts it, under
  * the lock, with fd its first connection (or none: -1). False when
  * another one is starting or running, or anything fails (fd then still
@@ -160,17 +186,23 @@ scache_start(const char *dir, const char *key, int fd, const void *blob,
     size_t blob_len, unsigned long keep_ms, unsigned long linger_ms)
 {
 	struct sockaddr_un sun, lock;
+	struct sdir_info sd;
+	char text[SDIR_TEXT_MAX];
 	mode_t mask;
 	pid_t pid;
 	int lock_fd, lfd = -1, status;
 
-	if (!scache_path(dir, SCACHE_SOCKET, &sun) ||
+	/* Nothing made in another user's or everybody's directory. */
+	if (!sdir_keeper_ok(sdir_check(dir, &sd)) ||
+	    !scache_path(dir, SCACHE_SOCKET, &sun) ||
 	    !scache_path(dir, SCACHE_LOCK, &lock))
 		return false;
 	lock_fd = open(
 	    lock.sun_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (lock_fd < 0)
+	if (lock_fd < 0) {
+		scache_refused("open", lock.sun_path, errno);
 		return false;
+	}
 	if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0)
 		goto fail;
 	/* Whoever made the socket is gone: the lock was free. */
@@ -196,6 +228,8 @@ scache_start(const char *dir, const char *key, int fd, const void *blob,
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	msg_debug("scache: keeper started for %s", dir);
+	if (sd.trust == SDIR_GROUP_WRITABLE)
+		msg_warn("%s", sdir_warning(dir, &sd, text, sizeof(text)));
 	close(lfd);
 	close(lock_fd);
 	if (fd >= 0)
@@ -228,9 +262,11 @@ scache_put(const char *dir, const char *key, int fd, const void *blob,
 			close(fd);
 			return true;
 		}
-	} else if ((errno == ENOENT || errno == ECONNREFUSED) &&
-	    scache_start(dir, key, fd, blob, blob_len, keep_ms, 0)) {
-		return true;
+	} else if (errno == ENOENT || errno == ECONNREFUSED) {
+		if (scache_start(dir, key, fd, blob, blob_len, keep_ms, 0))
+			return true;
+	} else {
+		scache_sock_refused(dir, errno);
 	}
 	scache_quit(fd);
 	return false;
@@ -253,4 +289,6 @@ scache_ensure(const char *dir, unsigned long keep_ms, unsigned long linger_ms)
 		close(s);
 	else if (errno == ENOENT || errno == ECONNREFUSED)
 		(void)scache_start(dir, "", -1, "", 0, keep_ms, linger_ms);
+	else
+		scache_sock_refused(dir, errno);
 }

@@ -30,7 +30,11 @@
  *	Safe but for scache_channel(), set before threads start.
  * ERRORS
  *	None reported: a failure is a miss (get) or a connection closed
- *	(put), with a msg_debug line.
+ *	(put), with a msg_debug line; a msg_warn line when another user's
+ *	scache.lock or scache.sock is in the way (naming its owner). No
+ *	keeper is started in a state_dir that another user owns or any
+ *	user may write (sdir.h); one started in a group-writable one logs
+ *	a warning, once per start.
  * SEE ALSO
  *	unix(7) (SCM_RIGHTS, SO_PEERCRED), flock(2), smtp.h (struct
  *	smtp_reuse), Postfix scache(8).

@@ -196,14 +196,21 @@ scache_connect(const char *dir)
 	if (s < 0)
 		return -1;
 	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-	    cred.uid != geteuid()) {
+	    getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		err = errno;
-		close(s);
-		errno = err;
-		return -1;
+		goto fail;
+	}
+	/* Another user's keeper: refused, as by the socket's mode. */
+	if (cred.uid != geteuid()) {
+		err = EPERM;
+		goto fail;
 	}
 	return s;
+
+fail:
+	close(s);
+	errno = err;
+	return -1;
 }
 
 /* scache_quit - close a connection nobody keeps, politely */

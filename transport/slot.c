@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "mono.h"
 #include "msg.h"
 #include "rnd.h"
+#include "sdir.h"
 #include "slot.h"
 #include "xalloc.h"
 
@@ -47,6 +49,7 @@ static void slot_sleep_ms(uint64_t ms);
 static enum sd_status
 slot_dir_refuse(const char *dir, int err, struct why *why)
 {
+	char note[SDIR_NOTE_MAX];
 	struct stat st;
 
 	if (lstat(dir, &st) == 0 && S_ISLNK(st.st_mode))
@@ -56,8 +59,9 @@ slot_dir_refuse(const char *dir, int err, struct why *why)
 		why_set(
 		    why, "4.3.0", "slot directory %s is not a directory", dir);
 	else
-		why_set(
-		    why, "4.3.0", "slot directory %s: %s", dir, strerror(err));
+		why_set(why, "4.3.0", "slot directory %s: %s%s", dir,
+		    strerror(err),
+		    sdir_owner_note(dir, err, note, sizeof(note)));
 	return SD_TEMP;
 }
 
@@ -123,8 +127,12 @@ slot_try_one(
 	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 	    SLOT_FILE_MODE);
 	if (fd < 0) {
-		why_set(why, "4.3.0", "slot file %s/%s: %s", dir, name,
-		    strerror(errno));
+		int err = errno;
+		char path[PATH_MAX], note[SDIR_NOTE_MAX];
+
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		why_set(why, "4.3.0", "slot file %s: %s%s", path, strerror(err),
+		    sdir_owner_note(path, err, note, sizeof(note)));
 		return SLOT_TRY_ERROR;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
