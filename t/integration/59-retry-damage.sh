@@ -111,4 +111,83 @@ else
 	echo "# no ASan build: the ASan case is skipped"
 fi
 
+# --- a full disk: a delivery that cannot be recorded -----------------------
+# state_dir is a tmpfs in the run's private mount namespace, a copy of a
+# seeded state_dir, then filled up (blocks and inodes): the marker of a
+# new message cannot be made, so its first delivery cannot be recorded.
+# fx_run again, with DMG_SETUP run in the namespace first.
+fx_run() {
+	if [ "$fx_log_ok" = yes ]; then
+		# shellcheck disable=SC2016 # expanded by the inner shell
+		timeout "${FX_TIMEOUT:-60}" unshare -m --propagation private \
+		    sh -c "${DMG_SETUP:-:}"' && mount --bind "$0" /dev &&
+		    exec "$@"' "$W/dev" "$SD" deliver "$@"
+	else
+		timeout "${FX_TIMEOUT:-60}" "$SD" deliver "$@"
+	fi
+}
+B=127.0.12.2 # the servers of the full-disk cases
+SEED=$W/seed FULL=$W/state-full
+mkdir "$FULL"
+full_conf() { # full_conf STATE_DIR: no keeper, no worker, one slot
+	fx_conf "$W/conf-full" "worker_idle_time = 0
+session_cache_time = 0
+max_concurrent = 1
+dns_cache_size = 0"
+	sed -i -e "s|^state_dir = .*|state_dir = $1|" \
+	    -e "s|^dns_overrides = .*|dns_overrides = $W/map-full|" \
+	    "$W/conf-full"
+}
+: >"$W/map-full"
+chmod 600 "$W/map-full"
+st_srv full1 "$B:25180" --rcpt 'soft*=451 4.3.0 <soft>: Try again later'
+st_srv full2 "$B:25181"
+st_srv slow "$B:25182" --delay greeting=2
+{
+	echo "full.test $B:25180 \$priority:1"
+	echo "full.test $B:25181 \$priority:2"
+	echo "slow.test $B:25182"
+	echo "seed.test $B:25180"
+} >"$W/map-full"
+# The seed: a deferred message makes the store, its marker and a slot.
+full_conf "$SEED"
+FX_CONF=$W/conf-full fx_deliver "$R/seed" "$W/msg" -f a@src.test -q SEED \
+    -- soft@seed.test
+full_conf "$FULL"
+if [ "$fx_log_ok" = yes ] && [ -f "$SEED/retry.lmdb" ]; then
+	DMG_SETUP="mount -t tmpfs -o size=512k,nr_inodes=400 tmpfs $FULL &&
+	    cp -a $SEED/. $FULL/ &&
+	    { head -c 1048576 /dev/zero >$FULL/fill 2>/dev/null || :; } &&
+	    i=0 && while [ \$i -lt 1000 ] && touch $FULL/i\$i 2>/dev/null
+	    do i=\$((i + 1)); done"
+	# One destination, two hosts: good@ goes to the first, soft@ is
+	# refused there and would go to the second in a second transaction.
+	FX_CONF=$W/conf-full fx_deliver "$R/full" "$W/msg" -f a@src.test \
+	    -q FULLQ -- good@full.test soft@full.test
+	fx_check "full disk: deferred" "$R/full" 75 '4\.3\.0 .*'
+	st_eq "full disk: good@ was delivered by the first host" \
+	    "$(fx_msgs "$W/full1" '^rcpt: TO:<good@full.test> 250$')" 1
+	st_eq "full disk: no second transaction (soft@ not sent)" \
+	    "$(fx_msgs "$W/full2" .)" 0
+	fx_log "full disk: the failed mark is an error" "$R/full" \
+	    'error: FULLQ: cannot record delivery to <good@full\.test>: .*No space left on device'
+	fx_log "full disk: soft@ deferred, naming the failed mark" "$R/full" \
+	    'FULLQ: to=<soft@full\.test>, relay=none, .*dsn=4\.3\.0, status=deferred \(not sent: a delivery of this message could not be recorded'
+	# Two destinations at once: the slow one greets after the mark of
+	# the other failed, and gets no MAIL.
+	FX_CONF=$W/conf-full fx_deliver "$R/full-two" "$W/msg" \
+	    -f a@src.test -q FULLTWO -- good@full.test x@slow.test
+	fx_check "full disk, two destinations: deferred" "$R/full-two" 75 \
+	    '4\.3\.0 .*'
+	st_eq "full disk, two destinations: good@ delivered once more" \
+	    "$(fx_msgs "$W/full1" '^rcpt: TO:<good@full.test> 250$')" 2
+	st_eq "full disk, two destinations: the slow one got no message" \
+	    "$(fx_msgs "$W/slow" .)" 0
+	fx_log "full disk, two destinations: x@ deferred" "$R/full-two" \
+	    'FULLTWO: to=<x@slow\.test>, relay=none, .*dsn=4\.3\.0, status=deferred \(not sent: a delivery'
+	DMG_SETUP=
+else
+	st_ok "full disk # skip: no mount namespace or no seeded store"
+fi
+
 st_done
