@@ -99,8 +99,11 @@ retry_store(struct retry_db *r, struct why *why)
 	    .keep_damaged = true,
 	};
 
-	if (r->db != NULL)
+	/* Another process moved a damaged file aside: use the new one. */
+	if (r->db != NULL && !state_db_replaced(r->db))
 		return SD_OK;
+	state_db_close(r->db);
+	r->db = NULL;
 	if (state_db_open(r->dir, RETRY_FILE, &opts, &r->db, why) != STATE_OK) {
 		r->db = NULL;
 		retry_store_owner(r, why);

@@ -113,6 +113,12 @@ enum state_status state_db_rebuild(struct state_db *db, struct why *why);
  */
 const char *state_db_moved(const struct state_db *db, struct timespec *at);
 
+/*
+ * True when the file at the store's path is no longer the one db has
+ * open (another process moved it aside): close db and open it again.
+ */
+bool state_db_replaced(const struct state_db *db);
+
 /* The LMDB in use, as "LMDB 0.9.24". */
 const char *state_library(void);
 

@@ -601,6 +601,18 @@ state_db_moved(const struct state_db *db, struct timespec *at)
 	return db->moved;
 }
 
+/* state_db_replaced - is the file at the path another one now? */
+bool
+state_db_replaced(const struct state_db *db)
+{
+	struct stat sb;
+
+	if (stat(db->path, &sb) != 0)
+		return errno == ENOENT;
+	return db->env != NULL &&
+	    (sb.st_dev != db->dev || sb.st_ino != db->ino);
+}
+
 /* state_db_path - the file name */
 const char *
 state_db_path(const struct state_db *db)

@@ -410,6 +410,30 @@ retry_log_has(const char *log, const char *text)
 	return strstr(buf, text) != NULL;
 }
 
+START_TEST(test_retry_note_temp_follows_a_store_moved_aside)
+{
+	struct retry_db *r1 = retry_open_ok(), *r2;
+	struct retry_msg m = {"Q1", "aa"}, n = {"Q2", "bb"};
+	struct retry_rec rec;
+	struct why why;
+	char path[320], aside[340];
+
+	ck_assert_int_eq(retry_note_temp(r1, &m, "a@x", 100, &why), SD_OK);
+	/* Another process finds the file damaged and moves it aside. */
+	retry_path(path, sizeof(path), RETRY_FILE);
+	snprintf(aside, sizeof(aside), "%s.damaged.1", path);
+	ck_assert_int_eq(rename(path, aside), 0);
+	r2 = retry_open_ok();
+	ck_assert_int_eq(retry_note_temp(r2, &n, "b@x", 100, &why), SD_OK);
+	/* A write of the first process goes to the new file, not the old. */
+	ck_assert_int_eq(retry_mark_delivered(r1, &n, "c@x", 200, &why), SD_OK);
+	ck_assert_int_eq(retry_get(r2, &n, "c@x", &rec, &why), SD_OK);
+	ck_assert(rec.delivered);
+	retry_close(r2);
+	retry_close(r1);
+}
+END_TEST
+
 START_TEST(test_retry_damaged_store_holds_its_messages_back)
 {
 	struct retry_db *db = retry_open_ok();
@@ -493,6 +517,7 @@ retry_suite(void)
 	tcase_add_test(tc, test_retry_markers_rebuilt_from_the_store);
 	tcase_add_test(tc, test_retry_prune_drops_markers_without_records);
 	tcase_add_test(tc, test_retry_long_queue_id_uses_the_store);
+	tcase_add_test(tc, test_retry_note_temp_follows_a_store_moved_aside);
 	tcase_add_loop_test(tc,
 	    test_retry_damaged_store_holds_its_messages_back, RETRY_DAMAGE_META,
 	    RETRY_DAMAGE_ZEROED + 1);
