@@ -103,9 +103,13 @@ deliver_record(struct deliver_ctx *ctx, struct deliver_outcome *out, bool all)
 			continue;
 		out[i].unrecorded = false;
 		if (retry_mark_delivered(
-		        ctx->retry, &m, out[i].rcpt, time(NULL), &w) != SD_OK)
-			msg_warn("%s: cannot record delivery to <%s>: %s",
-			    ctx->queue_id, out[i].rcpt, w.text);
+		        ctx->retry, &m, out[i].rcpt, time(NULL), &w) == SD_OK)
+			continue;
+		msg_error("%s: cannot record delivery to <%s>: %s",
+		    ctx->queue_id, out[i].rcpt, w.text);
+		if (!ctx->record_failed)
+			ctx->record_why = w;
+		ctx->record_failed = true;
 	}
 }
 
@@ -121,6 +125,32 @@ static bool
 deliver_gone(const struct deliver_ctx *ctx)
 {
 	return ctx->wanted != NULL && !ctx->wanted(ctx->wanted_ctx);
+}
+
+/*
+ * deliver_unsafe - once a delivery could not be recorded, defer the
+ * group's pending recipients rather than start another transaction:
+ * the MTA's retry would not know of what it delivered, and send it
+ * again. True when it did so.
+ */
+static bool
+deliver_unsafe(struct deliver_ctx *ctx, struct deliver_group *g,
+    struct deliver_outcome *out)
+{
+	struct why why;
+	size_t i;
+
+	if (!ctx->record_failed)
+		return false;
+	why_set(&why, "4.3.0",
+	    "not sent: a delivery of this message could not be recorded "
+	    "(%.300s), and another could be sent twice",
+	    ctx->record_why.text);
+	for (i = 0; i < g->n; i++)
+		if (out[g->idx[i]].status == DELIVER_RCPT_PENDING)
+			deliver_finish(ctx, &out[g->idx[i]],
+			    DELIVER_RCPT_DEFERRED, &why, NULL);
+	return true;
 }
 
 /* deliver_last_set - a try failed for every recipient in it */
@@ -349,6 +379,8 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 		last->rcpt = false;
 		return false;
 	}
+	if (deliver_unsafe(ctx, g, out))
+		return false;
 	deliver_smtp_peer(ctx, t, &peer);
 	rc = xcalloc(g->n, sizeof(*rc));
 	for (i = 0; i < g->n; i++)
@@ -372,6 +404,11 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 	}
 	if (reused)
 		deliver_relay_log(ctx, s);
+	/* A mark failed while this session connected: no MAIL. */
+	if (deliver_unsafe(ctx, g, out)) {
+		dns_answer_fini(&ans);
+		goto out;
+	}
 	txn.sender = ctx->sender;
 	txn.spool = ctx->spool;
 	txn.rcpt = rc;

@@ -108,6 +108,9 @@ struct deliver_ctx {
 	void *wanted_ctx; /* its argument */
 	bool has_record; /* set by deliver_run(): the message had a record
 			    in the retry state */
+	bool record_failed; /* a delivery could not be recorded: start no
+			       further transaction (deliver_run.c) */
+	struct why record_why; /* why it could not */
 };
 
 /* Deliver; out has ctx->nrcpt entries. */

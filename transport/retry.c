@@ -96,10 +96,14 @@ retry_store(struct retry_db *r, struct why *why)
 	    .tables_n = 1,
 	    .map_size = RETRY_MAP_SIZE,
 	    .durable = true,
+	    .keep_damaged = true,
 	};
 
-	if (r->db != NULL)
+	/* Another process moved a damaged file aside: use the new one. */
+	if (r->db != NULL && !state_db_replaced(r->db))
 		return SD_OK;
+	state_db_close(r->db);
+	r->db = NULL;
 	if (state_db_open(r->dir, RETRY_FILE, &opts, &r->db, why) != STATE_OK) {
 		r->db = NULL;
 		retry_store_owner(r, why);
@@ -107,7 +111,8 @@ retry_store(struct retry_db *r, struct why *why)
 		snprintf(why->dsn, sizeof(why->dsn), "4.3.0");
 		return SD_TEMP;
 	}
-	return SD_OK;
+	/* A damaged file moved aside: report it, hold its messages back. */
+	return retry_lost_note(r, why);
 }
 
 /* retry_close - release */
@@ -167,15 +172,20 @@ retry_get(struct retry_db *r, const struct retry_msg *m, const char *rcpt,
 {
 	struct state_txn *txn = NULL;
 	enum state_status st;
+	enum retry_mark mark;
 
 	if (!retry_key(r, m, rcpt, why))
 		return SD_TEMP;
 	/* A first attempt: no marker, no record, no store to open. */
-	if (r->db == NULL && retry_mark_check(r, m) == RETRY_MARK_ABSENT) {
+	mark = retry_mark_check(r, m);
+	if (r->db == NULL && mark == RETRY_MARK_ABSENT) {
 		memset(out, 0, sizeof(*out));
 		return SD_OK;
 	}
 	if (retry_store(r, why) != SD_OK)
+		return SD_TEMP;
+	/* A marker but no record: never read as "not delivered yet". */
+	if (mark == RETRY_MARK_PRESENT && retry_lost_check(r, m, why) != SD_OK)
 		return SD_TEMP;
 	if (state_txn_begin(r->db, false, &txn, why) != STATE_OK)
 		goto fail;
@@ -191,6 +201,7 @@ retry_get(struct retry_db *r, const struct retry_msg *m, const char *rcpt,
 	return SD_OK;
 
 fail:
+	retry_lost_rebuild(r);
 	snprintf(why->dsn, sizeof(why->dsn), "4.3.0");
 	return SD_TEMP;
 }
@@ -211,7 +222,8 @@ retry_update(struct retry_db *r, const struct retry_msg *m, const char *rcpt,
 	if (!retry_mark_lock(r, LOCK_SH, why))
 		return SD_TEMP;
 	if (retry_mark_touch(r, m, why) != SD_OK ||
-	    retry_store(r, why) != SD_OK) {
+	    retry_store(r, why) != SD_OK ||
+	    retry_lost_check(r, m, why) != SD_OK) {
 		flock(r->lock_fd, LOCK_UN);
 		return SD_TEMP;
 	}
@@ -243,6 +255,7 @@ retry_update(struct retry_db *r, const struct retry_msg *m, const char *rcpt,
 fail:
 	state_txn_abort(txn);
 	flock(r->lock_fd, LOCK_UN);
+	retry_lost_rebuild(r);
 	why_prefix(why, "retry state");
 	snprintf(why->dsn, sizeof(why->dsn), "4.3.0");
 	return SD_TEMP;
@@ -325,6 +338,7 @@ retry_prune_records(
 fail:
 	state_cursor_close(cur);
 	state_txn_abort(txn);
+	retry_lost_rebuild(r);
 	snprintf(why->dsn, sizeof(why->dsn), "4.3.0");
 	return SD_TEMP;
 }
@@ -340,5 +354,6 @@ retry_prune(
 	if (retry_store(r, why) != SD_OK ||
 	    retry_prune_records(r, now, max_age, why) != SD_OK)
 		return SD_TEMP;
-	return retry_mark_prune(r, arc4random_uniform(RETRY_MARK_SHARDS), why);
+	return retry_mark_prune(
+	    r, arc4random_uniform(RETRY_MARK_SHARDS), now, max_age, why);
 }

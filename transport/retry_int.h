@@ -19,6 +19,13 @@
  *	never removed between a writer's check and its commit. retry.d is
  *	built once, under the exclusive lock, from the records already in
  *	the store, and appears by rename() when complete.
+ *	A damaged store is moved aside by the state module; retry_lost.c
+ *	then sets the time of state_dir/retry.lost to the moment of the
+ *	move and logs the loss. A message whose marker is no younger than
+ *	that, that this handle did not mark, and that has no record in the
+ *	new store lost its records: it is deferred, never sent on an empty
+ *	record, and its marker is kept (for retry_max_age) until an
+ *	administrator removes it.
  *	Not for use outside retry*.c and their unit tests.
  * OWNERSHIP
  *	struct retry_db owns its directory name, the lock descriptor and
@@ -35,6 +42,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "retry.h"
 #include "sbuf.h"
@@ -43,6 +51,7 @@
 
 #define RETRY_MARK_DIR "retry.d" /* markers, in state_dir */
 #define RETRY_MARK_LOCK "retry.lock" /* writers' and pruners' lock */
+#define RETRY_LOST_FILE "retry.lost" /* its time: when records were lost */
 #define RETRY_MARK_SHARDS 256 /* subdirectories 00 .. ff */
 #define RETRY_MARK_FPR_LEN 16 /* fingerprint bytes in a marker name */
 #define RETRY_MARK_NAME_MAX 200 /* longest marker name, bytes */
@@ -64,10 +73,19 @@ struct retry_db {
 	struct sbuf val; /* scratch value */
 	char seen[RETRY_MARK_NAME_MAX + 1]; /* marker last looked at */
 	enum retry_mark seen_mark; /* and what it said */
+	struct timespec seen_mtime; /* when that marker was made */
+	bool seen_made; /* made by this handle */
 };
 
 /* Open the store if not yet open (retry.c). Returns: SD_OK, SD_TEMP. */
 enum sd_status retry_store(struct retry_db *r, struct why *why);
+
+/*
+ * state_dir/SUB, state_dir/SUB/XX (shard >= 0) or state_dir/SUB/XX/NAME
+ * into buf (RETRY_PATH_MAX bytes). False when too long.
+ */
+bool retry_mark_path(const struct retry_db *r, char *buf, const char *sub,
+    int shard, const char *name);
 
 /*
  * The marker name of m into name (RETRY_MARK_NAME_MAX + 1 bytes) and
@@ -101,9 +119,37 @@ enum sd_status retry_mark_touch(
 /*
  * Remove the markers of shard that no record in the store needs any
  * more, at most RETRY_PRUNE_BATCH of them; nothing when a writer holds
- * the lock. The store must be open. Returns: SD_OK, SD_TEMP.
+ * the lock. The markers of messages whose records were lost stay until
+ * max_age seconds before now. The store must be open.
+ * Returns: SD_OK, SD_TEMP.
  */
-enum sd_status retry_mark_prune(
-    struct retry_db *r, unsigned shard, struct why *why);
+enum sd_status retry_mark_prune(struct retry_db *r, unsigned shard, time_t now,
+    unsigned long max_age, struct why *why);
+
+/* retry_lost.c: records lost with a damaged store. */
+
+/* When records were last lost (retry.lost); false when never. */
+bool retry_lost_since(const struct retry_db *r, struct timespec *at);
+
+/* Whether a is no later than b. */
+bool retry_lost_before(const struct timespec *a, const struct timespec *b);
+
+/*
+ * After the store was opened or rebuilt: when a damaged file was moved
+ * aside, stamp retry.lost and log the loss at error level.
+ * Returns: SD_OK, SD_TEMP (the loss could not be stamped; why set).
+ */
+enum sd_status retry_lost_note(struct retry_db *r, struct why *why);
+
+/* After a failure: move a store found damaged aside, start a new one. */
+void retry_lost_rebuild(struct retry_db *r);
+
+/*
+ * For m, whose marker was just looked at, with the store open: whether
+ * its records were lost with a damaged store.
+ * Returns: SD_OK (not lost), SD_TEMP (lost or cannot tell; why set).
+ */
+enum sd_status retry_lost_check(
+    struct retry_db *r, const struct retry_msg *m, struct why *why);
 
 #endif

@@ -98,7 +98,7 @@ retry_mark_name(const struct retry_msg *m, char *name, unsigned *shard)
 }
 
 /* retry_mark_path - state_dir/SUB[/XX[/NAME]] into buf */
-static bool
+bool
 retry_mark_path(const struct retry_db *r, char *buf, const char *sub, int shard,
     const char *name)
 {
@@ -349,9 +349,11 @@ retry_mark_check(struct retry_db *r, const struct retry_msg *m)
 		return r->seen_mark;
 	if (!retry_mark_path(r, path, RETRY_MARK_DIR, (int)shard, name))
 		return RETRY_MARK_UNKNOWN;
-	if (stat(path, &sb) == 0)
+	r->seen_made = false;
+	if (stat(path, &sb) == 0) {
 		r->seen_mark = RETRY_MARK_PRESENT;
-	else if (errno == ENOENT)
+		r->seen_mtime = sb.st_mtim;
+	} else if (errno == ENOENT)
 		r->seen_mark = RETRY_MARK_ABSENT;
 	else
 		return RETRY_MARK_UNKNOWN;
@@ -367,6 +369,7 @@ enum sd_status
 retry_mark_touch(struct retry_db *r, const struct retry_msg *m, struct why *why)
 {
 	char name[RETRY_MARK_NAME_MAX + 1], path[RETRY_PATH_MAX];
+	struct stat sb;
 	unsigned shard;
 	bool created;
 	int tries;
@@ -386,13 +389,17 @@ retry_mark_touch(struct retry_db *r, const struct retry_msg *m, struct why *why)
 		    !retry_mark_lock(r, LOCK_SH, why))
 			return SD_TEMP;
 	}
+	if (stat(path, &sb) != 0)
+		return retry_mark_fail(why, "cannot stat", path);
 	if (created) {
 		retry_mark_path(r, path, RETRY_MARK_DIR, (int)shard, NULL);
 		if (!retry_mark_fsync_dir(path))
 			return retry_mark_fail(why, "cannot sync", path);
 	}
+	r->seen_made = created || (r->seen_made && strcmp(name, r->seen) == 0);
 	memcpy(r->seen, name, sizeof(r->seen));
 	r->seen_mark = RETRY_MARK_PRESENT;
+	r->seen_mtime = sb.st_mtim;
 	return SD_OK;
 }
 
@@ -420,16 +427,38 @@ retry_mark_needed(struct retry_db *r, struct state_cursor *cur,
 	    memcmp(r->key.data, prefix, (size_t)(q + 1 + f)) == 0;
 }
 
+/*
+ * retry_mark_orphan - was the marker name made before records were
+ * lost (at, when lost) and less than max_age before now? Then it holds
+ * its message back (retry_lost_check()) and must stay.
+ */
+static bool
+retry_mark_orphan(DIR *d, const char *name, const struct timespec *at,
+    bool lost, time_t now, unsigned long max_age)
+{
+	struct stat sb;
+
+	if (!lost)
+		return false;
+	if (fstatat(dirfd(d), name, &sb, 0) != 0)
+		return true; /* in doubt, keep it */
+	return retry_lost_before(&sb.st_mtim, at) &&
+	    sb.st_mtim.tv_sec + (time_t)max_age >= now;
+}
+
 /* retry_mark_prune - drop the markers of shard without records */
 enum sd_status
-retry_mark_prune(struct retry_db *r, unsigned shard, struct why *why)
+retry_mark_prune(struct retry_db *r, unsigned shard, time_t now,
+    unsigned long max_age, struct why *why)
 {
 	char path[RETRY_PATH_MAX];
 	struct state_txn *txn = NULL;
 	struct state_cursor *cur = NULL;
 	enum sd_status st = SD_OK;
+	struct timespec at = {0, 0};
 	struct dirent *e;
 	unsigned long seen = 0;
+	bool lost = retry_lost_since(r, &at);
 	DIR *d = NULL;
 
 	if (!retry_mark_path(r, path, RETRY_MARK_DIR, (int)shard, NULL))
@@ -451,7 +480,8 @@ retry_mark_prune(struct retry_db *r, unsigned shard, struct why *why)
 		if (e->d_name[0] == '.')
 			continue;
 		seen++;
-		if (!retry_mark_needed(r, cur, e->d_name, why))
+		if (!retry_mark_needed(r, cur, e->d_name, why) &&
+		    !retry_mark_orphan(d, e->d_name, &at, lost, now, max_age))
 			unlinkat(dirfd(d), e->d_name, 0);
 	}
 	r->seen[0] = '\0';

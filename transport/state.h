@@ -9,9 +9,12 @@
  *	and values are byte strings kept in named tables (LMDB named
  *	sub-databases) fixed at open time. A store carries a format string;
  *	a file without the right one, or one LMDB refuses, is foreign or
- *	damaged: it is discarded and rebuilt empty (under an exclusive lock
- *	on state_dir, so concurrent processes never rebuild each other's
- *	fresh file). Faults that slip past LMDB's own checks (garbled pages
+ *	damaged: it is discarded (a cache) or moved aside as
+ *	FILE.damaged.SECONDS (durable state, opts.keep_damaged: never
+ *	deleted, never over another file) and rebuilt empty, under an
+ *	exclusive lock on state_dir, so concurrent processes never rebuild
+ *	each other's fresh file. A zero-length file is damaged too for a
+ *	keep_damaged store: LMDB would silently take it for a new one. Faults that slip past LMDB's own checks (garbled pages
  *	make it read out of bounds) are caught by a SIGSEGV/SIGBUS guard
  *	around every LMDB call and reported as STATE_FAIL, after which the
  *	store must be rebuilt. This file is the only place MDB_* appears.
@@ -30,7 +33,9 @@
  *	STATE_FULL (the map is full: delete something and retry);
  *	STATE_FAIL (the store cannot be used now: local, temporary; the
  *	reason is in why; callers carry on without the store, and may
- *	call state_db_rebuild() when state_db_damaged() says so).
+ *	call state_db_rebuild() when state_db_damaged() says so; a
+ *	keep_damaged store whose bad file cannot be moved aside stays
+ *	STATE_FAIL).
  * SEE ALSO
  *	lmdb.h, dns_cache.c, SPEC section 5.
  */
@@ -39,6 +44,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "sbuf.h"
 #include "why.h"
@@ -70,6 +76,7 @@ struct state_opts {
 	size_t tables_n; /* 1..STATE_TABLES_MAX */
 	size_t map_size; /* largest file size in bytes */
 	bool durable; /* fsync every commit (retry state); not for caches */
+	bool keep_damaged; /* move a bad file aside, never delete it */
 };
 
 struct state_db;
@@ -97,6 +104,20 @@ bool state_db_damaged(const struct state_db *db);
  * Returns: STATE_OK, STATE_FAIL.
  */
 enum state_status state_db_rebuild(struct state_db *db, struct why *why);
+
+/*
+ * The name a bad file was moved to by the last state_db_open() or
+ * state_db_rebuild() of db (keep_damaged stores), and in *at the time
+ * just before the move; NULL when that call moved nothing. Borrowed,
+ * valid until the next rebuild or the close.
+ */
+const char *state_db_moved(const struct state_db *db, struct timespec *at);
+
+/*
+ * True when the file at the store's path is no longer the one db has
+ * open (another process moved it aside): close db and open it again.
+ */
+bool state_db_replaced(const struct state_db *db);
 
 /* The LMDB in use, as "LMDB 0.9.24". */
 const char *state_library(void);

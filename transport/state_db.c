@@ -21,7 +21,6 @@
 
 #define STATE_META_TABLE "smtpdirect-state" /* holds the format record */
 #define STATE_META_KEY "format" /* its key */
-#define STATE_DIR_MODE 0750 /* state_dir when we create it */
 #define STATE_FILE_MODE 0600 /* the store file */
 
 /* An open store. */
@@ -34,6 +33,9 @@ struct state_db {
 	size_t tables_n; /* how many */
 	size_t map_size; /* bytes */
 	bool durable; /* fsync on commit */
+	bool keep; /* move a bad file aside, never delete it */
+	char *moved; /* where the last establish moved a bad file, or NULL */
+	struct timespec moved_at; /* and when */
 	MDB_env *env; /* NULL when not attached */
 	MDB_dbi dbi[STATE_TABLES_MAX + 1]; /* tables, then the format table */
 	dev_t dev; /* identity of the file attached */
@@ -410,6 +412,9 @@ state_env_check(struct state_db *db)
 	struct stat sb;
 	int rc, fd;
 
+	/* LMDB takes an empty file for a new one: records lost unseen. */
+	if (db->keep && stat(db->path, &sb) == 0 && sb.st_size == 0)
+		return MDB_INVALID;
 	mdb_env_set_maxdbs(db->env, (MDB_dbi)db->tables_n + 1);
 	mdb_env_set_mapsize(db->env, db->map_size);
 	w.flags = MDB_NOSUBDIR | MDB_NOTLS | MDB_NORDAHEAD |
@@ -455,40 +460,21 @@ state_db_attach(struct state_db *db, struct why *why)
 	                                           : STATE_ATTACH_FAIL;
 }
 
-/* state_db_discard - remove the file and its lock file */
-static void
-state_db_discard(const struct state_db *db)
+/*
+ * state_db_bad - end the bad file in place: moved aside (keep) or
+ * removed. False with why set when it could not be moved aside.
+ */
+static bool
+state_db_bad(struct state_db *db, struct why *why)
 {
-	msg_warn("%s: damaged or foreign state file: discarding it", db->path);
-	if (unlink(db->path) != 0 && errno != ENOENT)
-		msg_warn("%s: cannot remove: %m", db->path);
-	if (unlink(db->lockpath) != 0 && errno != ENOENT)
-		msg_warn("%s: cannot remove: %m", db->lockpath);
-}
-
-/* state_dir_lock - open state_dir and flock it; -1 on failure */
-static int
-state_dir_lock(const struct state_db *db, int how, struct why *why)
-{
-	int fd;
-
-	if (mkdir(db->dir, STATE_DIR_MODE) != 0 && errno != EEXIST) {
-		why_set(why, "4.3.0", "%s: cannot create: %m", db->dir);
-		return -1;
+	if (!db->keep) {
+		state_file_discard(db->path, db->lockpath);
+		return true;
 	}
-	fd = open(db->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		why_set(why, "4.3.0", "%s: cannot open: %m", db->dir);
-		return -1;
-	}
-	while (flock(fd, how) != 0) {
-		if (errno != EINTR) {
-			why_set(why, "4.3.0", "%s: cannot lock: %m", db->dir);
-			close(fd);
-			return -1;
-		}
-	}
-	return fd;
+	free(db->moved);
+	db->moved = NULL;
+	return state_file_keep(
+	    db->dir, db->path, db->lockpath, &db->moved, &db->moved_at, why);
 }
 
 /*
@@ -505,24 +491,27 @@ state_db_establish(struct state_db *db, bool ours_bad, struct why *why)
 	struct stat sb;
 	int fd, tries;
 
+	free(db->moved);
+	db->moved = NULL;
 	if (!ours_bad) {
-		if ((fd = state_dir_lock(db, LOCK_SH, why)) < 0)
+		if ((fd = state_file_lock(db->dir, LOCK_SH, why)) < 0)
 			return STATE_FAIL;
 		a = state_db_attach(db, why);
 		close(fd);
 		if (a != STATE_ATTACH_BAD)
 			return a == STATE_ATTACH_OK ? STATE_OK : STATE_FAIL;
 	}
-	if ((fd = state_dir_lock(db, LOCK_EX, why)) < 0)
+	if ((fd = state_file_lock(db->dir, LOCK_EX, why)) < 0)
 		return STATE_FAIL;
 	if (ours_bad && stat(db->path, &sb) == 0 && sb.st_dev == db->dev &&
-	    sb.st_ino == db->ino)
-		state_db_discard(db);
-	for (tries = 0; tries < 2; tries++) {
+	    sb.st_ino == db->ino && !state_db_bad(db, why))
+		a = STATE_ATTACH_FAIL;
+	for (tries = 0; tries < 2 && a != STATE_ATTACH_FAIL; tries++) {
 		a = state_db_attach(db, why);
 		if (a != STATE_ATTACH_BAD)
 			break;
-		state_db_discard(db);
+		if (!state_db_bad(db, why))
+			a = STATE_ATTACH_FAIL;
 	}
 	close(fd);
 	return a == STATE_ATTACH_OK ? STATE_OK : STATE_FAIL;
@@ -558,6 +547,7 @@ state_db_open(const char *dir, const char *file, const struct state_opts *opts,
 	db->tables_n = opts->tables_n;
 	db->map_size = opts->map_size;
 	db->durable = opts->durable;
+	db->keep = opts->keep_damaged;
 	atomic_init(&db->spare, NULL);
 	if (state_db_establish(db, false, why) != STATE_OK) {
 		state_db_close(db);
@@ -580,6 +570,7 @@ state_db_close(struct state_db *db)
 		free(db->tables[i]);
 	free(db->tables);
 	free(db->format);
+	free(db->moved);
 	free(db->lockpath);
 	free(db->path);
 	free(db->dir);
@@ -599,6 +590,27 @@ state_db_rebuild(struct state_db *db, struct why *why)
 {
 	state_env_close(db);
 	return state_db_establish(db, true, why);
+}
+
+/* state_db_moved - where the last open or rebuild moved a bad file */
+const char *
+state_db_moved(const struct state_db *db, struct timespec *at)
+{
+	if (db->moved != NULL)
+		*at = db->moved_at;
+	return db->moved;
+}
+
+/* state_db_replaced - is the file at the path another one now? */
+bool
+state_db_replaced(const struct state_db *db)
+{
+	struct stat sb;
+
+	if (stat(db->path, &sb) != 0)
+		return errno == ENOENT;
+	return db->env != NULL &&
+	    (sb.st_dev != db->dev || sb.st_ino != db->ino);
 }
 
 /* state_db_path - the file name */

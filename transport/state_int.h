@@ -11,7 +11,9 @@
  *	truncated file (SIGBUS). state_guard_run() (state_guard.c) runs a
  *	function with a handler armed for this thread that jumps back and
  *	reports STATE_GUARD_FAULT instead. state_txn.c builds the public
- *	transaction and record functions on state_call().
+ *	transaction and record functions on state_call(). state_file.c
+ *	holds state_dir's lock and ends a bad file: deleted for a cache,
+ *	moved aside for durable state.
  * OWNERSHIP
  *	Described calls borrow their buffers; read results are copied into
  *	the sbufs named in the call.
@@ -28,12 +30,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "sbuf.h"
 #include "state.h"
 #include "why.h"
 
 #define STATE_GUARD_FAULT (-1) /* not an errno nor an LMDB code */
+#define STATE_PATH_MAX 4096 /* longest path of a file moved aside */
 
 /* A guarded function: returns 0, an errno value or an LMDB code. */
 typedef int (*state_guard_fn)(void *arg);
@@ -90,5 +94,22 @@ bool state_db_usable(const struct state_db *db, struct why *why);
  * action. Returns: what fn returned, or STATE_GUARD_FAULT.
  */
 int state_guard_run(state_guard_fn fn, void *arg);
+
+/* state_file.c: the file in state_dir. */
+
+/* Open dir (made when missing) and flock() it; -1 with why set. */
+int state_file_lock(const char *dir, int how, struct why *why);
+
+/* Remove a bad file and LMDB's lock file, with a warning (caches). */
+void state_file_discard(const char *path, const char *lockpath);
+
+/*
+ * Move a bad file aside as PATH.damaged.SECONDS, never over another
+ * file, and remove LMDB's lock file. *moved (free() it) and *at (the
+ * time just before the move) are set on success.
+ * Returns: true, or false with why set when the file could not be moved.
+ */
+bool state_file_keep(const char *dir, const char *path, const char *lockpath,
+    char **moved, struct timespec *at, struct why *why);
 
 #endif

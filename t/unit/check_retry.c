@@ -8,12 +8,15 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "unit.h"
 
+#include "msg.h"
 #include "retry_int.h"
 
 static char *retry_dir;
@@ -307,11 +310,11 @@ START_TEST(test_retry_prune_drops_markers_without_records)
 	fd = open(retry_path(name, sizeof(name), RETRY_MARK_LOCK), O_RDWR);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(flock(fd, LOCK_SH), 0);
-	ck_assert_int_eq(retry_mark_prune(db, so, &why), SD_OK);
+	ck_assert_int_eq(retry_mark_prune(db, so, 5000, 1000, &why), SD_OK);
 	ck_assert_int_eq(access(po, F_OK), 0);
 	close(fd);
-	ck_assert_int_eq(retry_mark_prune(db, so, &why), SD_OK);
-	ck_assert_int_eq(retry_mark_prune(db, sc, &why), SD_OK);
+	ck_assert_int_eq(retry_mark_prune(db, so, 5000, 1000, &why), SD_OK);
+	ck_assert_int_eq(retry_mark_prune(db, sc, 5000, 1000, &why), SD_OK);
 	ck_assert_int_eq(access(po, F_OK), -1);
 	ck_assert_int_eq(access(pc, F_OK), 0);
 	retry_close(db);
@@ -340,6 +343,161 @@ START_TEST(test_retry_long_queue_id_uses_the_store)
 }
 END_TEST
 
+/* The ways retry.lmdb is damaged in the tests below. */
+enum retry_damage {
+	RETRY_DAMAGE_META, /* both meta pages garbled */
+	RETRY_DAMAGE_DATA, /* every page after the meta pages garbled */
+	RETRY_DAMAGE_TRUNCATED, /* cut after three pages */
+	RETRY_DAMAGE_ZEROED /* every byte zero, length kept */
+};
+
+/* retry_damage - damage retry.lmdb one way */
+static void
+retry_damage(enum retry_damage how)
+{
+	char path[320], page[4096];
+	struct stat sb;
+	off_t off;
+	size_t i;
+	int fd;
+
+	fd = open(retry_path(path, sizeof(path), RETRY_FILE), O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &sb), 0);
+	for (i = 0; i < sizeof(page); i++)
+		page[i] = how == RETRY_DAMAGE_ZEROED ? 0 : (char)(i * 131 + 17);
+	for (off = how == RETRY_DAMAGE_DATA ? 2 * 4096 : 0;
+	     off + 4096 <= sb.st_size; off += 4096) {
+		if (how == RETRY_DAMAGE_META && off >= 2 * 4096)
+			break;
+		if (how != RETRY_DAMAGE_TRUNCATED)
+			ck_assert_int_eq(pwrite(fd, page, 4096, off), 4096);
+	}
+	if (how == RETRY_DAMAGE_TRUNCATED)
+		ck_assert_int_eq(ftruncate(fd, 3 * 4096), 0);
+	close(fd);
+}
+
+/* retry_damaged_files - how many retry.lmdb.damaged.* in state_dir */
+static int
+retry_damaged_files(void)
+{
+	struct dirent *e;
+	DIR *d = opendir(retry_dir);
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, RETRY_FILE ".damaged.",
+		        strlen(RETRY_FILE ".damaged.")) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* retry_log_has - does the log file hold text? */
+static bool
+retry_log_has(const char *log, const char *text)
+{
+	char buf[16384];
+	FILE *fp = fopen(log, "r");
+	size_t n;
+
+	ck_assert_ptr_nonnull(fp);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	return strstr(buf, text) != NULL;
+}
+
+START_TEST(test_retry_note_temp_follows_a_store_moved_aside)
+{
+	struct retry_db *r1 = retry_open_ok(), *r2;
+	struct retry_msg m = {"Q1", "aa"}, n = {"Q2", "bb"};
+	struct retry_rec rec;
+	struct why why;
+	char path[320], aside[340];
+
+	ck_assert_int_eq(retry_note_temp(r1, &m, "a@x", 100, &why), SD_OK);
+	/* Another process finds the file damaged and moves it aside. */
+	retry_path(path, sizeof(path), RETRY_FILE);
+	snprintf(aside, sizeof(aside), "%s.damaged.1", path);
+	ck_assert_int_eq(rename(path, aside), 0);
+	r2 = retry_open_ok();
+	ck_assert_int_eq(retry_note_temp(r2, &n, "b@x", 100, &why), SD_OK);
+	/* A write of the first process goes to the new file, not the old. */
+	ck_assert_int_eq(retry_mark_delivered(r1, &n, "c@x", 200, &why), SD_OK);
+	ck_assert_int_eq(retry_get(r2, &n, "c@x", &rec, &why), SD_OK);
+	ck_assert(rec.delivered);
+	retry_close(r2);
+	retry_close(r1);
+}
+END_TEST
+
+START_TEST(test_retry_damaged_store_holds_its_messages_back)
+{
+	struct retry_db *db = retry_open_ok();
+	struct retry_msg m = {"Q1", "aa"}, n = {"Q9", "cc"}, o;
+	struct retry_rec rec;
+	struct why why;
+	char log[320], path[320], qid[16];
+	int i;
+
+	retry_path(log, sizeof(log), "log");
+	msg_init("check_retry", 0);
+	ck_assert(msg_file_open(log));
+	ck_assert_int_eq(retry_mark_delivered(db, &m, "a@x", 100, &why), SD_OK);
+	ck_assert_int_eq(retry_note_temp(db, &m, "b@x", 100, &why), SD_OK);
+	o.fingerprint = "bb";
+	for (i = 0; i < 200; i++) {
+		snprintf(qid, sizeof(qid), "P%03d", i);
+		o.queue_id = qid;
+		ck_assert_int_eq(
+		    retry_note_temp(db, &o, "c@x", 100, &why), SD_OK);
+	}
+	retry_close(db);
+	retry_damage((enum retry_damage)_i);
+	db = retry_open_ok();
+	/* Garbled data pages may show only on the first read. */
+	(void)retry_get(db, &m, "b@x", &rec, &why);
+	ck_assert_int_eq(retry_get(db, &m, "a@x", &rec, &why), SD_TEMP);
+	ck_assert_str_eq(why.dsn, "4.3.0");
+	ck_assert_msg(strstr(why.text, "records of this message were lost"),
+	    "case %d: %s", _i, why.text);
+	ck_assert_int_eq(retry_damaged_files(), 1);
+	ck_assert(retry_log_has(log, "error: "));
+	ck_assert(retry_log_has(log, "damaged retry state moved aside to"));
+	ck_assert(retry_log_has(log, "records of 201 message(s) lost"));
+	/* Nor is it counted; a new message goes on the new store. */
+	ck_assert_int_eq(retry_note_temp(db, &m, "b@x", 200, &why), SD_TEMP);
+	ck_assert_int_eq(retry_get(db, &n, "a@x", &rec, &why), SD_OK);
+	ck_assert_uint_eq(rec.temp_failures, 0);
+	ck_assert_int_eq(
+	    retry_note_temp(db, &n, "a@x", time(NULL), &why), SD_OK);
+	retry_close(db);
+	/* So it stays in later runs, and pruning keeps its marker. */
+	db = retry_open_ok();
+	ck_assert_int_eq(retry_prune(db, time(NULL), 3600, &why), SD_OK);
+	for (i = 0; i < RETRY_MARK_SHARDS; i++)
+		ck_assert_int_eq(
+		    retry_mark_prune(db, (unsigned)i, time(NULL), 3600, &why),
+		    SD_OK);
+	ck_assert_int_eq(access(retry_marker(path, sizeof(path), &m), F_OK), 0);
+	ck_assert_int_eq(retry_get(db, &m, "b@x", &rec, &why), SD_TEMP);
+	ck_assert_int_eq(retry_get(db, &n, "a@x", &rec, &why), SD_OK);
+	ck_assert_uint_eq(rec.temp_failures, 1);
+	ck_assert_int_eq(retry_damaged_files(), 1);
+	retry_close(db);
+	/* Its marker removed by hand, it goes again as a new message. */
+	ck_assert_int_eq(unlink(path), 0);
+	db = retry_open_ok();
+	ck_assert_int_eq(retry_get(db, &m, "a@x", &rec, &why), SD_OK);
+	ck_assert(!rec.delivered);
+	retry_close(db);
+	msg_fini();
+}
+END_TEST
+
 /* retry_suite - the retry state */
 static Suite *
 retry_suite(void)
@@ -359,6 +517,10 @@ retry_suite(void)
 	tcase_add_test(tc, test_retry_markers_rebuilt_from_the_store);
 	tcase_add_test(tc, test_retry_prune_drops_markers_without_records);
 	tcase_add_test(tc, test_retry_long_queue_id_uses_the_store);
+	tcase_add_test(tc, test_retry_note_temp_follows_a_store_moved_aside);
+	tcase_add_loop_test(tc,
+	    test_retry_damaged_store_holds_its_messages_back, RETRY_DAMAGE_META,
+	    RETRY_DAMAGE_ZEROED + 1);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <fcntl.h>
+#include <time.h>
 
 #include "unit.h"
 
@@ -314,6 +315,136 @@ START_TEST(test_state_get_survives_garbled_pages)
 }
 END_TEST
 
+/* The ways a file is damaged in the tests below. */
+enum t_damage {
+	T_DAMAGE_META, /* both meta pages garbled */
+	T_DAMAGE_TRUNCATED, /* cut after three pages */
+	T_DAMAGE_ZEROED, /* every byte zero, length kept */
+	T_DAMAGE_EMPTY, /* length zero */
+	T_DAMAGE_DATA /* data pages garbled, meta pages intact */
+};
+
+/* t_damage - damage the store's file one way; its size after */
+static off_t
+t_damage(enum t_damage how)
+{
+	char path[512], page[4096];
+	struct stat sb;
+	off_t off;
+	size_t i;
+	int fd;
+
+	if (how == T_DAMAGE_DATA) {
+		t_scribble(0);
+		t_path(path, sizeof(path));
+		ck_assert_int_eq(stat(path, &sb), 0);
+		return sb.st_size;
+	}
+	t_path(path, sizeof(path));
+	fd = open(path, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &sb), 0);
+	for (i = 0; i < sizeof(page); i++)
+		page[i] = how == T_DAMAGE_META ? (char)(i * 131 + 17) : 0;
+	for (off = 0; off + 4096 <= sb.st_size &&
+	     (how == T_DAMAGE_ZEROED || off < 2 * 4096);
+	     off += 4096)
+		if (how == T_DAMAGE_META || how == T_DAMAGE_ZEROED)
+			ck_assert_int_eq(pwrite(fd, page, 4096, off), 4096);
+	if (how == T_DAMAGE_TRUNCATED)
+		ck_assert_int_eq(ftruncate(fd, 3 * 4096), 0);
+	if (how == T_DAMAGE_EMPTY)
+		ck_assert_int_eq(ftruncate(fd, 0), 0);
+	ck_assert_int_eq(fstat(fd, &sb), 0);
+	close(fd);
+	return sb.st_size;
+}
+
+/* t_keep_taken - make PATH.damaged.T for the next few seconds, "x" in each */
+static void
+t_keep_taken(time_t now, int n)
+{
+	char name[64];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s.damaged.%lld", T_FILE,
+		    (long long)now + i);
+		free(unit_write_file(t_dir, name, "x", 1));
+	}
+}
+
+START_TEST(test_state_db_open_moves_damaged_file_aside)
+{
+	struct state_opts keep = t_opts;
+	struct state_db *db;
+	struct timespec at;
+	struct sbuf val;
+	struct stat sb;
+	struct why why;
+	const char *moved;
+	char path[512], k[32];
+	time_t now = time(NULL);
+	off_t size;
+	int i;
+
+	keep.keep_damaged = true;
+	db = t_open(&keep);
+	t_fill(db, 3000);
+	ck_assert_ptr_null(state_db_moved(db, &at));
+	state_db_close(db);
+	size = t_damage((enum t_damage)_i);
+	t_keep_taken(now, 3);
+	db = t_open(&keep);
+	sbuf_init(&val);
+	/* Garbled data pages show only when read: then rebuild. */
+	for (i = 0; i < 3000 && !state_db_damaged(db); i += 7) {
+		snprintf(k, sizeof(k), "k%05d", i);
+		(void)t_get(db, k, &val);
+	}
+	if (state_db_damaged(db))
+		ck_assert_int_eq(state_db_rebuild(db, &why), STATE_OK);
+	moved = state_db_moved(db, &at);
+	ck_assert_msg(moved != NULL, "case %d: nothing moved aside", _i);
+	t_path(path, sizeof(path));
+	ck_assert_int_eq(strncmp(moved, path, strlen(path)), 0);
+	ck_assert_int_eq(strncmp(moved + strlen(path), ".damaged.", 9), 0);
+	ck_assert_int_ge(at.tv_sec, now);
+	/* Moved whole, and never over an earlier one. */
+	ck_assert_int_eq(stat(moved, &sb), 0);
+	ck_assert_int_eq(sb.st_size, size);
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s.damaged.%lld", t_dir,
+		    T_FILE, (long long)now + i);
+		ck_assert_int_eq(stat(path, &sb), 0);
+		ck_assert_int_eq(sb.st_size, 1);
+	}
+	/* The store in its place is a new, empty one. */
+	ck_assert_int_eq(t_get(db, "k00001", &val), STATE_NOTFOUND);
+	t_fill(db, 2);
+	ck_assert_int_eq(t_get(db, "k00001", &val), STATE_OK);
+	sbuf_fini(&val);
+	state_db_close(db);
+}
+END_TEST
+
+START_TEST(test_state_db_open_discards_damaged_cache)
+{
+	struct state_db *db = t_open(&t_opts);
+	struct timespec at;
+	char cmd[600];
+
+	t_fill(db, 3000);
+	state_db_close(db);
+	t_damage(T_DAMAGE_ZEROED);
+	db = t_open(&t_opts);
+	ck_assert_ptr_null(state_db_moved(db, &at));
+	state_db_close(db);
+	snprintf(cmd, sizeof(cmd), "ls '%s' | grep -q damaged", t_dir);
+	ck_assert_int_ne(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(test_state_put_from_many_processes)
 {
 	struct state_db *db;
@@ -430,6 +561,9 @@ state_suite(void)
 	tcase_add_test(tc, test_state_db_open_rebuilds_truncated_file);
 	tcase_add_loop_test(tc, test_state_get_survives_garbled_pages, 0, 4);
 	tcase_add_test(tc, test_state_guard_run_turns_faults_into_status);
+	tcase_add_loop_test(tc, test_state_db_open_moves_damaged_file_aside,
+	    T_DAMAGE_META, T_DAMAGE_DATA + 1);
+	tcase_add_test(tc, test_state_db_open_discards_damaged_cache);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
