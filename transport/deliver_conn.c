@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/* deliver_conn: one address: its peer, DANE, connect and hello, and the
+ * failure policy run on what went wrong (deliver_run_int.h). */
+
+#include <string.h>
+
+#include "deliver_run_int.h"
+#include "msg.h"
+
+/* deliver_last_set - a try failed for every recipient in it */
+void
+deliver_last_set(struct deliver_last *last, const struct why *why,
+    const struct deliver_target *peer)
+{
+	last->why = *why;
+	last->peer = peer;
+	last->rcpt = false;
+}
+
+/* deliver_judge - run the policy; keep the module's text, take its code */
+enum deliver_action
+deliver_judge(enum deliver_fail fail, enum deliver_stage stage,
+    const struct deliver_peer *peer, struct why *why)
+{
+	struct deliver_attempt a;
+	struct why verdict;
+	enum deliver_action act;
+
+	memset(&a, 0, sizeof(a));
+	a.fail = fail;
+	a.stage = stage;
+	a.peer = peer;
+	a.code = why->smtp_code;
+	a.dsn = why->dsn[0] != '\0' ? why->dsn : NULL;
+	a.text = why->text;
+	why_reset(&verdict);
+	act = deliver_status_classify(&a, &verdict);
+	/* The smtp module already quoted the reply with the peer's name. */
+	if (verdict.dsn[0] != '\0')
+		memcpy(why->dsn, verdict.dsn, sizeof(why->dsn));
+	if (fail != DELIVER_FAIL_REPLY && why->text[0] == '\0')
+		memcpy(why->text, verdict.text, sizeof(why->text));
+	return act;
+}
+
+/*
+ * deliver_fail_of - the kind of a session failure: a refusal when the
+ * server replied; a TLS or AUTH failure at those steps; without a reply,
+ * SD_PERM is a definite finding of the module (5.3.4 SIZE, 5.6.7
+ * SMTPUTF8) and anything else a broken session (lost, timed out,
+ * garbled: the module's code says which).
+ */
+enum deliver_fail
+deliver_fail_of(
+    const struct smtp_session *s, enum sd_status st, const struct why *why)
+{
+	if (why->smtp_code != 0)
+		return DELIVER_FAIL_REPLY;
+	switch (s != NULL ? smtp_session_fail_state(s) : SMTP_ST_CONNECT) {
+	case SMTP_ST_STARTTLS:
+	case SMTP_ST_AUTH:
+		return DELIVER_FAIL_TLS;
+	default:
+		return st == SD_PERM ? DELIVER_FAIL_CAPABILITY
+		                     : DELIVER_FAIL_LOST;
+	}
+}
+
+/* deliver_stage_of - the step at which the session last failed */
+enum deliver_stage
+deliver_stage_of(const struct smtp_session *s)
+{
+	switch (s != NULL ? smtp_session_fail_state(s) : SMTP_ST_CONNECT) {
+	case SMTP_ST_MAIL:
+		return DELIVER_STAGE_MAIL;
+	case SMTP_ST_RCPT:
+		return DELIVER_STAGE_RCPT;
+	case SMTP_ST_DATA:
+		return DELIVER_STAGE_DATA;
+	case SMTP_ST_BODY:
+		return DELIVER_STAGE_BODY;
+	case SMTP_ST_DOT:
+		return DELIVER_STAGE_DOT;
+	case SMTP_ST_EHLO:
+		return DELIVER_STAGE_EHLO;
+	case SMTP_ST_HELO:
+		return DELIVER_STAGE_HELO;
+	case SMTP_ST_STARTTLS:
+		return DELIVER_STAGE_STARTTLS;
+	case SMTP_ST_AUTH:
+		return DELIVER_STAGE_AUTH;
+	default:
+		return DELIVER_STAGE_GREETING;
+	}
+}
+
+/* deliver_smtp_peer - address, TLS policy and credentials of a target */
+void
+deliver_smtp_peer(const struct deliver_ctx *ctx, const struct deliver_target *t,
+    struct smtp_peer *p)
+{
+	const struct ovr_rule *r = t->rule;
+
+	memset(p, 0, sizeof(*p));
+	p->host = t->host;
+	p->addr = t->addr;
+	p->port = t->port;
+	p->tls = r != NULL && r->has_tls ? r->tls : ctx->tls_policy;
+	if (r != NULL && r->target.user != NULL) {
+		p->user = r->target.user;
+		p->user_len = r->target.user_len;
+		p->pass = r->target.pass;
+		p->pass_len = r->target.pass_len;
+	}
+}
+
+/*
+ * deliver_dane - RFC 7672 section 2.2 for a dane target: TLSA records
+ * only for a host name reached through validated answers, used only
+ * when validated themselves; no such records leave the policy at dane
+ * without records (opportunistic TLS, smtp.h). A failed lookup means
+ * the host must not be tried (false, why set).
+ */
+bool
+deliver_dane(struct deliver_ctx *ctx, const struct deliver_target *t,
+    struct smtp_peer *p, struct dns_answer *ans, struct smtp_tlsa *tlsa,
+    struct why *why)
+{
+	char reason[WHY_TEXT_MAX];
+	enum dns_status st;
+	size_t i;
+
+	if (p->tls != CFG_TLS_DANE || !t->dnssec || ctx->tlsa == NULL)
+		return true;
+	st = ctx->tlsa(ctx->resolve_ctx, t->host, t->port, ans, why);
+	if (st == DNS_TEMP) {
+		snprintf(reason, sizeof(reason), "%s", why->text);
+		why_set(why, "4.7.5",
+		    "TLSA lookup for %s port %u failed, so it is not tried: "
+		    "%.300s",
+		    t->host, t->port, reason);
+		return false;
+	}
+	if (st != DNS_OK || !ans->ad)
+		return true;
+	for (i = 0; i < ans->n && i < SMTP_TLSA_MAX; i++) {
+		tlsa[i].usage = ans->recs[i].usage;
+		tlsa[i].selector = ans->recs[i].selector;
+		tlsa[i].mtype = ans->recs[i].mtype;
+		tlsa[i].data = ans->recs[i].data;
+		tlsa[i].len = ans->recs[i].len;
+	}
+	p->tlsa = tlsa;
+	p->ntlsa = i;
+	return true;
+}
+
+/* deliver_relay_log - "QID: relay=host[addr]:port, tls=..." */
+void
+deliver_relay_log(const struct deliver_ctx *ctx, const struct smtp_session *s)
+{
+	char tls[SMTP_TLS_TEXT_MAX];
+
+	msg_info("%s: relay=%s, %s",
+	    ctx->queue_id[0] != '\0' ? ctx->queue_id : "NOQUEUE",
+	    smtp_session_peer(s), smtp_session_tls_text(s, tls, sizeof(tls)));
+}
+
+/*
+ * deliver_connect - a new session to t, greeted and ready; false when
+ * it failed (judged, last set; *skip_host when the host's other
+ * addresses would fail alike)
+ */
+bool
+deliver_connect(struct deliver_ctx *ctx, const struct deliver_target *t,
+    const struct smtp_peer *peer, struct deliver_last *last, bool *skip_host,
+    struct smtp_session **sp)
+{
+	struct deliver_peer dpeer = {t->host, t->addr, t->port, 0};
+	enum deliver_action act;
+	enum sd_status st;
+	struct why why;
+
+	why_reset(&why);
+	if (smtp_session_open(sp, peer, &ctx->smtp, &why) != SD_OK) {
+		deliver_judge(
+		    DELIVER_FAIL_CONNECT, DELIVER_STAGE_GREETING, &dpeer, &why);
+		deliver_last_set(last, &why, NULL);
+		return false;
+	}
+	if ((st = smtp_session_hello(*sp, &why)) != SD_OK) {
+		act = deliver_judge(deliver_fail_of(*sp, st, &why),
+		    deliver_stage_of(*sp), &dpeer, &why);
+		deliver_last_set(last, &why, t);
+		/* A refused AUTH: the host's other addresses would refuse too. */
+		if (act == DELIVER_NEXT_HOST)
+			*skip_host = true;
+		return false;
+	}
+	deliver_relay_log(ctx, *sp);
+	return true;
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/*
+ * NAME
+ *	deliver_run_int - one address's connection, shared by
+ *	deliver_run.c (the walk) and deliver_conn.c (connect and judge)
+ * DESCRIPTION
+ *	deliver_conn.c turns a target into the smtp module's peer (TLS
+ *	policy, credentials, DANE), opens and greets the session, logs
+ *	the relay, and runs the failure policy (deliver_status.c) on
+ *	what went wrong, remembering the last failure of a route's walk.
+ *	Not for use outside deliver_run.c and deliver_conn.c.
+ * OWNERSHIP
+ *	deliver_connect() gives the caller a session to close;
+ *	deliver_dane() fills ans, which the caller releases
+ *	(dns_answer_fini()). Everything else is borrowed.
+ * THREADS
+ *	Safe for concurrent use of distinct contexts.
+ * ERRORS
+ *	deliver_connect() and deliver_dane() return false with the
+ *	reason in last or why.
+ * SEE ALSO
+ *	deliver_run.h, deliver.h, smtp.h.
+ */
+#ifndef SMTPDIRECT_DELIVER_RUN_INT_H
+#define SMTPDIRECT_DELIVER_RUN_INT_H
+
+#include <stdbool.h>
+
+#include "deliver.h"
+#include "deliver_run.h"
+#include "dns.h"
+#include "smtp.h"
+#include "why.h"
+
+/* The last failure on a route's walk, and who gave it. */
+struct deliver_last {
+	struct why why; /* the reason */
+	const struct deliver_target *peer; /* the server that answered;
+					      NULL when none did */
+	bool rcpt; /* the last try ended at RCPT: each recipient still
+		      pending has that server's reply to it in its outcome */
+};
+
+/* A try failed for every recipient in it: why, from peer (or NULL). */
+void deliver_last_set(struct deliver_last *last, const struct why *why,
+    const struct deliver_target *peer);
+
+/*
+ * Run the failure policy on a failure of kind fail at stage: why keeps
+ * the module's text and takes the policy's code. Returns the action.
+ */
+enum deliver_action deliver_judge(enum deliver_fail fail,
+    enum deliver_stage stage, const struct deliver_peer *peer, struct why *why);
+
+/* The kind of a session failure (s may be NULL: no session). */
+enum deliver_fail deliver_fail_of(
+    const struct smtp_session *s, enum sd_status st, const struct why *why);
+
+/* The step at which session s (or NULL) last failed. */
+enum deliver_stage deliver_stage_of(const struct smtp_session *s);
+
+/* Address, TLS policy and credentials of target t into *p. */
+void deliver_smtp_peer(const struct deliver_ctx *ctx,
+    const struct deliver_target *t, struct smtp_peer *p);
+
+/*
+ * For the dane policy, look up t's TLSA records into ans and tlsa
+ * (SMTP_TLSA_MAX) and point p at them. False (why set) when the host
+ * must not be tried.
+ */
+bool deliver_dane(struct deliver_ctx *ctx, const struct deliver_target *t,
+    struct smtp_peer *p, struct dns_answer *ans, struct smtp_tlsa *tlsa,
+    struct why *why);
+
+/* Log the relay line of a session ready for a transaction. */
+void deliver_relay_log(
+    const struct deliver_ctx *ctx, const struct smtp_session *s);
+
+/*
+ * Connect to t as peer and say hello: *sp a ready session. False with
+ * last set (and *skip_host when the host's other addresses would fail
+ * alike).
+ */
+bool deliver_connect(struct deliver_ctx *ctx, const struct deliver_target *t,
+    const struct smtp_peer *peer, struct deliver_last *last, bool *skip_host,
+    struct smtp_session **sp);
+
+#endif
