@@ -92,7 +92,8 @@ bool cmd_parse_count(const char *s, unsigned long *out);
 /* Refuse the run before any delivery: the final line, log lines, 75. */
 int cmd_deliver_defer(const struct cmd_deliver_args *a, const struct why *why);
 
-/* smtpdirect worker: a delivery worker, started by the keeper only. */
+/* A delivery worker (argv[0] PROC_WORKER_TITLE), started by the keeper
+ * only: argc 1. */
 int cmd_worker(int argc, char **argv);
 
 /* smtpdirect route: explain a route; Exim and Postfix lookups. */

@@ -10,6 +10,8 @@
 #include "cmd.h"
 #include "dns.h"
 #include "msg.h"
+#include "proc.h"
+#include "scache.h"
 #include "smtp.h"
 #include "state.h"
 
@@ -33,7 +35,6 @@ static const struct main_cmd main_cmds[] = {
     {"lint", cmd_lint},
     {"resolve", cmd_resolve},
     {"route", cmd_route},
-    {"worker", cmd_worker},
 };
 
 static const char main_help[] =
@@ -81,10 +82,20 @@ main(int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, MAIN_HEAP_KEEP);
 	mallopt(M_TOP_PAD, MAIN_HEAP_PAD);
 	mallopt(M_MMAP_THRESHOLD, MAIN_MMAP_MIN);
+	/* Every command may load the override map and its passwords. */
+	proc_nodump();
 	msg_init("smtpdirect", MSG_TO_STDERR);
 	/* A peer that closes early is an error return (EPIPE), never a kill:
 	 * TLS writes go through OpenSSL's socket BIO, not our send(). */
 	signal(SIGPIPE, SIG_IGN);
+	/* The keeper and the workers: their title is all they are given. */
+	if (argc == 1 && strcmp(argv[0], PROC_WORKER_TITLE) == 0)
+		return cmd_worker(argc, argv);
+	if (argc == 1 &&
+	    strncmp(
+	        argv[0], PROC_KEEPER_TITLE, sizeof(PROC_KEEPER_TITLE) - 1) == 0)
+		return scache_keeper_main(
+		    argv[0] + sizeof(PROC_KEEPER_TITLE) - 1);
 	if (argc < 2) {
 		cmd_usage_print(stderr);
 		return MSG_EX_USAGE;

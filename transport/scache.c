@@ -6,7 +6,6 @@
  */
 
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -15,13 +14,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "loop.h"
 #include "mono.h"
 #include "msg.h"
+#include "proc.h"
 #include "scache_int.h"
 #include "sdir.h"
 
@@ -86,52 +87,26 @@ scache_get(const char *dir, const char *key, int *fd, void *blob, size_t size,
 	return true;
 }
 
-/* scache_close_others - close every descriptor above 2 but keep[] */
-static void
-scache_close_others(int keep[3])
-{
-	unsigned lo = 3;
-	int i, j, t;
-
-	for (i = 0; i < 3; i++)
-		for (j = i + 1; j < 3; j++)
-			if (keep[j] < keep[i]) {
-				t = keep[i];
-				keep[i] = keep[j];
-				keep[j] = t;
-			}
-	for (i = 0; i < 3; i++) {
-		if ((unsigned)keep[i] > lo)
-			close_range(lo, (unsigned)keep[i] - 1, 0);
-		lo = (unsigned)keep[i] + 1;
-	}
-	close_range(lo, ~0U, 0);
-}
-
 /*
  * scache_become_keeper - in the second child: no terminal, no MTA
  * pipes, no inherited locks or files (the concurrency slot above all),
- * then serve
+ * then the keeper, run anew (proc.h): its own title, a clean
+ * environment, nothing of this process's memory (the override map)
  */
 static void
-scache_become_keeper(int lfd, int lock_fd, const char *path, int fd,
-    const char *key, const void *blob, size_t blob_len, unsigned long keep_ms,
-    unsigned long linger_ms)
+scache_become_keeper(int lfd, int lock_fd, const char *dir,
+    unsigned long keep_ms, unsigned long linger_ms)
 {
-	int keep[3], nul, i;
+	char title[sizeof(PROC_KEEPER_TITLE) + SCACHE_DIR_MAX];
+	char extra[sizeof(SCACHE_KEEPER_ENV) + 48];
+	int nul, i;
 
-	/* Our three above 2, so that stdio can be pointed at /dev/null;
-	 * without a first connection, the lock stands in for it. */
-	keep[0] = lfd < 3 ? fcntl(lfd, F_DUPFD_CLOEXEC, 3) : lfd;
-	keep[1] = lock_fd < 3 ? fcntl(lock_fd, F_DUPFD_CLOEXEC, 3) : lock_fd;
-	keep[2] = fd < 0 ? keep[1]
-	    : fd < 3     ? fcntl(fd, F_DUPFD_CLOEXEC, 3)
-	                 : fd;
-	lfd = keep[0];
-	lock_fd = keep[1];
-	if (fd >= 0)
-		fd = keep[2];
-	if (lfd < 0 || lock_fd < 0 || keep[2] < 0)
+	/* Both above the numbers they get, so neither dup2() clobbers the
+	 * other. */
+	lfd = fcntl(lfd, F_DUPFD_CLOEXEC, SCACHE_KEEPER_LOCK_FD + 1);
+	lock_fd = fcntl(lock_fd, F_DUPFD_CLOEXEC, SCACHE_KEEPER_LOCK_FD + 1);
+	if (lfd < 0 || lock_fd < 0 || dup2(lfd, SCACHE_KEEPER_LFD) < 0 ||
+	    dup2(lock_fd, SCACHE_KEEPER_LOCK_FD) < 0)
 		return;
 	if ((nul = open("/dev/null", O_RDWR)) >= 0) {
 		for (i = 0; i < 3; i++)
@@ -140,14 +115,15 @@ scache_become_keeper(int lfd, int lock_fd, const char *path, int fd,
 		if (nul > 2)
 			close(nul);
 	}
-	scache_close_others(keep);
+	/* The lock stays open (descriptor 4): one keeper per state_dir
+	 * until it exits. */
+	close_range(SCACHE_KEEPER_LOCK_FD + 1, ~0U, 0);
 	if (chdir("/") < 0)
 		return;
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	prctl(PR_SET_NAME, "smtpdirect-keep", 0, 0, 0);
-	/* lock_fd stays open: one keeper per state_dir until it exits. */
-	scache_keeper(lfd, path, fd, key, blob, blob_len, keep_ms, linger_ms);
+	(void)snprintf(title, sizeof(title), "%s%s", PROC_KEEPER_TITLE, dir);
+	(void)snprintf(extra, sizeof(extra), "%s=%lu %lu", SCACHE_KEEPER_ENV,
+	    keep_ms, linger_ms);
+	proc_exec(title, extra);
 }
 
 /*
@@ -177,13 +153,11 @@ scache_sock_refused(const char *dir, int err)
 
 /*
  * scache_start - no keeper runs: become the one that starts it, under
- * the lock, with fd its first connection (or none: -1). False when
- * another one is starting or running, or anything fails (fd then still
- * ours).
+ * the lock, holding nothing. False when another one is starting or
+ * running, or anything fails.
  */
 static bool
-scache_start(const char *dir, const char *key, int fd, const void *blob,
-    size_t blob_len, unsigned long keep_ms, unsigned long linger_ms)
+scache_start(const char *dir, unsigned long keep_ms, unsigned long linger_ms)
 {
 	struct sockaddr_un sun, lock;
 	struct sdir_info sd;
@@ -192,8 +166,14 @@ scache_start(const char *dir, const char *key, int fd, const void *blob,
 	pid_t pid;
 	int lock_fd, lfd = -1, status;
 
+	/* Set in a keeper run anew, removed by scache_keeper_main(): here,
+	 * a program that did not know its keeper's title ran as a whole
+	 * again. It must not start another, and that one another... */
+	if (getenv(SCACHE_KEEPER_ENV) != NULL)
+		return false;
 	/* Nothing made in another user's or everybody's directory. */
 	if (!sdir_keeper_ok(sdir_check(dir, &sd)) ||
+	    strlen(dir) >= SCACHE_DIR_MAX ||
 	    !scache_path(dir, SCACHE_SOCKET, &sun) ||
 	    !scache_path(dir, SCACHE_LOCK, &lock))
 		return false;
@@ -221,8 +201,7 @@ scache_start(const char *dir, const char *key, int fd, const void *blob,
 		/* A new session, then a grandchild that init adopts. */
 		if (setsid() < 0 || fork() != 0)
 			_exit(0);
-		scache_become_keeper(lfd, lock_fd, sun.sun_path, fd, key, blob,
-		    blob_len, keep_ms, linger_ms);
+		scache_become_keeper(lfd, lock_fd, dir, keep_ms, linger_ms);
 		_exit(0);
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -232,8 +211,6 @@ scache_start(const char *dir, const char *key, int fd, const void *blob,
 		msg_warn("%s", sdir_warning(dir, &sd, text, sizeof(text)));
 	close(lfd);
 	close(lock_fd);
-	if (fd >= 0)
-		close(fd);
 	return true;
 
 fail:
@@ -252,6 +229,13 @@ scache_put(const char *dir, const char *key, int fd, const void *blob,
 {
 	int s = scache_chan >= 0 ? scache_chan : scache_connect(dir);
 
+	/* None runs: start one, then hand it fd like any other client. */
+	if (s < 0 && (errno == ENOENT || errno == ECONNREFUSED)) {
+		if (scache_start(dir, keep_ms, 0))
+			s = scache_connect(dir);
+	} else if (s < 0) {
+		scache_sock_refused(dir, errno);
+	}
 	if (s >= 0) {
 		bool ok =
 		    scache_send(s, SCACHE_OP_PUT, key, blob, blob_len, fd);
@@ -262,11 +246,6 @@ scache_put(const char *dir, const char *key, int fd, const void *blob,
 			close(fd);
 			return true;
 		}
-	} else if (errno == ENOENT || errno == ECONNREFUSED) {
-		if (scache_start(dir, key, fd, blob, blob_len, keep_ms, 0))
-			return true;
-	} else {
-		scache_sock_refused(dir, errno);
 	}
 	scache_quit(fd);
 	return false;
@@ -288,7 +267,7 @@ scache_ensure(const char *dir, unsigned long keep_ms, unsigned long linger_ms)
 	if (s >= 0)
 		close(s);
 	else if (errno == ENOENT || errno == ECONNREFUSED)
-		(void)scache_start(dir, "", -1, "", 0, keep_ms, linger_ms);
+		(void)scache_start(dir, keep_ms, linger_ms);
 	else
 		scache_sock_refused(dir, errno);
 }

@@ -11,7 +11,9 @@
  *	scache_get() for the same key takes it back, as Postfix's smtp(8)
  *	uses scache(8). The keeper is started by the first scache_put()
  *	that finds none: it forks twice, leaves the MTA's process group
- *	and its descriptors, and serves SCACHE_SOCKET (a SOCK_SEQPACKET
+ *	and its descriptors, runs the core program anew as
+ *	"smtpdirect: keeper STATE_DIR" with a clean environment (proc.h;
+ *	cmd_keeper.c), and serves SCACHE_SOCKET (a SOCK_SEQPACKET
  *	socket in state_dir, mode 0600, peers checked to be our own user)
  *	under an exclusive flock on SCACHE_LOCK, so one keeper runs per
  *	state_dir and a stale socket is recognised. It closes (QUIT first)
@@ -83,5 +85,14 @@ void scache_channel(int fd);
  */
 void scache_ensure(
     const char *dir, unsigned long keep_ms, unsigned long linger_ms);
+
+/*
+ * The keeper itself, in the process scache_put() or scache_ensure()
+ * started: the program file of the caller run anew with argv[0]
+ * PROC_KEEPER_TITLE followed by dir and no other argument (proc.h), a
+ * title every program that calls them dispatches here from main().
+ * Returns the exit status: 0 when done, 64 when not started so.
+ */
+int scache_keeper_main(const char *dir);
 
 #endif

@@ -101,6 +101,18 @@ bool scache_recvv(int sock, void *buf, size_t size, struct scache_hdr *h,
  */
 bool scache_recv(int sock, void *buf, struct scache_hdr *h, int *fd);
 
+/*
+ * How scache.c starts the keeper: the core program run anew (proc.h)
+ * with argv[0] PROC_KEEPER_TITLE and the state_dir (at most
+ * SCACHE_DIR_MAX - 1 bytes: a socket path must fit in sun_path), the
+ * listening socket and the locked SCACHE_LOCK as these descriptors,
+ * and its times in this environment variable: "KEEP_MS LINGER_MS".
+ */
+#define SCACHE_DIR_MAX 108
+#define SCACHE_KEEPER_LFD 3
+#define SCACHE_KEEPER_LOCK_FD 4
+#define SCACHE_KEEPER_ENV "SMTPDIRECT_KEEPER"
+
 /* A socket to the keeper of dir (our own user checked), or -1 (errno). */
 int scache_connect(const char *dir);
 

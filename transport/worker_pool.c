@@ -16,6 +16,7 @@
 
 #include "mono.h"
 #include "msg.h"
+#include "proc.h"
 #include "scache_int.h"
 #include "worker.h"
 #include "worker_int.h"
@@ -100,14 +101,13 @@ worker_pool_idle(const struct worker_pool *p)
 }
 
 /*
- * worker_spawn - start one worker: the program file we run, with its
- * socket as WORKER_FD and nothing else open but /dev/null as 0-2 (the
- * keeper's own)
+ * worker_spawn - start one worker: the program file we run, titled
+ * and with a clean environment (proc.h), its socket as WORKER_FD and
+ * nothing else open but /dev/null as 0-2 (the keeper's own)
  */
 static void
 worker_spawn(struct worker_pool *p)
 {
-	static char *const argv[] = {"smtpdirect", "worker", NULL};
 	int sv[2];
 	pid_t pid;
 
@@ -125,7 +125,7 @@ worker_spawn(struct worker_pool *p)
 		else if (dup2(sv[1], WORKER_FD) < 0)
 			_exit(MSG_EX_TEMPFAIL);
 		close_range(WORKER_FD + 1, ~0U, 0);
-		execv("/proc/self/exe", argv);
+		proc_exec(PROC_WORKER_TITLE, NULL);
 		_exit(MSG_EX_TEMPFAIL);
 	}
 	close(sv[1]);

@@ -32,17 +32,28 @@ cleanup() {
 }
 
 # keeper_pids DIR: the PIDs of the connection keepers that deliver
-# started for a state_dir at or under DIR (smtpdirect-keep holds its
-# scache.lock open).
+# started for a state_dir at or under DIR: by their title
+# ("smtpdirect: keeper STATE_DIR", readable whoever runs them), or by
+# the scache.lock they hold open (an older keeper's; readable by root).
 keeper_pids() {
-	for f in /proc/[0-9]*/fd/*; do
-		case $(readlink "$f" 2>/dev/null) in
-		"$1"/*/scache.lock | "$1"/scache.lock)
-			p=${f#/proc/}
-			echo "${p%%/*}"
-			;;
-		esac
-	done
+	{
+		for f in /proc/[0-9]*/cmdline; do
+			case $(tr '\0' ' ' 2>/dev/null <"$f") in
+			"smtpdirect: keeper $1 " | "smtpdirect: keeper $1"/*)
+				p=${f#/proc/}
+				echo "${p%%/*}"
+				;;
+			esac
+		done
+		for f in /proc/[0-9]*/fd/*; do
+			case $(readlink "$f" 2>/dev/null) in
+			"$1"/*/scache.lock | "$1"/scache.lock)
+				p=${f#/proc/}
+				echo "${p%%/*}"
+				;;
+			esac
+		done
+	} | sort -u
 }
 
 # keepers_stop DIR: stop them by PID (a keeper would exit by itself

@@ -16,10 +16,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "unit.h"
 
+#include "proc.h"
 #include "scache.h"
 #include "scache_int.h"
 
@@ -265,6 +267,22 @@ START_TEST(test_scache_keeper_quits_and_drops)
 END_TEST
 
 /* scache_suite - the connection keeper */
+/* A program run anew as a keeper that did not dispatch its title runs
+ * whole again: it must start no keeper of its own (no fork bomb). */
+START_TEST(test_scache_keeper_not_started_by_a_keeper)
+{
+	int c[2];
+
+	sc_pair(c);
+	ck_assert_int_eq(setenv(SCACHE_KEEPER_ENV, "1000 0", 1), 0);
+	ck_assert(!scache_put(sc_dir, "k1", c[0], "", 0, 1000));
+	ck_assert_int_eq(access(sc_dir, F_OK), 0);
+	ck_assert(scache_connect(sc_dir) < 0);
+	ck_assert_int_eq(unsetenv(SCACHE_KEEPER_ENV), 0);
+	close(c[1]);
+}
+END_TEST
+
 static Suite *
 scache_suite(void)
 {
@@ -278,12 +296,19 @@ scache_suite(void)
 	tcase_add_test(tc, test_scache_channel_skips_late_answers);
 	tcase_add_test(tc, test_scache_keeper_round_trip);
 	tcase_add_test(tc, test_scache_keeper_quits_and_drops);
+	tcase_add_test(tc, test_scache_keeper_not_started_by_a_keeper);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
+/* main - the suite; or the keeper a put started, run anew (proc.h) */
 int
-main(void)
+main(int argc, char **argv)
 {
+	if (argc == 1 &&
+	    strncmp(
+	        argv[0], PROC_KEEPER_TITLE, sizeof(PROC_KEEPER_TITLE) - 1) == 0)
+		return scache_keeper_main(
+		    argv[0] + sizeof(PROC_KEEPER_TITLE) - 1);
 	return unit_run(scache_suite());
 }
