@@ -32,28 +32,14 @@ cleanup() {
 }
 
 # keeper_pids DIR: the PIDs of the connection keepers that deliver
-# started for a state_dir at or under DIR: by their title
-# ("smtpdirect: keeper STATE_DIR", readable whoever runs them), or by
-# the scache.lock they hold open (an older keeper's; readable by root).
+# started for a state_dir at or under DIR, by their title
+# ("smtpdirect: keeper STATE_DIR", readable whoever runs them): one grep
+# over every /proc/PID/cmdline, not a process per process, so that a
+# test between two messages stays well within the keeper's idle time.
 keeper_pids() {
-	{
-		for f in /proc/[0-9]*/cmdline; do
-			case $(tr '\0' ' ' 2>/dev/null <"$f") in
-			"smtpdirect: keeper $1 " | "smtpdirect: keeper $1"/*)
-				p=${f#/proc/}
-				echo "${p%%/*}"
-				;;
-			esac
-		done
-		for f in /proc/[0-9]*/fd/*; do
-			case $(readlink "$f" 2>/dev/null) in
-			"$1"/*/scache.lock | "$1"/scache.lock)
-				p=${f#/proc/}
-				echo "${p%%/*}"
-				;;
-			esac
-		done
-	} | sort -u
+	re=$(printf '%s' "$1" | sed 's/[].[^$*\\+?(){}|]/\\&/g')
+	grep -lzE "^smtpdirect: keeper $re(/.*)?\$" /proc/[0-9]*/cmdline \
+	    2>/dev/null | sed 's|^/proc/\([0-9]*\)/cmdline$|\1|' || :
 }
 
 # keepers_stop DIR: stop them by PID (a keeper would exit by itself
