@@ -36,7 +36,14 @@ ifeq ($(VARIANT),asan)
 OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
             -fno-sanitize-recover=undefined
 endif
-CPPFLAGS += -Itransport -DSMTPDIRECT_VERSION='"$(VERSION)"' \
+# The sources: transport/core/<part>/ for what smtpdirect and
+# smtpdirect-milter share, transport/<part>/ for what only the transport
+# has (README.md, "Layout"). Every folder is on the include path, so a
+# module includes another by its header's name alone.
+CORE_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard transport/core/*/*.[ch]))))
+PART_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard transport/*/*.[ch]))))
+SRC_DIRS  := $(CORE_DIRS) $(PART_DIRS)
+CPPFLAGS += $(SRC_DIRS:%=-I%) -DSMTPDIRECT_VERSION='"$(VERSION)"' \
             -DSMTPDIRECT_SYSCONFDIR='"$(SYSCONFDIR)"' \
             -DSMTPDIRECT_STATEDIR='"$(STATEDIR)"'
 ALL_CFLAGS = $(CSTD) $(OPT) $(WARN) $(CFLAGS)
@@ -57,7 +64,7 @@ $(call stamp,$(FLAGS),$(FLAGS_TEXT))
 LIBS     := -lldns -llmdb -lssl -lcrypto
 
 # How the programs are linked. smtpdirect is two program files
-# (transport/front.h): smtpdirect, the small front an MTA starts for
+# (transport/front/front.h): smtpdirect, the small front an MTA starts for
 # every message, which hands the message to a resident delivery worker,
 # and smtpdirect-core, the whole program, which it runs for everything
 # else. A process per message is how pipe(8) runs us, so the front must
@@ -121,28 +128,39 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 MILTER_LIBS  := -lmilter -lpthread
 
-# The core library: every transport module but the commands.
-CMD_SRCS  := transport/main.c $(wildcard transport/cmd_*.c)
-FRONT_SRCS := transport/front.c
-LIB_SRCS  := $(filter-out $(CMD_SRCS) $(FRONT_SRCS),$(wildcard transport/*.c))
+# Two libraries: $(CORE_LIB), the modules of transport/core that the
+# transport and the milter share (base, config, overrides, route,
+# resolver, state store), and $(LIB), the parts only the transport has
+# but for its commands and its front. A program links $(LIB) before
+# $(CORE_LIB): the core never calls up into the transport.
+CORE_SRCS := $(wildcard transport/core/*/*.c)
+CORE_OBJS := $(CORE_SRCS:%.c=$(O)/%.o)
+CMD_SRCS  := $(wildcard transport/cmd/*.c)
+FRONT_SRCS := $(wildcard transport/front/*.c)
+LIB_SRCS  := $(filter-out $(CMD_SRCS) $(FRONT_SRCS),$(wildcard transport/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
 CMD_OBJS  := $(CMD_SRCS:%.c=$(O)/%.o)
-# The front: its main and deliver's argument parser; the rest from $(LIB),
-# or on musl the modules it needs (a link error names one missing).
-FRONT_MODS := front cmd_deliver_args cfg cfg_table cfg_value diag mono msg \
+# The front: its main; the rest from the libraries, or on musl the
+# modules it needs, named without their folder (a link error names one
+# missing).
+FRONT_MODS := front deliver_args cfg cfg_table cfg_value diag mono msg \
               sbuf scache_wire sdir spool_stream why worker_req worker_submit \
               xalloc
+FRONT_MOD_SRCS := $(foreach m,$(FRONT_MODS),$(or $(wildcard \
+    transport/*/$(m).c transport/core/*/$(m).c),$(error FRONT_MODS: no \
+    transport/*/$(m).c or transport/core/*/$(m).c)))
 ifeq ($(FRONT_LIBC),musl)
-FRONT_OBJS := $(FRONT_MODS:%=$(O)/musl/%.o)
+FRONT_OBJS := $(FRONT_MOD_SRCS:%.c=$(O)/musl/%.o)
 else
-FRONT_OBJS := $(FRONT_SRCS:%.c=$(O)/%.o) $(O)/transport/cmd_deliver_args.o
+FRONT_OBJS := $(FRONT_SRCS:%.c=$(O)/%.o)
 endif
 LIB       := $(O)/libsmtpdirect.a
+CORE_LIB  := $(O)/libsmtpdirect-core.a
 MLT_SRCS  := $(wildcard milter/*.c)
 MLT_OBJS  := $(MLT_SRCS:%.c=$(O)/%.o)
 UNIT_SRCS := $(wildcard t/unit/check_*.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(O)/%)
-HEADERS   := $(wildcard transport/*.h milter/*.h)
+HEADERS   := $(wildcard transport/core/*/*.h transport/*/*.h milter/*.h)
 TOOL_SRCS := $(wildcard t/tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:%.c=$(O)/%)
 
@@ -171,8 +189,8 @@ $(FLAGS): ;
 LINKFILE := $(O)/link
 $(call stamp,$(LINKFILE),$(LINK) $(FRONT_LIBC) $(MUSL_CC) $(MUSL_LIB))
 $(LINKFILE): ;
-$(O)/transport/main.o: $(LINKFILE)
-$(O)/transport/main.o: CPPFLAGS += \
+$(O)/transport/cmd/main.o: $(LINKFILE)
+$(O)/transport/cmd/main.o: CPPFLAGS += \
     -DSMTPDIRECT_LINK='"$(if $(filter static,$(LINK)),built in,shared)"'
 
 $(O)/%.o: %.c $(HEADERS) $(FLAGS)
@@ -184,15 +202,18 @@ $(O)/t/unit/%.o: t/unit/%.c $(HEADERS) $(wildcard t/unit/*.h) $(FLAGS)
 	$(CC) $(CPPFLAGS) -It/unit $(CHECK_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
+$(CORE_LIB): $(CORE_OBJS)
+$(LIB) $(CORE_LIB):
 	@mkdir -p $(@D)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(CMD_OBJS) $(LIB) $(LINKFILE)
-	$(CC) $(ALL_LDFLAGS) $(BIN_LDFLAGS) -o $@ $(CMD_OBJS) $(LIB) $(BIN_LIBS)
+$(BIN): $(CMD_OBJS) $(LIB) $(CORE_LIB) $(LINKFILE)
+	$(CC) $(ALL_LDFLAGS) $(BIN_LDFLAGS) -o $@ $(CMD_OBJS) $(LIB) $(CORE_LIB) \
+	    $(BIN_LIBS)
 
 ifeq ($(FRONT_LIBC),musl)
-$(O)/musl/%.o: transport/%.c $(HEADERS) $(FLAGS) $(LINKFILE)
+$(O)/musl/%.o: %.c $(HEADERS) $(FLAGS) $(LINKFILE)
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -204,19 +225,22 @@ $(FRONT): $(FRONT_OBJS) $(LINKFILE)
 	    $(MUSL_LIB)/libc.a $(shell $(CC) -print-libgcc-file-name) \
 	    $(shell $(CC) -print-file-name=crtendS.o) $(MUSL_LIB)/crtn.o
 else
-$(FRONT): $(FRONT_OBJS) $(LIB) $(LINKFILE)
-	$(CC) $(ALL_LDFLAGS) $(FRONT_LDFLAGS) -o $@ $(FRONT_OBJS) $(LIB)
+$(FRONT): $(FRONT_OBJS) $(LIB) $(CORE_LIB) $(LINKFILE)
+	$(CC) $(ALL_LDFLAGS) $(FRONT_LDFLAGS) -o $@ $(FRONT_OBJS) $(LIB) \
+	    $(CORE_LIB)
 endif
 
-$(O)/milter/smtpdirect-milter: $(MLT_OBJS) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(MLT_OBJS) $(LIB) $(MILTER_LIBS) $(LIBS)
+# The milter links the core only.
+$(O)/milter/smtpdirect-milter: $(MLT_OBJS) $(CORE_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(MLT_OBJS) $(CORE_LIB) $(MILTER_LIBS) $(LIBS)
 
-$(O)/t/unit/check_%: $(O)/t/unit/check_%.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(CHECK_LIBS) $(LIBS)
+$(O)/t/unit/check_%: $(O)/t/unit/check_%.o $(LIB) $(CORE_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(CORE_LIB) $(CHECK_LIBS) $(LIBS)
 
-$(O)/t/tools/%: t/tools/%.c $(LIB) $(HEADERS) $(FLAGS)
+$(O)/t/tools/%: t/tools/%.c $(LIB) $(CORE_LIB) $(HEADERS) $(FLAGS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) \
+	    $(CORE_LIB) $(LIBS)
 
 deps:
 	sh t/deps.sh
@@ -235,17 +259,20 @@ bench: all
 	$(MAKE) VARIANT=normal build
 	sh t/bench/run.sh
 
+FMT_SRCS := $(wildcard transport/core/*/*.[ch] transport/*/*.[ch] \
+    milter/*.[ch] t/unit/*.[ch] t/tools/*.c)
+
 format:
-	clang-format -i $(wildcard transport/*.[ch] milter/*.[ch] t/unit/*.[ch] t/tools/*.c)
+	clang-format -i $(FMT_SRCS)
 
 format-check:
-	clang-format --dry-run -Werror $(wildcard transport/*.[ch] milter/*.[ch] t/unit/*.[ch] t/tools/*.c)
+	clang-format --dry-run -Werror $(FMT_SRCS)
 
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
 	    --enable=warning,portability,performance \
 	    --suppress=missingIncludeSystem -D_Noreturn="__attribute__((noreturn))" \
-	    -Itransport transport milter
+	    $(SRC_DIRS:%=-I%) transport milter
 
 headers-check:
 	@for h in $(HEADERS); do \

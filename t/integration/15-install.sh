@@ -212,7 +212,8 @@ tar -C "$TOP" --format=posix --exclude=./.git --exclude=./build \
 mkdir -p "$SRC/build/normal"
 cp -a "$TOP/build/normal/flags" "$TOP/build/normal/link" \
     "$TOP/build/normal/transport" \
-    "$TOP/build/normal/libsmtpdirect.a" "$SRC/build/normal/"
+    "$TOP/build/normal/libsmtpdirect.a" \
+    "$TOP/build/normal/libsmtpdirect-core.a" "$SRC/build/normal/"
 # The front's objects built against musl (Makefile, FRONT_LIBC), if so.
 if [ -d "$TOP/build/normal/musl" ]; then
 	cp -a "$TOP/build/normal/musl" "$SRC/build/normal/"

@@ -19,7 +19,7 @@ static char wk_buf[SCACHE_REQ_MAX];
 
 /* wk_args - a run with two recipients */
 static void
-wk_args(struct cmd_deliver_args *a, char **rcpts)
+wk_args(struct deliver_args *a, char **rcpts)
 {
 	memset(a, 0, sizeof(*a));
 	a->conf = "/etc/smtpdirect/smtpdirect.conf";
@@ -36,7 +36,7 @@ wk_args(struct cmd_deliver_args *a, char **rcpts)
 
 /* wk_encode - encode a with a fixed hint; the length */
 static size_t
-wk_encode(const struct cmd_deliver_args *a, size_t size)
+wk_encode(const struct deliver_args *a, size_t size)
 {
 	struct worker_hint hint = {7, 42, 10, 10000};
 
@@ -45,7 +45,7 @@ wk_encode(const struct cmd_deliver_args *a, size_t size)
 
 START_TEST(test_worker_req_round_trip)
 {
-	struct cmd_deliver_args a, b;
+	struct deliver_args a, b;
 	struct worker_hint hint;
 	char *rcpts[2];
 	size_t len;
@@ -75,7 +75,7 @@ END_TEST
 
 START_TEST(test_worker_req_null_sender_and_no_queue_id)
 {
-	struct cmd_deliver_args a, b;
+	struct deliver_args a, b;
 	char *rcpts[2];
 	size_t len;
 
@@ -94,7 +94,7 @@ END_TEST
 
 START_TEST(test_worker_req_does_not_fit)
 {
-	struct cmd_deliver_args a;
+	struct deliver_args a;
 	char *rcpts[2];
 	size_t len;
 
@@ -109,7 +109,7 @@ END_TEST
 
 START_TEST(test_worker_req_malformed_refused)
 {
-	struct cmd_deliver_args a, b;
+	struct deliver_args a, b;
 	struct worker_hint hint;
 	char *rcpts[2];
 	size_t len, cut;

@@ -198,7 +198,7 @@ cmd_route(int argc, char **argv)
 			}
 			break;
 		case 'r':
-			if (!cmd_parse_count(optarg, &retries)) {
+			if (!deliver_args_count(optarg, &retries)) {
 				fprintf(stderr,
 				    "smtpdirect: route: bad retry "
 				    "count \"%s\"\n",

@@ -33,7 +33,7 @@
  * NULL while the arguments are not)
  */
 int
-cmd_deliver_defer(const struct cmd_deliver_args *a, const struct why *why)
+cmd_deliver_defer(const struct deliver_args *a, const struct why *why)
 {
 	struct deliver_outcome o;
 	char line[WHY_TEXT_MAX + WHY_DSN_MAX + 2];
@@ -75,7 +75,7 @@ cmd_deliver_log_open(const struct cfg *cfg)
  * what the run may create there.
  */
 static bool
-cmd_deliver_state(const struct cmd_deliver_args *a, const struct cfg *cfg,
+cmd_deliver_state(const struct deliver_args *a, const struct cfg *cfg,
     struct sdir_info *sd, struct why *why)
 {
 	char text[SDIR_TEXT_MAX], note[SDIR_NOTE_MAX];
@@ -116,7 +116,7 @@ cmd_deliver_state(const struct cmd_deliver_args *a, const struct cfg *cfg,
 
 /* cmd_deliver_run - deliver the message on stdin as a asks */
 int
-cmd_deliver_run(const struct cmd_deliver_args *a, struct ovr_map *given,
+cmd_deliver_run(const struct deliver_args *a, struct ovr_map *given,
     bool have_map, const struct cmd_caller *caller)
 {
 	const struct cfg *cfg = cfg_get();
@@ -282,7 +282,7 @@ cmd_deliver_handoff(void)
 int
 cmd_deliver(int argc, char **argv)
 {
-	struct cmd_deliver_args a;
+	struct deliver_args a;
 	const struct cfg *cfg;
 	struct why why;
 	enum front_handoff handoff = cmd_deliver_handoff();
@@ -293,7 +293,7 @@ cmd_deliver(int argc, char **argv)
 	msg_init("smtpdirect", MSG_TO_SYSLOG);
 	msg_set_fatal_status(MSG_EX_TEMPFAIL);
 	why_reset(&why);
-	if (!cmd_deliver_args(argc, argv, &a, &why)) {
+	if (!deliver_args_parse(argc, argv, &a, &why)) {
 		rc = cmd_deliver_defer(NULL, &why);
 		goto out;
 	}
@@ -322,6 +322,6 @@ cmd_deliver(int argc, char **argv)
 		    cfg->worker_idle_time * 1000);
 
 out:
-	cmd_deliver_free(&a);
+	deliver_args_free(&a);
 	return rc;
 }

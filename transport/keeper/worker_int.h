@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cmd.h"
+#include "deliver_args.h"
 #include "scache_int.h"
 
 #define WORKER_RCPT_MAX 10000 /* most recipients in one request */
@@ -53,16 +53,16 @@ bool worker_exe_id(const char *path, uint64_t *dev, uint64_t *ino);
  * it does not fit.
  */
 size_t worker_req_encode(void *buf, size_t size, const struct worker_hint *hint,
-    const struct cmd_deliver_args *a);
+    const struct deliver_args *a);
 
 /* The hint of request buf (len bytes); false when too short. */
 bool worker_req_hint(const void *buf, size_t len, struct worker_hint *hint);
 
 /* Decode request buf (len bytes, NUL-terminated strings inside) into a. */
-bool worker_req_decode(const void *buf, size_t len, struct cmd_deliver_args *a);
+bool worker_req_decode(const void *buf, size_t len, struct deliver_args *a);
 
 /* Release what worker_req_decode() allocated. */
-void worker_req_free(struct cmd_deliver_args *a);
+void worker_req_free(struct deliver_args *a);
 
 /* The keeper's workers. */
 struct worker_pool;

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd.h"
 #include "fileid.h"
 #include "msg.h"
 #include "scache.h"
@@ -228,7 +229,7 @@ worker_one(struct worker_state *ws, const char *blob, size_t len, int fds[4],
 	struct worker_caller c;
 	struct cmd_caller hooks = {
 	    worker_caller_read, worker_caller_wanted, worker_caller_answer, &c};
-	struct cmd_deliver_args a;
+	struct deliver_args a;
 
 	memcpy(c.fds, fds, sizeof(c.fds));
 	c.queue_id = "-";

@@ -48,7 +48,7 @@ worker_put(char *buf, size_t size, size_t *off, const void *p, size_t len)
 /* worker_req_encode - hint, fixed fields, then the strings */
 size_t
 worker_req_encode(void *out, size_t size, const struct worker_hint *hint,
-    const struct cmd_deliver_args *a)
+    const struct deliver_args *a)
 {
 	struct worker_fixed f;
 	char *buf = out;
@@ -85,7 +85,7 @@ worker_req_hint(const void *buf, size_t len, struct worker_hint *hint)
 
 /* worker_req_decode - the worker's part; every string must end inside */
 bool
-worker_req_decode(const void *in, size_t len, struct cmd_deliver_args *a)
+worker_req_decode(const void *in, size_t len, struct deliver_args *a)
 {
 	const size_t head =
 	    sizeof(struct worker_hint) + sizeof(struct worker_fixed);
@@ -131,7 +131,7 @@ bad:
 
 /* worker_req_free - the rcpts array (the strings are the buffer's) */
 void
-worker_req_free(struct cmd_deliver_args *a)
+worker_req_free(struct deliver_args *a)
 {
 	free(a->rcpts);
 	a->rcpts = NULL;

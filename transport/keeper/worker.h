@@ -40,12 +40,12 @@
  *	worker_submit() reports by its result; a worker's errors are the
  *	delivery's own (log lines, final line, exit status).
  * SEE ALSO
- *	scache.h, cmd.h, Postfix master(5) (max_idle, max_use).
+ *	scache.h, deliver_args.h, cmd.h, Postfix master(5) (max_idle, max_use).
  */
 #ifndef SMTPDIRECT_WORKER_H
 #define SMTPDIRECT_WORKER_H
 
-#include "cmd.h"
+#include "deliver_args.h"
 
 #define WORKER_MAX 64 /* most workers one keeper runs */
 #define WORKER_MAX_USE 1000 /* messages a worker delivers before exiting */
@@ -69,7 +69,7 @@ enum worker_submit {
  * max_workers and idle_ms are the keeper's pool size and idle time.
  */
 enum worker_submit worker_submit(const char *dir, const char *exe,
-    const struct cmd_deliver_args *a, unsigned long max_workers,
+    const struct deliver_args *a, unsigned long max_workers,
     unsigned long idle_ms, long long wait_ms, int *rc);
 
 #endif

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
-#include "cmd.h"
+#include "deliver_args.h"
 #include "diag.h"
 #include "front.h"
 #include "mono.h"
@@ -77,7 +77,7 @@ static bool
 front_deliver(int argc, char **argv, const char *core, int *rc,
     enum front_handoff *handoff)
 {
-	struct cmd_deliver_args a;
+	struct deliver_args a;
 	struct diag_list *dl;
 	const struct cfg *cfg;
 	enum worker_submit st = WORKER_SUBMIT_INLINE;
@@ -87,7 +87,7 @@ front_deliver(int argc, char **argv, const char *core, int *rc,
 	char *abs;
 
 	why_reset(&why);
-	if (!cmd_deliver_args(argc, argv, &a, &why))
+	if (!deliver_args_parse(argc, argv, &a, &why))
 		goto out;
 	a.start_ms = mono_now_ms();
 	dl = diag_list_new();
@@ -112,7 +112,7 @@ front_deliver(int argc, char **argv, const char *core, int *rc,
 	else if (st == WORKER_SUBMIT_NOKEEPER)
 		*handoff = FRONT_HANDOFF_NOKEEPER;
 out:
-	cmd_deliver_free(&a);
+	deliver_args_free(&a);
 	return st == WORKER_SUBMIT_DONE;
 }
 

@@ -23,21 +23,10 @@
 #include <stdbool.h>
 
 #include "cfg.h"
+#include "deliver_args.h"
 #include "dns.h"
 #include "ovr.h"
 #include "why.h"
-
-/* What one deliver run is asked to do: its options and recipients. */
-struct cmd_deliver_args {
-	const char *conf; /* -c; for a worker the absolute path read */
-	const char *sender; /* -f or $SENDER, <> stripped */
-	const char *queue_id; /* -q or $MESSAGE_ID, "" if none */
-	long retries; /* -r, or -1 */
-	char **rcpts; /* recipients, <> stripped */
-	size_t nrcpt; /* entries in rcpts */
-	int verbose; /* -v given this many times */
-	long long start_ms; /* mono_now_ms() when the run began */
-};
 
 /* smtpdirect deliver: the pipe transport. */
 int cmd_deliver(int argc, char **argv);
@@ -71,26 +60,11 @@ struct cmd_caller {
  * answer every recipient delivered is recorded in the retry state (the
  * MTA will run the message again).
  */
-int cmd_deliver_run(const struct cmd_deliver_args *a, struct ovr_map *map,
+int cmd_deliver_run(const struct deliver_args *a, struct ovr_map *map,
     bool have_map, const struct cmd_caller *caller);
 
-/*
- * deliver's arguments (cmd_deliver_args.c, linked by the front too).
- * Parse argv (argv[0] is "deliver"), $SENDER and $MESSAGE_ID into *a,
- * which then points into argv and the environment except for the
- * sender and recipients (copies without <>; cmd_deliver_free() releases
- * them, also after a failure). On bad arguments fill why (4.3.5, or the
- * address check's code) and return false.
- */
-bool cmd_deliver_args(
-    int argc, char **argv, struct cmd_deliver_args *a, struct why *why);
-void cmd_deliver_free(struct cmd_deliver_args *a);
-
-/* Parse a decimal count for -r; false on bad syntax or overflow. */
-bool cmd_parse_count(const char *s, unsigned long *out);
-
 /* Refuse the run before any delivery: the final line, log lines, 75. */
-int cmd_deliver_defer(const struct cmd_deliver_args *a, const struct why *why);
+int cmd_deliver_defer(const struct deliver_args *a, const struct why *why);
 
 /* A delivery worker (argv[0] PROC_WORKER_TITLE), started by the keeper
  * only: argc 1. */

@@ -61,9 +61,9 @@ worker_answer(int s, long long wait_ms, int *rc)
 
 /* worker_submit - hand the run to a worker, or say why not */
 enum worker_submit
-worker_submit(const char *dir, const char *exe,
-    const struct cmd_deliver_args *a, unsigned long max_workers,
-    unsigned long idle_ms, long long wait_ms, int *rc)
+worker_submit(const char *dir, const char *exe, const struct deliver_args *a,
+    unsigned long max_workers, unsigned long idle_ms, long long wait_ms,
+    int *rc)
 {
 	static char buf[SCACHE_REQ_MAX];
 	static const int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};

@@ -12,13 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd.h"
+#include "deliver_args.h"
 #include "spool.h"
 #include "xalloc.h"
 
-/* cmd_parse_count - decimal, no sign, no overflow */
+/* deliver_args_count - decimal, no sign, no overflow */
 bool
-cmd_parse_count(const char *s, unsigned long *out)
+deliver_args_count(const char *s, unsigned long *out)
 {
 	unsigned long long v;
 	char *end;
@@ -33,9 +33,9 @@ cmd_parse_count(const char *s, unsigned long *out)
 	return true;
 }
 
-/* cmd_deliver_unbracket - copy an address without one pair of <> */
+/* deliver_args_unbracket - copy an address without one pair of <> */
 static char *
-cmd_deliver_unbracket(const char *s)
+deliver_args_unbracket(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -44,10 +44,10 @@ cmd_deliver_unbracket(const char *s)
 	return xstrdup(s);
 }
 
-/* cmd_deliver_args - parse options, environment and recipients */
+/* deliver_args_parse - parse options, environment and recipients */
 bool
-cmd_deliver_args(
-    int argc, char **argv, struct cmd_deliver_args *a, struct why *why)
+deliver_args_parse(
+    int argc, char **argv, struct deliver_args *a, struct why *why)
 {
 	unsigned long r;
 	const char *sender = NULL;
@@ -70,7 +70,7 @@ cmd_deliver_args(
 			a->queue_id = optarg;
 			break;
 		case 'r':
-			if (!cmd_parse_count(optarg, &r)) {
+			if (!deliver_args_count(optarg, &r)) {
 				why_set(why, "4.3.5",
 				    "bad retry count \"%.50s\"", optarg);
 				return false;
@@ -100,7 +100,7 @@ cmd_deliver_args(
 		a->queue_id = getenv("MESSAGE_ID");
 	if (a->queue_id == NULL)
 		a->queue_id = "";
-	a->sender = cmd_deliver_unbracket(sender);
+	a->sender = deliver_args_unbracket(sender);
 	if (spool_addr_check(a->sender, strlen(a->sender), true, why) != SD_OK)
 		return false;
 	a->nrcpt = (size_t)(argc - optind);
@@ -110,7 +110,7 @@ cmd_deliver_args(
 	}
 	a->rcpts = xcalloc(a->nrcpt, sizeof(char *));
 	for (i = 0; i < a->nrcpt; i++) {
-		a->rcpts[i] = cmd_deliver_unbracket(argv[optind + (int)i]);
+		a->rcpts[i] = deliver_args_unbracket(argv[optind + (int)i]);
 		if (spool_addr_check(
 		        a->rcpts[i], strlen(a->rcpts[i]), false, why) != SD_OK)
 			return false;
@@ -118,9 +118,9 @@ cmd_deliver_args(
 	return true;
 }
 
-/* cmd_deliver_free - release the argument copies */
+/* deliver_args_free - release the argument copies */
 void
-cmd_deliver_free(struct cmd_deliver_args *a)
+deliver_args_free(struct deliver_args *a)
 {
 	size_t i;
 
