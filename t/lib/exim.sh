@@ -48,7 +48,10 @@
 
 EXIM_CACHE=${SMTPDIRECT_EXIM_CACHE:-/var/cache/smtpdirect-tests/exim4}
 EXIM_BIN=$EXIM_CACHE/root/usr/sbin/exim4
-EXIM_PKGS="exim4-daemon-light exim4-base"
+# exim4-config: Debian's configuration (/etc/exim4, update-exim4.conf),
+# which 66-readme-exim runs; the other tests write their own.
+EXIM_PKGS="exim4-daemon-light exim4-base exim4-config"
+EXIM_UPDATE=$EXIM_CACHE/root/usr/sbin/update-exim4.conf
 
 # exim_isolate ARGS... - make sure the Debian-exim user resolves; may
 # re-execute the running script ($0) with ARGS in a mount namespace.
@@ -93,19 +96,20 @@ exim_isolate() {
 # $EXIM_CACHE/root; skip the test (77) when that is impossible.
 exim_fetch() {
 	local new
-	[ -x "$EXIM_BIN" ] && return 0
+	[ -x "$EXIM_BIN" ] && [ -x "$EXIM_UPDATE" ] && return 0
 	command -v apt-get >/dev/null || skip "no apt-get to download Exim"
 	command -v dpkg-deb >/dev/null || skip "no dpkg-deb to unpack Exim"
 	mkdir -p "$EXIM_CACHE"
 	(
 		flock -w 300 9 || exit 1
-		[ -x "$EXIM_BIN" ] && exit 0
+		[ -x "$EXIM_BIN" ] && [ -x "$EXIM_UPDATE" ] && exit 0
 		cd "$EXIM_CACHE" || exit 1
 		rm -f ./*.deb
 		# shellcheck disable=SC2086 # a list of package names
 		timeout 300 apt-get download -q $EXIM_PKGS 2>&1 |
 			grep -v 'unsandboxed' || true
-		ls ./exim4-base_*.deb ./exim4-daemon-light_*.deb >/dev/null || exit 2
+		ls ./exim4-base_*.deb ./exim4-daemon-light_*.deb \
+		    ./exim4-config_*.deb >/dev/null || exit 2
 		new=$(mktemp -d "$EXIM_CACHE/root.XXXXXX")
 		for d in ./*.deb; do
 			dpkg-deb -x "$d" "$new" || exit 1
@@ -114,6 +118,7 @@ exim_fetch() {
 		mv "$new" "$EXIM_CACHE/root"
 	) 9>"$EXIM_CACHE/.lock" || skip "cannot download or unpack $EXIM_PKGS"
 	[ -x "$EXIM_BIN" ] || skip "no exim4 binary in $EXIM_PKGS"
+	[ -x "$EXIM_UPDATE" ] || skip "no update-exim4.conf in $EXIM_PKGS"
 }
 
 # exim_init NAME ADDR PORT - start the configuration of instance NAME,

@@ -17,6 +17,9 @@
 #   sysroot_fresh_host     remove, inside the overlays, what an earlier
 #                          smtpdirect install or run left on the host
 #
+# A test that needs more of them sets SYSROOT_DIRS after sourcing this
+# file, a directory before those below it (66: /usr before /usr/local).
+#
 # Mounts below those directories (a container's /etc/hosts) are not seen
 # through the overlays; the tests that use this need none of them.
 
