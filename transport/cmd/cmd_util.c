@@ -44,30 +44,18 @@ cmd_cfg_load(const char *explicit_path, struct why *why)
 bool
 cmd_map_load(const struct cfg *cfg, struct ovr_map **out, struct why *why)
 {
-	struct diag_list *dl;
-	struct ovr_map *map = NULL;
+	struct diag_list *dl = diag_list_new();
 	const struct diag *d;
-	const char *def;
-	enum ovr_status st;
-	struct stat sb;
+	bool missing_ok;
 	char buf[WHY_TEXT_MAX];
 
-	if (cfg->dns_overrides == NULL || cfg->dns_overrides[0] == '\0') {
-		*out = NULL;
-		return true;
-	}
 	/* A missing default map means none, as a missing default config. */
-	def = cfg_table_find("dns_overrides")->def;
-	if (strcmp(cfg->dns_overrides, def) == 0 &&
-	    stat(cfg->dns_overrides, &sb) < 0 && errno == ENOENT) {
-		*out = NULL;
-		return true;
-	}
-	dl = diag_list_new();
-	st = ovr_map_load(cfg->dns_overrides, &map, dl);
-	if (st == OVR_OK) {
+	missing_ok = cfg->dns_overrides != NULL &&
+	    strcmp(cfg->dns_overrides, cfg_table_find("dns_overrides")->def) ==
+	        0;
+	if (ovr_map_load_conf(cfg->dns_overrides, missing_ok, false, out, dl) ==
+	    OVR_OK) {
 		diag_list_free(dl);
-		*out = map;
 		return true;
 	}
 	d = diag_first_error(dl);
@@ -78,7 +66,6 @@ cmd_map_load(const struct cfg *cfg, struct ovr_map **out, struct why *why)
 		why_set(why, "4.3.5", "cannot load override map %s",
 		    cfg->dns_overrides);
 	}
-	ovr_map_free(map);
 	diag_list_free(dl);
 	return false;
 }

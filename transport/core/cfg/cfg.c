@@ -54,6 +54,7 @@ cfg_defaults(struct cfg *out)
 	out->helo_name = NULL;
 	out->tls_ca_file = NULL;
 	out->log_file = NULL;
+	out->milter_transport = NULL;
 	tab = cfg_table_get(&n);
 	for (i = 0; i < n; i++)
 		if (!cfg_value_set(out, &tab[i], tab[i].def, &err))

@@ -86,6 +86,7 @@ struct cfg {
 	unsigned long max_concurrent; /* host-wide messages in flight */
 	char *state_dir; /* cache, retry state, slots */
 	char *helo_name; /* EHLO name; "" = the host's FQDN */
+	char *milter_transport; /* X-SMTPDirect-Transport value */
 	unsigned mx_port; /* port for direct MX delivery */
 	enum cfg_tls tls_policy; /* STARTTLS policy */
 	char *tls_ca_file; /* CA bundle; "" = system store */

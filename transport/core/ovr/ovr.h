@@ -137,6 +137,18 @@ enum ovr_status ovr_map_load(
     const char *path, struct ovr_map **out, struct diag_list *dl);
 
 /*
+ * Load the map a configuration names, as every program does: an empty
+ * (or NULL) path means no map, and so does a missing file when
+ * missing_ok (the path is the built-in default, which need not
+ * exist). With lint, ovr_lint() warnings are added to dl as well. On
+ * OVR_OK *out receives the map, or NULL for none; otherwise *out is
+ * untouched and dl holds the reasons (never route by part of a map).
+ * Returns: OVR_OK, OVR_NOFILE, OVR_INVALID.
+ */
+enum ovr_status ovr_map_load_conf(const char *path, bool missing_ok, bool lint,
+    struct ovr_map **out, struct diag_list *dl);
+
+/*
  * Parse len bytes of map text; name is used in diagnostics. Always
  * returns a map (free with ovr_map_free); errors go to dl (not NULL).
  * Text from memory has no file mode, so lint does not judge it.

@@ -320,6 +320,30 @@ ovr_map_load(const char *path, struct ovr_map **out, struct diag_list *dl)
 	return diag_errors(dl) > before ? OVR_INVALID : OVR_OK;
 }
 
+/* ovr_map_load_conf - load the map a configuration names, or none */
+enum ovr_status
+ovr_map_load_conf(const char *path, bool missing_ok, bool lint,
+    struct ovr_map **out, struct diag_list *dl)
+{
+	struct ovr_map *map = NULL;
+	enum ovr_status st;
+	struct stat sb;
+
+	if (path == NULL || path[0] == '\0' ||
+	    (missing_ok && stat(path, &sb) < 0 && errno == ENOENT)) {
+		*out = NULL;
+		return OVR_OK;
+	}
+	st = ovr_map_load(path, &map, dl);
+	if (lint && map != NULL)
+		ovr_lint(map, dl);
+	if (st == OVR_OK)
+		*out = map;
+	else
+		ovr_map_free(map);
+	return st;
+}
+
 /* ovr_map_free - release a map, wiping credentials */
 void
 ovr_map_free(struct ovr_map *map)
