@@ -158,6 +158,8 @@ LIB       := $(O)/libsmtpdirect.a
 CORE_LIB  := $(O)/libsmtpdirect-core.a
 MLT_SRCS  := $(wildcard milter/*.c)
 MLT_OBJS  := $(MLT_SRCS:%.c=$(O)/%.o)
+# The milter's modules that unit tests call: no libmilter in them.
+MLT_UNIT_OBJS := $(O)/milter/mlt_hdr.o $(O)/milter/mlt_map.o
 UNIT_SRCS := $(wildcard t/unit/check_*.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(O)/%)
 HEADERS   := $(wildcard transport/core/*/*.h transport/*/*.h milter/*.h)
@@ -199,7 +201,7 @@ $(O)/%.o: %.c $(HEADERS) $(FLAGS)
 
 $(O)/t/unit/%.o: t/unit/%.c $(HEADERS) $(wildcard t/unit/*.h) $(FLAGS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -It/unit $(CHECK_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) -It/unit -Imilter $(CHECK_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
 $(CORE_LIB): $(CORE_OBJS)
@@ -236,6 +238,11 @@ $(O)/milter/smtpdirect-milter: $(MLT_OBJS) $(CORE_LIB)
 
 $(O)/t/unit/check_%: $(O)/t/unit/check_%.o $(LIB) $(CORE_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(CORE_LIB) $(CHECK_LIBS) $(LIBS)
+
+# The milter's unit tests link its pure modules and the core only.
+$(O)/t/unit/check_mlt_%: $(O)/t/unit/check_mlt_%.o $(MLT_UNIT_OBJS) $(CORE_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(MLT_UNIT_OBJS) $(CORE_LIB) \
+	    $(CHECK_LIBS) $(LIBS) -lpthread
 
 $(O)/t/tools/%: t/tools/%.c $(LIB) $(CORE_LIB) $(HEADERS) $(FLAGS)
 	@mkdir -p $(@D)

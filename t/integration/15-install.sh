@@ -214,6 +214,10 @@ cp -a "$TOP/build/normal/flags" "$TOP/build/normal/link" \
     "$TOP/build/normal/transport" \
     "$TOP/build/normal/libsmtpdirect.a" \
     "$TOP/build/normal/libsmtpdirect-core.a" "$SRC/build/normal/"
+# The milter's objects and program, when there is a milter.
+if [ -d "$TOP/build/normal/milter" ]; then
+	cp -a "$TOP/build/normal/milter" "$SRC/build/normal/"
+fi
 # The front's objects built against musl (Makefile, FRONT_LIBC), if so.
 if [ -d "$TOP/build/normal/musl" ]; then
 	cp -a "$TOP/build/normal/musl" "$SRC/build/normal/"

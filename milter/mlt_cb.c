@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The smtpdirect authors */
+/* The libmilter callbacks: collect a message's envelope, size and
+ * X-SMTPDirect-* headers, and stamp the routes at end of message. */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <libmilter/mfapi.h>
+
+#include "mlt_cb.h"
+#include "mlt_hdr.h"
+#include "msg.h"
+#include "route.h"
+#include "sbuf.h"
+#include "xalloc.h"
+
+/* One connection's state; its message part is reset per message. */
+struct mlt_ctx {
+	char **rcpts; /* envelope recipients as the MTA gave them */
+	size_t nrcpt; /* entries used */
+	size_t cap; /* entries allocated */
+	unsigned long long size; /* header and body bytes shown */
+	struct mlt_hdr_seen seen; /* X-SMTPDirect-* headers that came */
+	bool too_many; /* beyond a limit: tempfail at end */
+};
+
+/* What the callbacks share, set once before smfi_main(). */
+static struct mlt_store *mlt_cb_store;
+static const char *mlt_cb_transport;
+static unsigned mlt_cb_mx_port;
+
+static void mlt_ctx_reset(struct mlt_ctx *c);
+static sfsistat mlt_on_connect(SMFICTX *, char *, _SOCK_ADDR *);
+static sfsistat mlt_on_envfrom(SMFICTX *, char **);
+static sfsistat mlt_on_envrcpt(SMFICTX *, char **);
+static sfsistat mlt_on_header(SMFICTX *, char *, char *);
+static sfsistat mlt_on_eoh(SMFICTX *);
+static sfsistat mlt_on_body(SMFICTX *, unsigned char *, size_t);
+static sfsistat mlt_on_eom(SMFICTX *);
+static sfsistat mlt_on_abort(SMFICTX *);
+static sfsistat mlt_on_close(SMFICTX *);
+
+/* mlt_ctx_reset - forget the current message */
+static void
+mlt_ctx_reset(struct mlt_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nrcpt; i++)
+		free(c->rcpts[i]);
+	c->nrcpt = 0;
+	c->size = 0;
+	c->too_many = false;
+	mlt_hdr_seen_fini(&c->seen);
+}
+
+/* mlt_on_connect - a new connection: its context */
+static sfsistat
+mlt_on_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	struct mlt_ctx *c = xcalloc(1, sizeof(*c));
+
+	(void)host;
+	(void)sa;
+	c->rcpts = NULL;
+	mlt_hdr_seen_init(&c->seen);
+	if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+		free(c);
+		return SMFIS_TEMPFAIL;
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* mlt_on_envfrom - a new message starts */
+static sfsistat
+mlt_on_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct mlt_ctx *c = smfi_getpriv(ctx);
+
+	(void)argv;
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	mlt_ctx_reset(c);
+	return SMFIS_CONTINUE;
+}
+
+/* mlt_on_envrcpt - note a recipient */
+static sfsistat
+mlt_on_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct mlt_ctx *c = smfi_getpriv(ctx);
+
+	if (c == NULL || argv == NULL || argv[0] == NULL)
+		return SMFIS_TEMPFAIL;
+	if (c->nrcpt >= MLT_CB_RCPT_MAX) {
+		c->too_many = true;
+		return SMFIS_CONTINUE;
+	}
+	if (c->nrcpt == c->cap) {
+		c->cap = c->cap == 0 ? 16 : c->cap * 2;
+		c->rcpts = xreallocarray(c->rcpts, c->cap, sizeof(*c->rcpts));
+	}
+	c->rcpts[c->nrcpt++] = xstrdup(argv[0]);
+	return SMFIS_CONTINUE;
+}
+
+/* mlt_on_header - count its bytes; remember an X-SMTPDirect-* one */
+static sfsistat
+mlt_on_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct mlt_ctx *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	/* "Name: value" CRLF */
+	c->size += strlen(name) + 2 + strlen(value) + 2;
+	if (mlt_hdr_is_ours(name) && !mlt_hdr_seen_add(&c->seen, name))
+		c->too_many = true;
+	return SMFIS_CONTINUE;
+}
+
+/* mlt_on_eoh - the blank line after the header */
+static sfsistat
+mlt_on_eoh(SMFICTX *ctx)
+{
+	struct mlt_ctx *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	c->size += 2;
+	return SMFIS_CONTINUE;
+}
+
+/* mlt_on_body - count a body chunk */
+static sfsistat
+mlt_on_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct mlt_ctx *c = smfi_getpriv(ctx);
+
+	(void)chunk;
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	c->size += len;
+	return SMFIS_CONTINUE;
+}
+
+/* mlt_eom_remove - delete every X-SMTPDirect-* header that came */
+static bool
+mlt_eom_remove(SMFICTX *ctx, const struct mlt_ctx *c)
+{
+	size_t i, k;
+
+	/* Last instance first, so that no index moves under us. */
+	for (i = 0; i < c->seen.n; i++)
+		for (k = c->seen.v[i].count; k > 0; k--)
+			if (smfi_chgheader(ctx, c->seen.v[i].name, (int)k,
+			        NULL) != MI_SUCCESS)
+				return false;
+	return true;
+}
+
+/* mlt_eom_stamp - one route header per recipient, the transport once */
+static bool
+mlt_eom_stamp(SMFICTX *ctx, const struct mlt_ctx *c, const struct ovr_map *map)
+{
+	char domain[OVR_DOMAIN_MAX + 1], *p;
+	bool overridden = false, ok = true;
+	struct sbuf sb, addr;
+	struct route r;
+	size_t i, n;
+
+	sbuf_init(&sb);
+	sbuf_init(&addr);
+	for (i = 0; i < c->nrcpt && ok; i++) {
+		/* The address without its angle brackets. */
+		sbuf_reset(&addr);
+		p = c->rcpts[i];
+		n = strlen(p);
+		if (n >= 2 && p[0] == '<' && p[n - 1] == '>')
+			sbuf_append(&addr, p + 1, n - 2);
+		else
+			sbuf_append(&addr, p, n);
+		if (!route_domain_of(sbuf_str(&addr), domain, sizeof(domain))) {
+			mlt_hdr_route_format(p, NULL, &sb);
+		} else {
+			route_plan(
+			    map, domain, c->size, 0, mlt_cb_mx_port, NULL, &r);
+			mlt_hdr_route_format(p, &r, &sb);
+			overridden |= r.kind == ROUTE_OVERRIDE;
+			route_fini(&r);
+		}
+		ok = smfi_addheader(ctx, MLT_HDR_ROUTE, sb.data) == MI_SUCCESS;
+	}
+	if (ok && overridden)
+		ok = smfi_addheader(ctx, MLT_HDR_TRANSPORT,
+		         (char *)mlt_cb_transport) == MI_SUCCESS;
+	sbuf_fini(&addr);
+	sbuf_fini(&sb);
+	return ok;
+}
+
+/* mlt_on_eom - remove forged headers, stamp the routes */
+static sfsistat
+mlt_on_eom(SMFICTX *ctx)
+{
+	struct mlt_ctx *c = smfi_getpriv(ctx);
+	struct mlt_map *m;
+	sfsistat rc = SMFIS_CONTINUE;
+	const char *qid;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	qid = smfi_getsymval(ctx, "i");
+	if (qid == NULL)
+		qid = "NOQUEUE";
+	if (c->too_many) {
+		msg_warn("%s: more than %d recipients or %d X-SMTPDirect-* "
+		         "header names: tempfail",
+		    qid, MLT_CB_RCPT_MAX, MLT_HDR_NAMES_MAX);
+		smfi_setreply(
+		    ctx, "452", "4.5.3", "too many recipients or headers");
+		rc = SMFIS_TEMPFAIL;
+		goto out;
+	}
+	m = mlt_store_get(mlt_cb_store);
+	if (m == NULL) {
+		msg_warn("%s: no override map loaded: tempfail", qid);
+		rc = SMFIS_TEMPFAIL;
+		goto out;
+	}
+	if (!mlt_eom_remove(ctx, c) || !mlt_eom_stamp(ctx, c, mlt_map_ovr(m))) {
+		msg_warn("%s: cannot change the headers: tempfail", qid);
+		rc = SMFIS_TEMPFAIL;
+	} else {
+		msg_debug("%s: size=%llu nrcpt=%zu removed=%zu", qid, c->size,
+		    c->nrcpt, c->seen.n);
+	}
+	mlt_map_put(mlt_cb_store, m);
+out:
+	mlt_ctx_reset(c);
+	return rc;
+}
+
+/* mlt_on_abort - the message was given up */
+static sfsistat
+mlt_on_abort(SMFICTX *ctx)
+{
+	struct mlt_ctx *c = smfi_getpriv(ctx);
+
+	if (c != NULL)
+		mlt_ctx_reset(c);
+	return SMFIS_CONTINUE;
+}
+
+/* mlt_on_close - the connection ends: its context goes */
+static sfsistat
+mlt_on_close(SMFICTX *ctx)
+{
+	struct mlt_ctx *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	mlt_ctx_reset(c);
+	free(c->rcpts);
+	free(c);
+	smfi_setpriv(ctx, NULL);
+	return SMFIS_CONTINUE;
+}
+
+/* mlt_cb_register - hand libmilter our callbacks */
+bool
+mlt_cb_register(
+    struct mlt_store *store, const char *transport, unsigned mx_port)
+{
+	struct smfiDesc desc;
+
+	mlt_cb_store = store;
+	mlt_cb_transport = transport;
+	mlt_cb_mx_port = mx_port;
+	memset(&desc, 0, sizeof(desc));
+	desc.xxfi_name = MLT_CB_NAME;
+	desc.xxfi_version = SMFI_VERSION;
+	desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
+	desc.xxfi_connect = mlt_on_connect;
+	desc.xxfi_envfrom = mlt_on_envfrom;
+	desc.xxfi_envrcpt = mlt_on_envrcpt;
+	desc.xxfi_header = mlt_on_header;
+	desc.xxfi_eoh = mlt_on_eoh;
+	desc.xxfi_body = mlt_on_body;
+	desc.xxfi_eom = mlt_on_eom;
+	desc.xxfi_abort = mlt_on_abort;
+	desc.xxfi_close = mlt_on_close;
+	return smfi_register(desc) == MI_SUCCESS;
+}
