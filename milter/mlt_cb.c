@@ -162,7 +162,8 @@ mlt_eom_remove(SMFICTX *ctx, const struct mlt_ctx *c)
 
 /* mlt_eom_stamp - one route header per recipient, the transport once */
 static bool
-mlt_eom_stamp(SMFICTX *ctx, const struct mlt_ctx *c, const struct ovr_map *map)
+mlt_eom_stamp(SMFICTX *ctx, const struct mlt_ctx *c, const struct ovr_map *map,
+    size_t *overrides)
 {
 	char domain[OVR_DOMAIN_MAX + 1], *p;
 	bool overridden = false, ok = true;
@@ -187,7 +188,10 @@ mlt_eom_stamp(SMFICTX *ctx, const struct mlt_ctx *c, const struct ovr_map *map)
 			route_plan(
 			    map, domain, c->size, 0, mlt_cb_mx_port, NULL, &r);
 			mlt_hdr_route_format(p, &r, &sb);
-			overridden |= r.kind == ROUTE_OVERRIDE;
+			if (r.kind == ROUTE_OVERRIDE) {
+				overridden = true;
+				(*overrides)++;
+			}
 			route_fini(&r);
 		}
 		ok = smfi_addheader(ctx, MLT_HDR_ROUTE, sb.data) == MI_SUCCESS;
@@ -207,6 +211,7 @@ mlt_on_eom(SMFICTX *ctx)
 	struct mlt_ctx *c = smfi_getpriv(ctx);
 	struct mlt_map *m;
 	sfsistat rc = SMFIS_CONTINUE;
+	size_t i, removed = 0, overrides = 0;
 	const char *qid;
 
 	if (c == NULL)
@@ -229,12 +234,16 @@ mlt_on_eom(SMFICTX *ctx)
 		rc = SMFIS_TEMPFAIL;
 		goto out;
 	}
-	if (!mlt_eom_remove(ctx, c) || !mlt_eom_stamp(ctx, c, mlt_map_ovr(m))) {
+	if (!mlt_eom_remove(ctx, c) ||
+	    !mlt_eom_stamp(ctx, c, mlt_map_ovr(m), &overrides)) {
 		msg_warn("%s: cannot change the headers: tempfail", qid);
 		rc = SMFIS_TEMPFAIL;
 	} else {
-		msg_debug("%s: size=%llu nrcpt=%zu removed=%zu", qid, c->size,
-		    c->nrcpt, c->seen.n);
+		for (i = 0; i < c->seen.n; i++)
+			removed += c->seen.v[i].count;
+		msg_info("%s: size=%llu, nrcpt=%zu, overridden=%zu, "
+		         "removed=%zu",
+		    qid, c->size, c->nrcpt, overrides, removed);
 	}
 	mlt_map_put(mlt_cb_store, m);
 out:

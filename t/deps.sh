@@ -16,6 +16,8 @@ libnsl2 libpcre2-8-0 util-linux passwd"
 PKGS="$PKGS iproute2 lmdb-utils"
 # The TLS tests: a validating resolver for DANE (82-dane).
 PKGS="$PKGS unbound"
+# The milter's tests: miltertest, a scripted MTA side (90-milter).
+PKGS="$PKGS miltertest"
 # make bench also needs the references it compares with.
 # deliver.sh: /usr/bin/time (peak RSS) and strace (system call counts).
 [ "${1:-}" = bench ] && PKGS="$PKGS hyperfine unbound msmtp time strace"
