@@ -186,14 +186,21 @@ main_unix_path(const char *sock)
 	return NULL;
 }
 
-/* main_drop - become user, for good */
+/*
+ * main_drop - become user, for good; the unix socket upath (NULL for
+ * none) becomes theirs first: its mode (the umask) and the directory
+ * it is in say who may connect
+ */
 static void
-main_drop(const char *user)
+main_drop(const char *user, const char *upath)
 {
 	struct passwd *pw = getpwnam(user);
 
 	if (pw == NULL)
 		msg_fatal_status(MSG_EX_CONFIG, "-u %s: no such user", user);
+	if (upath != NULL && chown(upath, pw->pw_uid, pw->pw_gid) < 0)
+		msg_fatal_status(MSG_EX_OSERR, "chown %s to %s: %s", upath,
+		    user, strerror(errno));
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
 	    setuid(pw->pw_uid) < 0)
 		msg_fatal_status(MSG_EX_OSERR, "-u %s: cannot become %s: %s",
@@ -249,7 +256,7 @@ main(int argc, char **argv)
 	if (o.pidfile != NULL)
 		main_pidfile(o.pidfile);
 	if (o.user != NULL)
-		main_drop(o.user);
+		main_drop(o.user, upath);
 	else if (geteuid() == 0)
 		msg_warn("running as root; use -u USER");
 

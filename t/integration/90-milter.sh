@@ -267,6 +267,33 @@ WANT_HOST=relay9.test run_lua reload
 milter_stop
 write_map relay2.test
 
+# -u USER: the socket is made as root, then the user's; the milter runs
+# as the user, who removes the socket at SIGTERM (the directory is his).
+if getent passwd nobody >/dev/null && [ "$(id -u)" -eq 0 ]; then
+	chmod 0711 "$WORK"
+	mkdir "$WORK/run"
+	chown nobody "$WORK/run"
+	USOCK=$WORK/run/milter.sock
+	: >"$LOG"
+	bg_start "$MILTER" -f -u nobody -c "$WORK/conf" -p "unix:$USOCK" \
+	    -P "$WORK/run/pid" 2>>"$LOG"
+	MPID=$LAST_PID
+	n=0
+	while [ ! -S "$USOCK" ] && [ $n -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	wait_log 'started on'
+	[ "$(stat -c %U "$USOCK")" = nobody ] || fail "socket not nobody's"
+	[ "$(cat "$WORK/run/pid")" = "$MPID" ] || fail "pid file"
+	uid=$(awk '/^Uid:/ { print $2 $3 $4 $5 }' "/proc/$MPID/status")
+	[ "$uid" = "$(id -u nobody)$(id -u nobody)$(id -u nobody)$(id -u nobody)" ] ||
+		fail "-u nobody: uids $uid"
+	SOCK=$USOCK milter_stop
+	[ ! -e "$WORK/run/pid" ] || fail "pid file left behind"
+	chmod 0700 "$WORK"
+fi
+
 # Once more under AddressSanitizer, when that build is there.
 if [ -x "$MILTER_ASAN" ]; then
 	scenarios "$MILTER_ASAN"
