@@ -242,5 +242,11 @@ grep -qF "/opt/sd/etc/smtpdirect/smtpdirect.conf" \
 grep -h /etc/smtpdirect "$ST3"/opt/sd/share/man/man*/* |
 	grep -v /opt/sd/etc/smtpdirect && fail "a man page still names /etc/smtpdirect"
 [ -d "$ST3/opt/sd/state" ] || fail "no state directory /opt/sd/state"
+if [ -f "$TOP/milter/smtpdirect-milter" ]; then
+	grep -qF /opt/sd/etc/smtpdirect "$ST3/opt/sd/sbin/smtpdirect-milter" ||
+		fail "the installed milter does not default to /opt/sd/etc"
+	[ -f "$ST3/opt/sd/share/man/man8/smtpdirect-milter.8" ] ||
+		fail "no smtpdirect-milter(8)"
+fi
 echo "15: SYSCONFDIR and STATEDIR: recompiled, and named by program, configuration, man pages"
 echo "15: ok"
