@@ -2,8 +2,6 @@
 /* Copyright (c) 2026 The smtpdirect authors */
 /* smtpdirect-milter: options, configuration, socket, privileges, run. */
 
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
@@ -41,6 +39,15 @@ struct mlt_opts {
 
 /* The store a SIGHUP reloads (mlt_sig runs main_on_hup). */
 static struct mlt_store *main_store;
+
+static void main_usage(FILE *fp);
+static void main_args(int argc, char **argv, struct mlt_opts *o);
+static void main_diag_log(struct diag_list *dl, const char *prefix);
+static void main_on_hup(void);
+static int main_load(const struct mlt_opts *o, FILE *out);
+static const char *main_unix_path(const char *sock);
+static void main_drop(const char *user, const char *upath);
+static void main_pidfile(const char *path);
 
 /* main_usage - print the synopsis */
 static void
@@ -230,6 +237,14 @@ main(int argc, char **argv)
 	sigset_t set;
 	int rc;
 
+	/*
+	 * SIGHUP reloads (mlt_sig.h): blocked before anything else, so that
+	 * it never kills us and every thread inherits the mask; libmilter's
+	 * signal thread takes it.
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	main_args(argc, argv, &o);
 	msg_init("smtpdirect-milter",
 	    o.check ? MSG_TO_STDERR : MSG_TO_STDERR | MSG_TO_SYSLOG);
@@ -260,10 +275,6 @@ main(int argc, char **argv)
 	else if (geteuid() == 0)
 		msg_warn("running as root; use -u USER");
 
-	/* SIGHUP reloads (mlt_sig.h); block it before any thread starts. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	mlt_sig_on_hup(main_on_hup);
 	msg_info("started on %s, %zu override rules", o.sock,
 	    mlt_store_rules(main_store));

@@ -40,6 +40,9 @@ static sfsistat mlt_on_body(SMFICTX *, unsigned char *, size_t);
 static sfsistat mlt_on_eom(SMFICTX *);
 static sfsistat mlt_on_abort(SMFICTX *);
 static sfsistat mlt_on_close(SMFICTX *);
+static bool mlt_eom_remove(SMFICTX *, const struct mlt_ctx *);
+static bool mlt_eom_stamp(
+    SMFICTX *, const struct mlt_ctx *, const struct ovr_map *, size_t *);
 
 /* mlt_ctx_reset - forget the current message */
 static void
