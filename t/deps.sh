@@ -18,6 +18,8 @@ PKGS="$PKGS iproute2 lmdb-utils"
 PKGS="$PKGS unbound"
 # The milter's tests: miltertest, a scripted MTA side (90-milter).
 PKGS="$PKGS miltertest"
+# 91-milter-postfix, 92-readme-milter: the pcre: milter_header_checks table.
+PKGS="$PKGS postfix-pcre"
 # make bench also needs the references it compares with.
 # deliver.sh: /usr/bin/time (peak RSS) and strace (system call counts).
 [ "${1:-}" = bench ] && PKGS="$PKGS hyperfine unbound msmtp time strace"
