@@ -44,6 +44,7 @@ mkdir -p "$WORK/bin" "$WORK/sd" "$WORK/milter"
 chmod 711 "$WORK"
 install -m 755 "$MILTER" "$WORK/bin/smtpdirect-milter"
 "$OVR_BENCH" -g "$MAPN" -o "$WORK/sd/overrides" >&2
+# shellcheck disable=SC2016 # $size is the map's
 echo 'bench.test  127.0.18.6:25891  $size>1K' >>"$WORK/sd/overrides"
 MAP_MB=$(awk -v b="$(stat -c %s "$WORK/sd/overrides")" \
     'BEGIN { printf "%.1f", b / 1048576 }')
@@ -85,11 +86,13 @@ HWM_START=$(vm VmHWM)
 RSS_START=$(vm VmRSS)
 
 pf_init $PF_A $PF_P
+# shellcheck disable=SC2016 # $1 is Postfix's
 printf '%s\n' '/^X-SMTPDirect-Transport:\s*(\S+)/ FILTER $1' \
     >"$PF_CONF/smtpdirect_milter_header_checks"
 HC_TYPE=pcre
 "$PF_SBIN/postconf" -c "$PF_CONF" -m | grep -qx pcre || {
 	HC_TYPE=regexp
+	# shellcheck disable=SC2016 # $1 is Postfix's
 	printf '%s\n' \
 	    '/^X-SMTPDirect-Transport:[[:space:]]*([^[:space:]]+)/ FILTER $1' \
 	    >"$PF_CONF/smtpdirect_milter_header_checks"
@@ -148,7 +151,7 @@ phase() {
 }
 
 : >"$WORK/rows"
-for round in $(seq 1 "$ROUNDS"); do
+for _ in $(seq 1 "$ROUNDS"); do
 	phase without ""
 	phase milter "unix:$MSOCK"
 done
