@@ -23,7 +23,17 @@ struct mlt_ctx {
 	unsigned long long size; /* header and body bytes shown */
 	struct mlt_hdr_seen seen; /* X-SMTPDirect-* headers that came */
 	bool too_many; /* beyond a limit: tempfail at end */
+	bool failed; /* a step without a reply failed: tempfail at end */
+	unsigned long noreply; /* SMFIP_NR_* steps the MTA sends no reply
+				  for (negotiated) */
 };
+
+/* Steps we never answer but at the end: asked for when the MTA offers. */
+#define MLT_CB_NOREPLY \
+	(SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR | \
+	    SMFIP_NR_EOH | SMFIP_NR_BODY)
+/* Steps we need not see at all. */
+#define MLT_CB_SKIP (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA)
 
 /* What the callbacks share, set once before smfi_main(). */
 static struct mlt_store *mlt_cb_store;
@@ -31,6 +41,9 @@ static const char *mlt_cb_transport;
 static unsigned mlt_cb_mx_port;
 
 static void mlt_ctx_reset(struct mlt_ctx *c);
+static sfsistat mlt_on_negotiate(SMFICTX *, unsigned long, unsigned long,
+    unsigned long, unsigned long, unsigned long *, unsigned long *,
+    unsigned long *, unsigned long *);
 static sfsistat mlt_on_connect(SMFICTX *, char *, _SOCK_ADDR *);
 static sfsistat mlt_on_envfrom(SMFICTX *, char **);
 static sfsistat mlt_on_envrcpt(SMFICTX *, char **);
@@ -58,21 +71,75 @@ mlt_ctx_reset(struct mlt_ctx *c)
 	mlt_hdr_seen_fini(&c->seen);
 }
 
-/* mlt_on_connect - a new connection: its context */
-static sfsistat
-mlt_on_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+/* mlt_ctx_new - a connection's context, kept as its private data */
+static struct mlt_ctx *
+mlt_ctx_new(SMFICTX *ctx)
 {
 	struct mlt_ctx *c = xcalloc(1, sizeof(*c));
 
-	(void)host;
-	(void)sa;
 	c->rcpts = NULL;
 	mlt_hdr_seen_init(&c->seen);
 	if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
 		free(c);
-		return SMFIS_TEMPFAIL;
+		return NULL;
 	}
+	return c;
+}
+
+/*
+ * mlt_step - the answer to a step before the end of message: none when
+ * the MTA agreed to wait for none (a failure is then remembered and
+ * answered at the end), else continue, or tempfail when it failed
+ */
+static sfsistat
+mlt_step(struct mlt_ctx *c, unsigned long step, bool ok)
+{
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	if (!ok)
+		c->failed = true;
+	if ((c->noreply & step) != 0)
+		return SMFIS_NOREPLY;
+	return ok ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
+}
+
+/*
+ * mlt_on_negotiate - ask the MTA for no reply to every step but the end
+ * of message, and to skip the steps we do not look at: the MTA then
+ * sends a message's header and body without waiting for us
+ */
+static sfsistat
+mlt_on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+    unsigned long *pf2, unsigned long *pf3)
+{
+	struct mlt_ctx *c;
+
+	(void)f2;
+	(void)f3;
+	if ((f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) !=
+	        (SMFIF_ADDHDRS | SMFIF_CHGHDRS) ||
+	    (c = mlt_ctx_new(ctx)) == NULL)
+		return SMFIS_ALL_OPTS;
+	c->noreply = f1 & MLT_CB_NOREPLY;
+	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
+	*pf1 = f1 & (MLT_CB_NOREPLY | MLT_CB_SKIP);
+	*pf2 = 0;
+	*pf3 = 0;
 	return SMFIS_CONTINUE;
+}
+
+/* mlt_on_connect - a new connection: its context (made by negotiate) */
+static sfsistat
+mlt_on_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	struct mlt_ctx *c = smfi_getpriv(ctx);
+
+	(void)host;
+	(void)sa;
+	if (c == NULL)
+		c = mlt_ctx_new(ctx);
+	return mlt_step(c, SMFIP_NR_CONN, c != NULL);
 }
 
 /* mlt_on_envfrom - a new message starts */
@@ -82,10 +149,11 @@ mlt_on_envfrom(SMFICTX *ctx, char **argv)
 	struct mlt_ctx *c = smfi_getpriv(ctx);
 
 	(void)argv;
-	if (c == NULL)
-		return SMFIS_TEMPFAIL;
-	mlt_ctx_reset(c);
-	return SMFIS_CONTINUE;
+	if (c != NULL) {
+		mlt_ctx_reset(c);
+		c->failed = false;
+	}
+	return mlt_step(c, SMFIP_NR_MAIL, true);
 }
 
 /* mlt_on_envrcpt - note a recipient */
@@ -95,17 +163,17 @@ mlt_on_envrcpt(SMFICTX *ctx, char **argv)
 	struct mlt_ctx *c = smfi_getpriv(ctx);
 
 	if (c == NULL || argv == NULL || argv[0] == NULL)
-		return SMFIS_TEMPFAIL;
+		return mlt_step(c, SMFIP_NR_RCPT, false);
 	if (c->nrcpt >= MLT_CB_RCPT_MAX) {
 		c->too_many = true;
-		return SMFIS_CONTINUE;
+		return mlt_step(c, SMFIP_NR_RCPT, true);
 	}
 	if (c->nrcpt == c->cap) {
 		c->cap = c->cap == 0 ? 16 : c->cap * 2;
 		c->rcpts = xreallocarray(c->rcpts, c->cap, sizeof(*c->rcpts));
 	}
 	c->rcpts[c->nrcpt++] = xstrdup(argv[0]);
-	return SMFIS_CONTINUE;
+	return mlt_step(c, SMFIP_NR_RCPT, true);
 }
 
 /* mlt_on_header - count its bytes; remember an X-SMTPDirect-* one */
@@ -114,13 +182,13 @@ mlt_on_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct mlt_ctx *c = smfi_getpriv(ctx);
 
-	if (c == NULL)
-		return SMFIS_TEMPFAIL;
-	/* "Name: value" CRLF */
-	c->size += strlen(name) + 2 + strlen(value) + 2;
-	if (mlt_hdr_is_ours(name) && !mlt_hdr_seen_add(&c->seen, name))
-		c->too_many = true;
-	return SMFIS_CONTINUE;
+	if (c != NULL) {
+		/* "Name: value" CRLF */
+		c->size += strlen(name) + 2 + strlen(value) + 2;
+		if (mlt_hdr_is_ours(name) && !mlt_hdr_seen_add(&c->seen, name))
+			c->too_many = true;
+	}
+	return mlt_step(c, SMFIP_NR_HDR, true);
 }
 
 /* mlt_on_eoh - the blank line after the header */
@@ -129,10 +197,9 @@ mlt_on_eoh(SMFICTX *ctx)
 {
 	struct mlt_ctx *c = smfi_getpriv(ctx);
 
-	if (c == NULL)
-		return SMFIS_TEMPFAIL;
-	c->size += 2;
-	return SMFIS_CONTINUE;
+	if (c != NULL)
+		c->size += 2;
+	return mlt_step(c, SMFIP_NR_EOH, true);
 }
 
 /* mlt_on_body - count a body chunk */
@@ -142,10 +209,9 @@ mlt_on_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	struct mlt_ctx *c = smfi_getpriv(ctx);
 
 	(void)chunk;
-	if (c == NULL)
-		return SMFIS_TEMPFAIL;
-	c->size += len;
-	return SMFIS_CONTINUE;
+	if (c != NULL)
+		c->size += len;
+	return mlt_step(c, SMFIP_NR_BODY, true);
 }
 
 /* mlt_eom_remove - delete every X-SMTPDirect-* header that came */
@@ -222,6 +288,13 @@ mlt_on_eom(SMFICTX *ctx)
 	qid = smfi_getsymval(ctx, "i");
 	if (qid == NULL)
 		qid = "NOQUEUE";
+	if (c->failed) {
+		msg_warn("%s: an earlier step of this message failed: "
+		         "tempfail",
+		    qid);
+		rc = SMFIS_TEMPFAIL;
+		goto out;
+	}
 	if (c->too_many) {
 		msg_warn("%s: more than %d recipients or %d X-SMTPDirect-* "
 		         "header names: tempfail",
@@ -303,5 +376,6 @@ mlt_cb_register(
 	desc.xxfi_eom = mlt_on_eom;
 	desc.xxfi_abort = mlt_on_abort;
 	desc.xxfi_close = mlt_on_close;
+	desc.xxfi_negotiate = mlt_on_negotiate;
 	return smfi_register(desc) == MI_SUCCESS;
 }
