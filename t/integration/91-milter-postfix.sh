@@ -16,7 +16,9 @@
 # Cases: (a) a 3 MB message for big.test goes through FILTER to
 # smtpdirect and reaches the rule's relay; (b) a small one for big.test
 # takes the default transport, never smtpdirect; (c) forged
-# X-SMTPDirect-* headers sent by the client reach no sink, on either
+# X-SMTPDirect-* headers sent by the client, and the milter's own
+# (removed by smtpdirect, and by smtp_header_checks IGNORE in Postfix's
+# smtp), reach no sink, on either
 # path; (d) SIGHUP with a broken map changes nothing: the milter keeps
 # its map and the next messages are routed as before.
 #
@@ -113,7 +115,10 @@ pf_conf "default_transport = smtp" \
     "smtp_dns_support_level = disabled" \
     "smtpd_milters = unix:$MSOCK" \
     "milter_default_action = tempfail" \
-    "milter_header_checks = $HC_TYPE:$PF_CONF/smtpdirect_milter_header_checks"
+    "milter_header_checks = $HC_TYPE:$PF_CONF/smtpdirect_milter_header_checks" \
+    "smtp_header_checks = regexp:$PF_CONF/smtpdirect_smtp_header_checks"
+printf '%s\n' '/^X-SMTPDirect-/ IGNORE' \
+    >"$PF_CONF/smtpdirect_smtp_header_checks"
 pf_start
 echo "91: postfix master $PF_PID on 127.0.18.1:25881, milter_header_checks $HC_TYPE:"
 
@@ -202,8 +207,11 @@ done
 if grep -ril '^x-smtpdirect' "$WORK/sink-relay" >/dev/null; then
 	fail "X-SMTPDirect-* left through smtpdirect: $(grep -ri '^x-smtpdirect' "$WORK/sink-relay")"
 fi
-echo "91: (c) no forged X-SMTPDirect-* header at either sink; none at all through smtpdirect"
-echo "91:     at the default sink (milter's own): $(grep -rih '^x-smtpdirect' "$WORK/sink-default" | tr '\n' ' ')"
+# ...nor through Postfix's smtp (smtp_header_checks IGNORE).
+if grep -ril '^x-smtpdirect' "$WORK/sink-default" >/dev/null; then
+	fail "X-SMTPDirect-* left through Postfix's smtp: $(grep -ri '^x-smtpdirect' "$WORK/sink-default")"
+fi
+echo "91: (c) no X-SMTPDirect-* header at either sink, forged or the milter's own"
 
 # (d) SIGHUP with a broken map: refused, old map kept.
 cp "$SDC/overrides" "$WORK/overrides.good"
