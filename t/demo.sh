@@ -8,7 +8,10 @@
 # delivers: one message straight to an MX host, one big message through
 # the override chosen by $size, and one to a domain whose MX is down,
 # which defers and then goes through the $retries>=1 rule on its second
-# attempt. Prints the route explanations, the exit statuses and the log
+# attempt. Then smtpdirect-milter, on a unix socket, stamps three
+# messages given to it by miltertest(8) as Postfix's smtpd would: its
+# route headers, and X-SMTPDirect-Transport where the big one takes an
+# override. Prints the route explanations, the exit statuses and the log
 # lines; stops everything it started (by PID) and removes its files.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -155,6 +158,50 @@ deliver DEMO3 "$W/small" dave@example.com carol@example.net
 say "3. the MTA retries DEMO3 with both: dave has it, carol's try is counted"
 "${RUN[@]}" "$SD" route "${C[@]}" -r 1 carol@example.net | sed -n '/^matching/,$p'
 deliver DEMO3 "$W/small" dave@example.com carol@example.net
+
+# The milter: the same map, evaluated at receipt with the real size.
+MILTER=$TOP/milter/smtpdirect-milter
+if [ -x "$MILTER" ] && command -v miltertest >/dev/null; then
+	say "4. smtpdirect-milter: what it stamps on mail at receipt"
+	"$MILTER" --check -c "$W/smtpdirect.conf"
+	bg_start "$MILTER" -f -c "$W/smtpdirect.conf" -p "unix:$W/milter.sock" \
+	    2>"$W/milter.log"
+	n=0
+	while [ ! -S "$W/milter.sock" ] && [ $n -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	cat >"$W/demo.lua" <<LUA
+-- stamp(rcpt, bodylen): one message through the milter; print what it adds.
+function stamp(rcpt, bodylen)
+	local conn = mt.connect("unix:$W/milter.sock", 40, 0.25)
+	mt.conninfo(conn, "localhost", "127.0.0.1")
+	mt.mailfrom(conn, "<sender@demo.test>")
+	mt.rcptto(conn, "<" .. rcpt .. ">")
+	mt.header(conn, "Subject", "milter demo")
+	mt.header(conn, "X-SMTPDirect-Transport", "forged by the client")
+	mt.eoh(conn)
+	mt.bodystring(conn, string.rep("x", bodylen) .. "\r\n")
+	mt.eom(conn)
+	print(string.format("%s, %d-byte body:", rcpt, bodylen))
+	if mt.eom_check(conn, MT_HDRDELETE, "X-SMTPDirect-Transport") then
+		print("    - X-SMTPDirect-Transport (the client's, removed)")
+	end
+	for _, h in ipairs({"X-SMTPDirect-Route", "X-SMTPDirect-Transport"}) do
+		local v = mt.getheader(conn, h, 0)
+		if v ~= nil then
+			print("    + " .. h .. ": " .. (string.gsub(v, "^%s+", "")))
+		end
+	end
+	mt.disconnect(conn)
+end
+stamp("alice@example.com", 100)
+stamp("bob@example.org", 100)
+stamp("bob@example.org", 20000)
+LUA
+	timeout 60 miltertest -s "$W/demo.lua"
+	kill "$LAST_PID" 2>/dev/null || true
+fi
 
 say "the log (log_file; syslog facility mail by default)"
 cat "$W/smtpdirect.log"

@@ -17,7 +17,11 @@ for want in \
     'DEMO3: to=<carol@example.net>, relay=smtp.isp.example.net\[127.0.2.103\]' \
     'DEMO3: to=<dave@example.com>, relay=none, .*status=sent (already delivered in an earlier attempt)' \
     '^127.0.2.101: 2 message(s)' '^127.0.2.102: 1 message(s)' \
-    '^127.0.2.103: 1 message(s)'; do
+    '^127.0.2.103: 1 message(s)' \
+    '+ X-SMTPDirect-Route: <alice@example.com>; mx; domain=example.com' \
+    '+ X-SMTPDirect-Route: <bob@example.org>; override; lines=3; hosts=big-relay.example.org:25281' \
+    '+ X-SMTPDirect-Transport: smtpdirect:' \
+    "- X-SMTPDirect-Transport (the client's, removed)"; do
 	grep -q -- "$want" "$WORK/out" || fail "demo: no \"$want\": $(cat "$WORK/out")"
 done
 grep -q "warning: \|error: \|fatal: " "$WORK/out" &&
