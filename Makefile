@@ -305,15 +305,19 @@ SD_CONF  := $(DESTDIR)$(SYSCONFDIR)/smtpdirect
 SUBST     = sed -e 's|/etc/smtpdirect|$(SYSCONFDIR)/smtpdirect|g' \
                 -e 's|/var/lib/smtpdirect|$(STATEDIR)|g'
 AS_ROOT   = [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]
+# install_prog SRC,DST: under a new name, then renamed over DST, so that
+# an MTA starting the program while it is installed runs the old file or
+# the new one whole, never one being written (which it could not run:
+# a deferral, 4.3.0 cannot run ...).
+install_prog = $(INSTALL) -m 0755 $(1) $(2).new && mv -f $(2).new $(2)
 
 install: all
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(SD_CONF) $(dir $(DESTDIR)$(STATEDIR))
-	$(INSTALL) -m 0755 transport/smtpdirect-core \
-	    $(DESTDIR)$(SBINDIR)/smtpdirect-core
-	$(INSTALL) -m 0755 transport/smtpdirect $(DESTDIR)$(SBINDIR)/smtpdirect
-	if [ -f milter/smtpdirect-milter ]; then $(INSTALL) -m 0755 \
-	    milter/smtpdirect-milter $(DESTDIR)$(SBINDIR)/smtpdirect-milter; fi
+	$(call install_prog,transport/smtpdirect-core,$(DESTDIR)$(SBINDIR)/smtpdirect-core)
+	$(call install_prog,transport/smtpdirect,$(DESTDIR)$(SBINDIR)/smtpdirect)
+	if [ -f milter/smtpdirect-milter ]; then \
+	    $(call install_prog,milter/smtpdirect-milter,$(DESTDIR)$(SBINDIR)/smtpdirect-milter); fi
 	for m in $(MAN5) $(MAN8); do \
 	    d=$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
 	    $(SUBST) $$m >$$d && chmod 0644 $$d || exit 1; done
