@@ -26,6 +26,7 @@
 #include "deliver_args.h"
 #include "dns.h"
 #include "ovr.h"
+#include "sdir.h"
 #include "why.h"
 
 /* smtpdirect deliver: the pipe transport. */
@@ -100,11 +101,12 @@ bool cmd_map_load(const struct cfg *cfg, struct ovr_map **out, struct why *why);
 
 /*
  * Resolver options from the configuration (servers, time-out, tries,
- * cache in state_dir unless another user owns that directory or any
- * user may write it (sdir.h), address families). servers must have room for
- * DNS_SERVERS_MAX entries; opts points into it.
+ * cache in state_dir unless sd, what sdir_check() found of it, says
+ * another user owns it or any user may write it, address families).
+ * servers must have room for DNS_SERVERS_MAX entries; opts points into
+ * it.
  */
-void cmd_dns_opts(
-    const struct cfg *cfg, struct dns_server *servers, struct dns_opts *opts);
+void cmd_dns_opts(const struct cfg *cfg, const struct sdir_info *sd,
+    struct dns_server *servers, struct dns_opts *opts);
 
 #endif

@@ -212,7 +212,7 @@ cmd_deliver_run(const struct deliver_args *a, struct ovr_map *given,
 	ctx.mx_port = cfg->mx_port;
 	ctx.spool = spool;
 	ctx.retry = retry;
-	cmd_dns_opts(cfg, servers, &dopts);
+	cmd_dns_opts(cfg, &sd, servers, &dopts);
 	deliver_resolver_init(&res, &dopts, ctx.smtp.deadline_ms);
 	ctx.resolve = deliver_resolve;
 	ctx.resolve_ctx = &res;

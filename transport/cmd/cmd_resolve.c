@@ -38,6 +38,7 @@ cmd_resolve(int argc, char **argv)
 	const char *conf = NULL, *domain, *at;
 	struct dns_opts opts;
 	struct dns_mxset set;
+	struct sdir_info sd;
 	struct dns *dns;
 	struct sbuf out;
 	struct why why;
@@ -68,7 +69,8 @@ cmd_resolve(int argc, char **argv)
 		domain = at + 1;
 	if (!cmd_cfg_load(conf, NULL))
 		return MSG_EX_CONFIG;
-	cmd_dns_opts(cfg_get(), servers, &opts);
+	(void)sdir_check(cfg_get()->state_dir, &sd);
+	cmd_dns_opts(cfg_get(), &sd, servers, &opts);
 	why_reset(&why);
 	if (dns_open(&opts, &dns, &why) != DNS_OK) {
 		fprintf(stderr, "%s %s\n", why.dsn, why.text);

@@ -106,11 +106,13 @@ cmd_route_addrs(const struct cfg *cfg, const struct route *r)
 	struct deliver_target *t;
 	struct deliver_resolver res;
 	struct dns_opts opts;
+	struct sdir_info sd;
 	struct why why;
 	enum sd_status st;
 	size_t i, n = 0;
 
-	cmd_dns_opts(cfg, servers, &opts);
+	(void)sdir_check(cfg->state_dir, &sd);
+	cmd_dns_opts(cfg, &sd, servers, &opts);
 	deliver_resolver_init(&res, &opts, 0);
 	t = xcalloc(DELIVER_HOSTS_MAX, sizeof(*t));
 	why_reset(&why);

@@ -90,11 +90,9 @@ cmd_dns_prefer(enum cfg_family f)
 
 /* cmd_dns_opts - resolver options from the configuration */
 void
-cmd_dns_opts(
-    const struct cfg *cfg, struct dns_server *servers, struct dns_opts *opts)
+cmd_dns_opts(const struct cfg *cfg, const struct sdir_info *sd,
+    struct dns_server *servers, struct dns_opts *opts)
 {
-	struct sdir_info sd;
-	enum sdir_trust trust;
 	size_t i;
 
 	memset(opts, 0, sizeof(*opts));
@@ -112,12 +110,11 @@ cmd_dns_opts(
 	/* Another user's state_dir (root running route): no cache, so that
 	 * no file there ends up owned by the wrong user; nor in one that
 	 * every user may write, where anybody could forge answers. */
-	trust = sdir_check(cfg->state_dir, &sd);
-	if (trust == SDIR_FOREIGN || trust == SDIR_WORLD_WRITABLE) {
+	if (sd->trust == SDIR_FOREIGN || sd->trust == SDIR_WORLD_WRITABLE) {
 		msg_debug("DNS cache off: state_dir %s: owner uid %lu, "
 		          "mode %04o",
-		    cfg->state_dir, (unsigned long)sd.owner,
-		    (unsigned)(sd.mode & 07777));
+		    cfg->state_dir, (unsigned long)sd->owner,
+		    (unsigned)(sd->mode & 07777));
 		opts->cache_dir = NULL;
 	}
 	opts->family = cmd_dns_family(cfg->dns_address_family);
