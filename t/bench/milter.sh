@@ -56,26 +56,9 @@ chown -R nobody "$WORK/sd" "$WORK/milter"
 MSOCK=$WORK/milter/milter.sock
 MLOG=$WORK/milter.log
 t0=$(date +%s%N)
-(umask 0011 && exec "$WORK/bin/smtpdirect-milter" -f -u nobody \
-    -c "$WORK/sd/smtpdirect.conf" -p "unix:$MSOCK" 2>"$MLOG") &
-PIDS="$PIDS $!"
-MPID=$!
-milter_stop() {
-	local n=0
-	kill -0 "$MPID" 2>/dev/null || return 0
-	kill -TERM "$MPID" 2>/dev/null || true
-	while kill -0 "$MPID" 2>/dev/null && [ $n -lt 150 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	kill -9 "$MPID" 2>/dev/null || true
-}
-mta_at_exit milter_stop
-milter_up() {
-	kill -0 "$MPID" 2>/dev/null || fail "the milter died: $(cat "$MLOG")"
-	[ -S "$MSOCK" ]
-}
-wait_until 120 milter_up
+: >"$MLOG"
+mta_milter_start "$WORK/bin/smtpdirect-milter" "$WORK/sd/smtpdirect.conf" \
+    "$MSOCK" "$MLOG" 120
 t1=$(date +%s%N)
 START_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
 # vm KEY - the milter's VmRSS or VmHWM in MB

@@ -67,31 +67,13 @@ mkdir -p "$MDIR"
 chown nobody "$MDIR"
 chmod 755 "$MDIR"
 : >"$MLOG"
-(umask 0011 && exec "$WORK/bin/smtpdirect-milter" -f -u nobody \
-    -c "$SDC/smtpdirect.conf" -p "unix:$MSOCK" 2>>"$MLOG") &
-PIDS="$PIDS $!"
-MPID=$!
-milter_stop() {
-	local n=0
-	kill -0 "$MPID" 2>/dev/null || return 0
-	kill -TERM "$MPID" 2>/dev/null || true
-	while kill -0 "$MPID" 2>/dev/null && [ $n -lt 150 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	kill -9 "$MPID" 2>/dev/null || true
-}
-mta_at_exit milter_stop
 milter_log() {
 	echo "--- milter log (last 30 lines)"
 	tail -n 30 "$MLOG"
 }
 mta_on_fail milter_log
-milter_up() {
-	kill -0 "$MPID" 2>/dev/null || fail "the milter died: $(cat "$MLOG")"
-	[ -S "$MSOCK" ]
-}
-wait_until 10 milter_up
+mta_milter_start "$WORK/bin/smtpdirect-milter" "$SDC/smtpdirect.conf" \
+    "$MSOCK" "$MLOG" 10
 echo "91: milter $MPID on unix:$MSOCK ($(stat -c '%U %a' "$MSOCK"))"
 
 # The Postfix instance: the transport of conf-examples, but

@@ -19,6 +19,8 @@
 #   mta_smtp_send ADDR PORT SENDER RCPT...  send stdin over SMTP
 #   mta_unfold FILE        print FILE with folded lines joined
 #   wait_until SECONDS CMD...  poll CMD every 0.2 s, fail after SECONDS
+#   mta_milter_start BIN CONF SOCK LOG SECONDS  smtpdirect-milter as its
+#                          systemd unit runs it, up within SECONDS: MPID
 #
 # MTA_KEEP=1 in the environment keeps $WORK (logs, queues, dumps) for a
 # post-mortem; the servers are stopped all the same.
@@ -99,6 +101,39 @@ wait_until() {
 		[ "$n" -le "$limit" ] || fail "waited in vain for: $*"
 		sleep 0.2
 	done
+}
+
+# mta_milter_start BIN CONF SOCK LOG SECONDS - start smtpdirect-milter
+# BIN as its systemd unit does (root, then -u nobody, UMask 0011 so that
+# Postfix may connect to unix:SOCK), its standard error appended to LOG;
+# wait SECONDS at most for its socket. Its PID is MPID; it is stopped
+# (TERM, then KILL after 15 s) at exit.
+mta_milter_start() {
+	MTA_MILTER_LOG=$4 MTA_MILTER_SOCK=$3
+	(umask 0011 && exec "$1" -f -u nobody -c "$2" -p "unix:$3" 2>>"$4") &
+	PIDS="$PIDS $!"
+	MPID=$!
+	mta_at_exit mta_milter_stop
+	wait_until "$5" mta_milter_up
+}
+
+# mta_milter_up - the milter's socket is there (fail if it died)
+mta_milter_up() {
+	kill -0 "$MPID" 2>/dev/null ||
+		fail "the milter died: $(cat "$MTA_MILTER_LOG")"
+	[ -S "$MTA_MILTER_SOCK" ]
+}
+
+# mta_milter_stop - TERM, a bounded wait, then KILL
+mta_milter_stop() {
+	local n=0
+	kill -0 "$MPID" 2>/dev/null || return 0
+	kill -TERM "$MPID" 2>/dev/null || true
+	while kill -0 "$MPID" 2>/dev/null && [ $n -lt 150 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	kill -9 "$MPID" 2>/dev/null || true
 }
 
 # sink_start NAME ADDR PORT [OPTION...] - start smtp-sink on ADDR:PORT,
