@@ -8,6 +8,8 @@
 #                   normally and under ASan+UBSan, static checks, integration
 #   make demo       deliver a few messages through a local DNS and SMTP sink
 #   make bench      run the benchmarks and rewrite BENCHMARKS.md
+#   make fuzz       FUZZ_TIME=60: run each fuzz target of t/fuzz that long
+#                   (libFuzzer, clang) and grow its corpus
 #   make install    PREFIX=/usr/local SYSCONFDIR=/etc STATEDIR=/var/lib/smtpdirect
 #                   DESTDIR= (staged install: no user, no owners)
 #   make uninstall  remove the programs and man pages (keeps configuration,
@@ -15,6 +17,10 @@
 
 ifeq ($(origin CC),default)
 CC       := gcc
+endif
+# VARIANT=fuzz is the libFuzzer build of t/fuzz (make fuzz): clang.
+ifeq ($(VARIANT),fuzz)
+CC       := clang
 endif
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -35,6 +41,15 @@ OPT      := -O2 -g
 ifeq ($(VARIANT),asan)
 OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
             -fno-sanitize-recover=undefined
+endif
+ifeq ($(VARIANT),fuzz)
+OPT      := -O1 -g -fno-omit-frame-pointer \
+            -fsanitize=fuzzer-no-link,address,undefined \
+            -fno-sanitize-recover=undefined
+endif
+ifeq ($(VARIANT),fuzz)
+# clang's -Wextra takes a message split over two literals for a missing comma.
+WARN     += -Wno-string-concatenation
 endif
 # The sources: transport/core/<part>/ for what smtpdirect and
 # smtpdirect-milter share, transport/<part>/ for what only the transport
@@ -83,7 +98,7 @@ LIBS     := -lldns -llmdb -lssl -lcrypto
 # and position-independent, as a distribution package would. The ASan
 # build, the unit tests and the milter always link shared.
 LINK     ?= static
-ifeq ($(VARIANT),asan)
+ifneq ($(filter asan fuzz,$(VARIANT)),)
 LINK     := shared
 endif
 ifeq ($(LINK),static)
@@ -165,12 +180,23 @@ UNIT_BINS := $(UNIT_SRCS:%.c=$(O)/%)
 HEADERS   := $(wildcard transport/core/*/*.h transport/*/*.h milter/*.h)
 TOOL_SRCS := $(wildcard t/tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:%.c=$(O)/%)
+# Fuzz targets (t/fuzz/fuzz.h): with libFuzzer in VARIANT=fuzz (make
+# fuzz), else with replay.c, which `make check` runs over the corpora.
+FUZZ_SRCS := $(wildcard t/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst %.c,$(O)/%,$(filter-out t/fuzz/fuzz_util.c,$(FUZZ_SRCS)))
+FUZZ_COMMON := $(O)/t/fuzz/fuzz_util.o $(MLT_UNIT_OBJS)
+ifeq ($(VARIANT),fuzz)
+FUZZ_DRIVER := -fsanitize=fuzzer
+else
+FUZZ_COMMON += $(O)/t/fuzz/replay.o
+FUZZ_DRIVER :=
+endif
 
 BIN       := $(O)/transport/smtpdirect-core
 FRONT     := $(O)/transport/smtpdirect
 MLT_BIN   := $(if $(MLT_SRCS),$(O)/milter/smtpdirect-milter)
 
-.PHONY: all build units tools check unit-run demo bench install uninstall clean \
+.PHONY: all build units tools fuzzers fuzz check unit-run demo bench install uninstall clean \
         format format-check cppcheck headers-check manlint deps
 
 all: transport/smtpdirect transport/smtpdirect-core \
@@ -181,9 +207,10 @@ transport/smtpdirect transport/smtpdirect-core milter/smtpdirect-milter: \
     %: $(O)/%
 	cp $< $@.new && mv -f $@.new $@
 
-build: $(BIN) $(FRONT) $(MLT_BIN) units tools
+build: $(BIN) $(FRONT) $(MLT_BIN) units tools fuzzers
 units: $(UNIT_BINS)
 tools: $(TOOL_BINS)
+fuzzers: $(FUZZ_BINS)
 
 $(FLAGS): ;
 
@@ -244,6 +271,14 @@ $(O)/t/unit/check_mlt_%: $(O)/t/unit/check_mlt_%.o $(MLT_UNIT_OBJS) $(CORE_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(MLT_UNIT_OBJS) $(CORE_LIB) \
 	    $(CHECK_LIBS) $(LIBS) -lpthread
 
+$(O)/t/fuzz/%.o: t/fuzz/%.c $(HEADERS) t/fuzz/fuzz.h $(FLAGS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -It/fuzz -Imilter $(ALL_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BINS): $(O)/t/fuzz/%: $(O)/t/fuzz/%.o $(FUZZ_COMMON) $(LIB) $(CORE_LIB)
+	$(CC) $(ALL_LDFLAGS) $(FUZZ_DRIVER) -o $@ $< $(FUZZ_COMMON) $(LIB) \
+	    $(CORE_LIB) $(LIBS) -lpthread
+
 $(O)/t/tools/%: t/tools/%.c $(LIB) $(CORE_LIB) $(HEADERS) $(FLAGS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) \
@@ -261,13 +296,21 @@ demo: deps
 	$(MAKE) VARIANT=normal all
 	bash t/demo.sh
 
+# Each fuzz target explores for FUZZ_TIME seconds from its corpus;
+# inputs that reach new code are merged into t/fuzz/corpus/NAME.
+FUZZ_TIME ?= 60
+fuzz:
+	sh t/deps.sh fuzz
+	$(MAKE) VARIANT=fuzz fuzzers
+	FUZZ_TIME=$(FUZZ_TIME) sh t/fuzz/run.sh
+
 bench: all
 	sh t/deps.sh bench
 	$(MAKE) VARIANT=normal build
 	sh t/bench/run.sh
 
 FMT_SRCS := $(wildcard transport/core/*/*.[ch] transport/*/*.[ch] \
-    milter/*.[ch] t/unit/*.[ch] t/tools/*.c)
+    milter/*.[ch] t/unit/*.[ch] t/tools/*.c t/fuzz/*.[ch])
 
 format:
 	clang-format -i $(FMT_SRCS)

@@ -23,6 +23,8 @@ PKGS="$PKGS postfix-pcre"
 # make bench also needs the references it compares with.
 # deliver.sh: /usr/bin/time (peak RSS) and strace (system call counts).
 [ "${1:-}" = bench ] && PKGS="$PKGS hyperfine unbound msmtp time strace"
+# make fuzz: clang and its libFuzzer runtime (t/fuzz).
+[ "${1:-}" = fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The test runner of `make check`: unit tests (normal and ASan+UBSan),
 # static checks, then integration tests. Ends with "N passed, N failed".
-# Set ONLY=unit|static|integration to run one part, and T=NAME to run only
+# Set ONLY=unit|fuzz|static|integration to run one part (unit includes
+# the replay of the fuzz corpora), and T=NAME to run only
 # integration scripts whose name contains NAME.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,6 +52,29 @@ run_units() {
 	done
 }
 
+# run_fuzz_replay: every fuzz target of the ASan build over its corpus
+# (t/fuzz/fuzz.h): a crash, a sanitizer report or a failed check fails.
+run_fuzz_replay() {
+	for b in build/asan/t/fuzz/fuzz_*; do
+		case "$b" in *.o) continue ;; esac
+		[ -x "$b" ] || continue
+		name=${b##*/fuzz_}
+		log="$OUT/fuzz-$name.log"
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		    timeout 600 "$b" "t/fuzz/corpus/$name" >"$log" 2>&1
+		rc=$?
+		if [ "$rc" -eq 0 ]; then
+			pass=$((pass + 1))
+			echo "fuzz-replay $name: $(tail -n 1 "$log")"
+		else
+			note_fail 1 "fuzz-$name"
+			echo "fuzz-replay $name: FAILED (exit $rc)"
+			tail -n 40 "$log"
+		fi
+	done
+}
+
 # run_static NAME CMD...: one test per static check.
 run_static() {
 	name=$1
@@ -68,6 +92,10 @@ run_static() {
 if [ "$ONLY" = all ] || [ "$ONLY" = unit ]; then
 	run_units normal
 	run_units asan
+fi
+
+if [ "$ONLY" = all ] || [ "$ONLY" = unit ] || [ "$ONLY" = fuzz ]; then
+	run_fuzz_replay
 fi
 
 if [ "$ONLY" = all ] || [ "$ONLY" = static ]; then

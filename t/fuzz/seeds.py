@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+# Writes the first seed inputs of t/fuzz/corpus/NAME (fuzz.h). Run once
+# from the top of the tree; `make fuzz` grows the corpora from there.
+# Seeds are named seed-*, so running it again rewrites only them.
+import os
+import struct
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CORPUS = os.path.join(TOP, "t", "fuzz", "corpus")
+
+
+def put(target, name, data):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogateescape")
+    with open(os.path.join(d, "seed-" + name), "wb") as f:
+        f.write(data)
+
+
+def ovr():
+    with open(os.path.join(TOP, "conf-examples", "overrides"), "rb") as f:
+        put("ovr", "conf-example", f.read())
+    put("ovr", "mixed",
+        "example.org big.relay:2525 $size>10M\n"
+        "*.example.org fred:s%23cret@[192.0.2.1]:587 $priority:5 $end\n"
+        "*.*.test [2001:db8::1] $retries>=4 $retries<9 $tls:verify\n"
+        "# comment\n\xef\xbb\xbfbad line $size<=\n"
+        "* fallback.isp $retries>4 $priority:1\n"
+        "a.test b.test $size\u21d01K $size<>0\r\n")
+    put("ovr", "errors", "x\n$end\n* * *\nexample.org relay:99999\n"
+        "example.org u:p@:25\nexample.org relay $priority:70000\n")
+
+
+def cfg():
+    with open(os.path.join(TOP, "conf-examples", "smtpdirect.conf"), "rb") as f:
+        put("cfg", "conf-example", f.read())
+    put("cfg", "odd", "max_concurrent = 0\nunknown_key = 1\n"
+        "dns_cache_size=\n tls_policy = bogus\nsession_cache_time = 5x\n"
+        "helo_name = \"quoted\"\n# comment\n=\n")
+
+
+def reply():
+    put("reply", "multi", "\x01220-mx.test ESMTP\r\n220 ready\r\n"
+        "250-mx.test\r\n250-SIZE 1000\r\n250-8BITMIME\r\n250 STARTTLS\r\n")
+    put("reply", "esc", "\x01550 5.1.1 <a@b>: no such user\r\n"
+        "451 4.7.1\xff Greylisted\n421-4.3.0 bye\r\n421 4.3.0 bye\r\n")
+    put("reply", "bad", "\x00250-a\r\n251 b\r\n2x0 c\r\n" + "9" * 600 + "\n")
+
+
+def dns_q(flags2, an, ns, rrs):
+    # An odd piece: the query's header and question, then these.
+    return bytes([1, flags2]) + struct.pack(">HH", an, ns) + b"\0" + rrs
+
+
+def name(n):
+    out = b""
+    for label in n.split("."):
+        if label:
+            out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def rr(owner, rtype, data, ttl=300):
+    return owner + struct.pack(">HHIH", rtype, 1, ttl, len(data)) + data
+
+
+QNAME = b"\xc0\x0c"  # pointer to the question's name
+SEP = b"\xde\xad"
+
+
+def dns():
+    mx = rr(QNAME, 15, struct.pack(">H", 10) + name("mx.fuzz.test")) + \
+        rr(QNAME, 15, struct.pack(">H", 20) + b"\x03mx2\xc0\x0c")
+    a = rr(QNAME, 1, bytes([127, 0, 0, 2]))
+    aaaa = rr(QNAME, 28, bytes(15) + b"\x01")
+    put("dns", "mx", b"\x00" + dns_q(0, 2, 0, mx) + SEP + dns_q(0, 1, 0, a) +
+        SEP + dns_q(0, 1, 0, aaaa) + SEP + dns_q(0, 1, 0, a) + SEP +
+        dns_q(3, 0, 0, b""))
+    put("dns", "nullmx", b"\x00" +
+        dns_q(0, 1, 0, rr(QNAME, 15, struct.pack(">H", 0) + b"\0")))
+    soa = rr(name("test"), 6, name("ns.test") + name("h.test") +
+             struct.pack(">IIIII", 1, 1, 1, 1, 60))
+    put("dns", "nxdomain", b"\x00" + dns_q(3, 0, 1, soa))
+    cname = rr(QNAME, 5, name("alias.fuzz.test")) + \
+        rr(name("alias.fuzz.test"), 1, bytes([192, 0, 2, 1]))
+    put("dns", "cname", b"\x01" + dns_q(0, 2, 0, cname) + SEP +
+        dns_q(0, 0, 0, b""))
+    put("dns", "loop", b"\x04" + dns_q(0, 1, 0, rr(b"\xc0\x2a", 28, bytes(16))))
+    tlsa = rr(QNAME, 52, bytes([3, 1, 1]) + bytes(range(32)))
+    put("dns", "tlsa", b"\x02" + dns_q(0x20, 1, 0, tlsa))
+    # A whole reply: ID (overwritten), flags with TC, then nothing.
+    put("dns", "raw-tc", b"\x03\x00" + b"\x00\x00\x82\x00" + bytes(8))
+
+
+def wire():
+    def req(conf, sender, qid, rcpts, nrcpt=None):
+        hint = struct.pack("<QQII", 1, 2, 4, 10000)
+        fixed = struct.pack("<qqiI", 12345, -1, 0,
+                            len(rcpts) if nrcpt is None else nrcpt)
+        strs = b"".join(s.encode() + b"\0" for s in [conf, sender, qid] + rcpts)
+        return hint + fixed + strs
+
+    def msg(op, key, blob):
+        return struct.pack("<IBxHH2x", 0x53434331, ord(op), len(key),
+                           len(blob)) + key + blob
+
+    good = req("/etc/smtpdirect.conf", "a@b.test", "Q1", ["c@d.test", "e@f.test"])
+    put("wire", "deliver", msg("D", b"", good))
+    put("wire", "several", msg("G", b"smtp 127.0.0.1 25 h may", b"") +
+        b"\xff\xfe" + msg("D", b"", req("relative", "", "", ["x"])) +
+        b"\xff\xfe" + msg("D", b"", good[:-3]) + b"\xff\xfe" +
+        msg("D", b"", req("/c", "a\r\nRCPT", "", ["b"], nrcpt=3)))
+
+
+def mlt_hdr():
+    put("mlt_hdr", "names", "Received\nX-SMTPDirect-Route\nx-smtpdirect-route\n"
+        "X-SMTPDirect-Transport\nSubject\nX-SMTPDirect-\n<user@example.org>")
+    put("mlt_hdr", "rcpt", "X-SMTPDIRECT-A\n" + "u\x01\xff" * 200 + "@x")
+
+
+def spool():
+    put("spool", "headers", "Received: by x\r\nX-SMTPDirect-Route: a\r\n"
+        " folded\r\nSubject: hi\n\tmore\nx-smtpdirect-transport: b\n"
+        "\n.dot\n..two\r\nbare\rcr\n.")
+    put("spool", "nohdr", "\n.\n\r\n.\r\nend\r")
+    put("spool", "noeol", "Subject: x\nX-SMTPDirect-Tail")
+
+
+for f in (ovr, cfg, reply, dns, wire, mlt_hdr, spool):
+    f()
