@@ -128,5 +128,21 @@ def spool():
     put("spool", "noeol", "Subject: x\nX-SMTPDirect-Tail")
 
 
-for f in (ovr, cfg, reply, dns, wire, mlt_hdr, spool):
+def mime():
+    # The first byte: the size of the pieces the input is cut into.
+    put("mime", "multipart", b"\x07Content-Type: multipart/mixed; "
+        b"boundary=\"b\"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        b"pre\r\n--b\r\nContent-Transfer-Encoding: 8bit\r\n"
+        b"Subject: caf\xc3\xa9\r\n\r\n\xe9 = x \r\n--b\r\n"
+        b"Content-Type: message/rfc822\r\n\r\nContent-Type: "
+        b"multipart/digest; boundary=c\r\n\r\n--c\r\n\r\nX: y\r\n"
+        b"\r\n--c--\r\n--b--\r\nepi\r\n")
+    put("mime", "plain", b"\x00Content-Type: multipart/alternative; "
+        b"boundary=x\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\n"
+        b"hello\r\n--x--\r\n")
+    put("mime", "long", b"\xffContent-Transfer-Encoding: binary\r\n\r\n" +
+        b"\xe9\r" * 5000 + b"\r\n")
+
+
+for f in (ovr, cfg, reply, dns, wire, mlt_hdr, spool, mime):
     f()

@@ -210,6 +210,7 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 	txn.nrcpt = n;
 	txn.wanted = ctx->wanted;
 	txn.wanted_ctx = ctx->wanted_ctx;
+	txn.keep_8bit = ctx->keep_8bit;
 	st = smtp_session_send(s, &txn, &why);
 	if (reused && deliver_reuse_lost(s, st, rc, n)) {
 		/* Closed while kept: nothing was sent, start afresh. */

@@ -106,6 +106,7 @@ struct deliver_ctx {
 				  delivered for is gone (smtp_txn.wanted):
 				  nothing more is sent, the rest defers */
 	void *wanted_ctx; /* its argument */
+	bool keep_8bit; /* !downgrade_8bit (smtp_txn.keep_8bit) */
 	bool has_record; /* set by deliver_run(): the message had a record
 			    in the retry state */
 	bool record_failed; /* a delivery could not be recorded: start no

@@ -182,6 +182,9 @@ struct smtp_txn {
 				  not sent, the connection is closed (the
 				  server discards the transaction), 4.3.0 */
 	void *wanted_ctx; /* its argument */
+	bool keep_8bit; /* to a server without 8BITMIME, 8-bit content
+			   goes unchanged (downgrade_8bit = no), not made
+			   7-bit (spool_stream_7bit) */
 };
 
 /* An opaque session. */

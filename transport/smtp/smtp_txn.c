@@ -24,6 +24,7 @@ struct smtp_txn_run {
 	size_t m; /* entries in order */
 	size_t naccepted; /* recipients accepted so far */
 	bool utf8; /* SMTPUTF8 needed */
+	bool down; /* 8-bit content made 7-bit: no 8BITMIME offered */
 	bool over; /* the server ended the transaction (reply to ".") */
 };
 
@@ -97,6 +98,10 @@ smtp_txn_limits(struct smtp_txn_run *x, struct why *why)
 		    s->peer);
 		return smtp_txn_fail(x->t, SD_PERM, &w, why);
 	}
+	/* RFC 6152: 8-bit content only to a server that takes it. A server
+	 * offering SMTPUTF8 takes it too (RFC 6531; Postfix assumes so). */
+	x->down = spool_has_8bit(x->t->spool) && !x->t->keep_8bit &&
+	    (s->caps & (SMTP_CAP_8BITMIME | SMTP_CAP_SMTPUTF8)) == 0;
 	if ((s->caps & SMTP_CAP_SIZE) != 0 && s->size_max > 0 &&
 	    size > s->size_max) {
 		s->fail_state = SMTP_ST_MAIL;
@@ -119,7 +124,8 @@ smtp_txn_put(struct smtp_txn_run *x, size_t k)
 	if (k == 0) {
 		if (strcmp(sender, "<>") == 0)
 			sender = "";
-		if (s->caps & SMTP_CAP_SIZE)
+		/* Converted content grows: no SIZE (as Postfix does). */
+		if ((s->caps & SMTP_CAP_SIZE) && !x->down)
 			snprintf(size, sizeof(size), " SIZE=%llu",
 			    spool_size(x->t->spool));
 		snprintf(cmd, sizeof(cmd), "MAIL FROM:<%s>%s%s%s", sender, size,
@@ -284,7 +290,18 @@ smtp_txn_body(struct smtp_txn_run *x, struct why *why)
 	s->state = SMTP_ST_BODY;
 	msg_debug("%s: > (message content, %llu bytes)", s->peer,
 	    spool_size(x->t->spool));
-	st = spool_stream(x->t->spool, smtp_txn_write, s, &w);
+	if (x->down) {
+		struct mime_down_stats ds;
+
+		st = spool_stream_7bit(x->t->spool, smtp_txn_write, s, &ds, &w);
+		msg_info("%s offers no 8BITMIME: message made 7-bit (%lu "
+		         "parts quoted-printable, %lu header fields as "
+		         "RFC 2047 words, %lu lines with 8-bit bytes kept "
+		         "as they were)",
+		    s->peer, ds.parts_qp, ds.fields_2047, ds.lines_8bit_kept);
+	} else {
+		st = spool_stream(x->t->spool, smtp_txn_write, s, &w);
+	}
 	if (st != SD_OK) {
 		s->broken = true;
 		return smtp_txn_fail(x->t, SD_TEMP, &w, why);

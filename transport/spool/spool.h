@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mime.h"
 #include "why.h"
 
 #define SPOOL_CHUNK 65536 /* bytes per read, write and stream chunk */
@@ -89,6 +90,15 @@ const char *spool_fingerprint(const struct spool *sp);
  */
 enum sd_status spool_stream(
     struct spool *sp, spool_write_fn fn, void *ctx, struct why *why);
+
+/*
+ * spool_stream() for a server without 8BITMIME: the content goes
+ * through the 8-bit downgrade of mime.h before it is dot-stuffed (its
+ * size then differs from spool_size()). stats, when not NULL, receives
+ * what the downgrade did. Returns as spool_stream().
+ */
+enum sd_status spool_stream_7bit(struct spool *sp, spool_write_fn fn, void *ctx,
+    struct mime_down_stats *stats, struct why *why);
 
 /*
  * Check an envelope address of len bytes (without <>; len 0 is the

@@ -31,4 +31,20 @@ struct spool {
 	char fpr[SPOOL_FPR_LEN + 1]; /* hex SHA-256 of the header block */
 };
 
+/* The dot-stuffing writer in front of a spool_write_fn. */
+struct spool_stuffer {
+	spool_write_fn fn; /* the caller's writer */
+	void *ctx; /* its context */
+	bool bol; /* the next byte starts a line */
+	char *out; /* 2 * SPOOL_CHUNK bytes */
+};
+
+/* Write len bytes of content dot-stuffed to w (a mime_out_fn). */
+enum sd_status spool_stuffed(
+    void *w, const char *buf, size_t len, struct why *why);
+
+/* Every chunk of sp's content, from its start, to fn. */
+enum sd_status spool_each(
+    struct spool *sp, mime_out_fn fn, void *ctx, struct why *why);
+
 #endif

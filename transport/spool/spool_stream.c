@@ -34,15 +34,31 @@ spool_stuff(char *out, const char *in, size_t n, bool *bol)
 	return olen;
 }
 
-/* spool_stream - hand the content, dot-stuffed, to a writer */
+/* spool_stuffed - write len bytes of content dot-stuffed (mime_out_fn) */
 enum sd_status
-spool_stream(struct spool *sp, spool_write_fn fn, void *ctx, struct why *why)
+spool_stuffed(void *arg, const char *buf, size_t len, struct why *why)
+{
+	struct spool_stuffer *w = arg;
+	enum sd_status st = SD_OK;
+	size_t n;
+
+	while (st == SD_OK && len > 0) {
+		n = len < SPOOL_CHUNK ? len : SPOOL_CHUNK;
+		st = w->fn(
+		    w->ctx, w->out, spool_stuff(w->out, buf, n, &w->bol), why);
+		buf += n;
+		len -= n;
+	}
+	return st;
+}
+
+/* spool_each - every chunk of the content to fn, from the start */
+enum sd_status
+spool_each(struct spool *sp, mime_out_fn fn, void *ctx, struct why *why)
 {
 	char *in = xmalloc(SPOOL_CHUNK);
-	char *out = xmalloc(2 * SPOOL_CHUNK);
 	enum sd_status st = SD_OK;
 	unsigned long long off = 0;
-	bool bol = true;
 	ssize_t n;
 
 	/* The file may go on past the message (spool.c, spool_spare). */
@@ -62,10 +78,21 @@ spool_stream(struct spool *sp, spool_write_fn fn, void *ctx, struct why *why)
 			break;
 		}
 		off += (unsigned long long)n;
-		st = fn(ctx, out, spool_stuff(out, in, (size_t)n, &bol), why);
+		st = fn(ctx, in, (size_t)n, why);
 	}
 	free(in);
-	free(out);
+	return st;
+}
+
+/* spool_stream - hand the content, dot-stuffed, to a writer */
+enum sd_status
+spool_stream(struct spool *sp, spool_write_fn fn, void *ctx, struct why *why)
+{
+	struct spool_stuffer w = {fn, ctx, true, xmalloc(2 * SPOOL_CHUNK)};
+	enum sd_status st;
+
+	st = spool_each(sp, spool_stuffed, &w, why);
+	free(w.out);
 	return st;
 }
 
