@@ -77,6 +77,9 @@ FLAGS_TEXT  = $(CC) $(CPPFLAGS) $(ALL_CFLAGS)
 $(call stamp,$(FLAGS),$(FLAGS_TEXT))
 
 LIBS     := -lldns -llmdb -lssl -lcrypto
+# Always linked shared, whatever LINK says: libidn2 (internationalised
+# domain names, idn.h) and the libunistring it needs.
+DYN_LIBS := -lidn2
 
 # How the programs are linked. smtpdirect is two program files
 # (transport/front/front.h): smtpdirect, the small front an MTA starts for
@@ -103,11 +106,11 @@ LINK     := shared
 endif
 ifeq ($(LINK),static)
 BIN_LDFLAGS := -no-pie -Wl,-z,relro,-z,now
-BIN_LIBS    := -Wl,-Bstatic $(LIBS) -Wl,-Bdynamic -lpthread -ldl
+BIN_LIBS    := -Wl,-Bstatic $(LIBS) -Wl,-Bdynamic $(DYN_LIBS) -lpthread -ldl
 FRONT_LDFLAGS := -static-pie -Wl,-z,relro,-z,now
 else ifeq ($(LINK),shared)
 BIN_LDFLAGS := -Wl,-z,relro,-z,now
-BIN_LIBS    := $(LIBS)
+BIN_LIBS    := $(LIBS) $(DYN_LIBS)
 FRONT_LDFLAGS := -Wl,-z,relro,-z,now
 else
 $(error LINK must be static or shared, not "$(LINK)")
@@ -261,15 +264,15 @@ endif
 
 # The milter links the core only.
 $(O)/milter/smtpdirect-milter: $(MLT_OBJS) $(CORE_LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(MLT_OBJS) $(CORE_LIB) $(MILTER_LIBS) $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(MLT_OBJS) $(CORE_LIB) $(MILTER_LIBS) $(LIBS) $(DYN_LIBS)
 
 $(O)/t/unit/check_%: $(O)/t/unit/check_%.o $(LIB) $(CORE_LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(CORE_LIB) $(CHECK_LIBS) $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(CORE_LIB) $(CHECK_LIBS) $(LIBS) $(DYN_LIBS)
 
 # The milter's unit tests link its pure modules and the core only.
 $(O)/t/unit/check_mlt_%: $(O)/t/unit/check_mlt_%.o $(MLT_UNIT_OBJS) $(CORE_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(MLT_UNIT_OBJS) $(CORE_LIB) \
-	    $(CHECK_LIBS) $(LIBS) -lpthread
+	    $(CHECK_LIBS) $(LIBS) $(DYN_LIBS) -lpthread
 
 $(O)/t/fuzz/%.o: t/fuzz/%.c $(HEADERS) t/fuzz/fuzz.h $(FLAGS)
 	@mkdir -p $(@D)
@@ -277,12 +280,12 @@ $(O)/t/fuzz/%.o: t/fuzz/%.c $(HEADERS) t/fuzz/fuzz.h $(FLAGS)
 
 $(FUZZ_BINS): $(O)/t/fuzz/%: $(O)/t/fuzz/%.o $(FUZZ_COMMON) $(LIB) $(CORE_LIB)
 	$(CC) $(ALL_LDFLAGS) $(FUZZ_DRIVER) -o $@ $< $(FUZZ_COMMON) $(LIB) \
-	    $(CORE_LIB) $(LIBS) -lpthread
+	    $(CORE_LIB) $(LIBS) $(DYN_LIBS) -lpthread
 
 $(O)/t/tools/%: t/tools/%.c $(LIB) $(CORE_LIB) $(HEADERS) $(FLAGS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) \
-	    $(CORE_LIB) $(LIBS)
+	    $(CORE_LIB) $(LIBS) $(DYN_LIBS)
 
 deps:
 	sh t/deps.sh

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idn.h"
 #include "msg.h"
 #include "smtp_int.h"
 #include "xalloc.h"
@@ -50,14 +51,24 @@ smtp_txn_fail(struct smtp_txn *t, enum sd_status st, const struct why *src,
 	return st;
 }
 
-/* smtp_txn_8bit - true when s has a byte with the high bit set */
-static bool
-smtp_txn_8bit(const char *s)
+/*
+ * smtp_txn_addr - the address as the envelope carries it: a domain in
+ * U-labels as its A-labels when the local part is ASCII (idn.h), so
+ * that only a non-ASCII local part needs SMTPUTF8 (RFC 6531)
+ */
+static const char *
+smtp_txn_addr(const char *addr, char *buf, size_t size)
 {
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s & 0x80)
-			return true;
-	return false;
+	return idn_address(addr, buf, size) ? buf : addr;
+}
+
+/* smtp_txn_8bit - the address needs SMTPUTF8 */
+static bool
+smtp_txn_8bit(const char *addr)
+{
+	char buf[SPOOL_ADDR_MAX + 256];
+
+	return !idn_is_ascii(smtp_txn_addr(addr, buf, sizeof(buf)));
 }
 
 /* smtp_txn_check - refuse bad addresses, choose the recipients to send */
@@ -119,11 +130,12 @@ smtp_txn_put(struct smtp_txn_run *x, size_t k)
 {
 	struct smtp_session *s = x->s;
 	const char *sender = x->t->sender;
-	char cmd[SMTP_CMD_MAX], size[40] = "";
+	char cmd[SMTP_CMD_MAX], size[40] = "", abuf[SPOOL_ADDR_MAX + 256];
 
 	if (k == 0) {
 		if (strcmp(sender, "<>") == 0)
 			sender = "";
+		sender = smtp_txn_addr(sender, abuf, sizeof(abuf));
 		/* Converted content grows: no SIZE (as Postfix does). */
 		if ((s->caps & SMTP_CAP_SIZE) && !x->down)
 			snprintf(size, sizeof(size), " SIZE=%llu",
@@ -135,7 +147,8 @@ smtp_txn_put(struct smtp_txn_run *x, size_t k)
 		    x->utf8 ? " SMTPUTF8" : "");
 	} else if (k <= x->m) {
 		snprintf(cmd, sizeof(cmd), "RCPT TO:<%s>",
-		    x->t->rcpt[x->order[k - 1]].addr);
+		    smtp_txn_addr(
+		        x->t->rcpt[x->order[k - 1]].addr, abuf, sizeof(abuf)));
 	} else {
 		snprintf(cmd, sizeof(cmd), "DATA");
 	}

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idn.h"
 #include "msg.h"
 #include "ovr_int.h"
 #include "xalloc.h"
@@ -302,10 +303,31 @@ ovr_parse_pattern(
     struct ovr_parser *ps, const struct ovr_tok *t, struct ovr_pending *pd)
 {
 	size_t i, len = t->len;
-	char *s;
+	char *s, uni[OVR_DOMAIN_MAX + 1], ascii[OVR_DOMAIN_MAX + 1];
+	const char *p = t->p, *err;
 
 	if (len > 1 && t->p[len - 1] == '.')
 		len--;
+	if (len <= OVR_DOMAIN_MAX) {
+		memcpy(uni, t->p, len);
+		uni[len] = '\0';
+	}
+	if (len <= OVR_DOMAIN_MAX && !idn_is_ascii(uni)) {
+		/* U-labels: matched as A-labels, as route_domain_of() gives. */
+		if (idn_to_ascii(uni, ascii, sizeof(ascii), &err) == IDN_BAD) {
+			ovr_parse_error(ps, t->col,
+			    "bad domain pattern \"%s\": not a valid "
+			    "internationalised domain name (%s)",
+			    ovr_parse_q(ps, t), err);
+			return false;
+		}
+		diag_add(ps->dl, DIAG_WARNING, ps->map->name, ps->line, t->col,
+		    "domain pattern \"%s\" is in Unicode (U-labels): it "
+		    "matches as \"%s\"",
+		    ovr_parse_q(ps, t), ascii);
+		p = ascii;
+		len = strlen(ascii);
+	}
 	if (len > OVR_DOMAIN_MAX) {
 		ovr_parse_error(ps, t->col,
 		    "bad domain pattern \"%s\": longer than %d characters",
@@ -313,7 +335,7 @@ ovr_parse_pattern(
 		return false;
 	}
 	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)t->p[i];
+		unsigned char c = (unsigned char)p[i];
 
 		if (!ovr_ctype_is((char)c, OVR_C_PATTERN)) {
 			ovr_parse_error(ps, t->col,
@@ -323,7 +345,7 @@ ovr_parse_pattern(
 			return false;
 		}
 	}
-	s = ovr_arena_put(ps->map, t->p, len);
+	s = ovr_arena_put(ps->map, p, len);
 	for (i = 0; i < len; i++)
 		s[i] = (char)ovr_lower((unsigned char)s[i]);
 	pd->r.pattern = s;

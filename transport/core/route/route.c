@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idn.h"
 #include "route.h"
 #include "xalloc.h"
 
@@ -126,5 +127,15 @@ route_domain_of(const char *address, char *buf, size_t size)
 		buf[i] = (char)tolower(c);
 	}
 	buf[n] = '\0';
+	if (!idn_is_ascii(buf)) {
+		/* U-labels: looked up and matched as their A-labels. */
+		char ascii[OVR_DOMAIN_MAX + 3];
+		const char *err;
+
+		if (idn_to_ascii(buf, ascii, sizeof(ascii), &err) == IDN_BAD ||
+		    strlen(ascii) >= size)
+			return false;
+		strcpy(buf, ascii);
+	}
 	return true;
 }

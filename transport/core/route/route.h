@@ -75,9 +75,11 @@ bool route_same(const struct route *a, const struct route *b);
 
 /*
  * Copy the domain of address (the part after the last '@', or the whole
- * argument when it has none) into buf, lower case, trailing dot removed.
- * Returns false when it is empty, too long or has bytes that cannot be in
- * a domain or address literal.
+ * argument when it has none) into buf, lower case, trailing dot removed;
+ * a domain in U-labels (UTF-8) is given as its A-labels (idn.h), so DNS
+ * and the override map see "xn--bcher-kva.example" for "bücher.example".
+ * Returns false when it is empty, too long, has bytes that cannot be in
+ * a domain or address literal, or is not a valid internationalised name.
  */
 bool route_domain_of(const char *address, char *buf, size_t size);
 
