@@ -345,6 +345,16 @@ ovr_parse_pattern(
 			return false;
 		}
 	}
+	for (i = 0; i < len; i++) {
+		if (p[i] == '.' && (i == 0 || i + 1 == len || p[i + 1] == '.')) {
+			/* "a..b", ".a", "a..": no domain has an empty label
+			 * (and a trailing dot is taken off only once). */
+			ovr_parse_error(ps, t->col,
+			    "bad domain pattern \"%s\": empty label",
+			    ovr_parse_q(ps, t));
+			return false;
+		}
+	}
 	s = ovr_arena_put(ps->map, p, len);
 	for (i = 0; i < len; i++)
 		s[i] = (char)ovr_lower((unsigned char)s[i]);
