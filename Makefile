@@ -38,6 +38,13 @@ WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wvla
 CSTD     := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
 OPT      := -O2 -g
+# Debian's hardening flags (dpkg-buildflags, plus -fcf-protection):
+# stack protector, bounds-checked libc calls (not with the sanitizers),
+# control-flow protection.
+HARDEN   := -fstack-protector-strong -fcf-protection
+ifeq ($(filter asan fuzz,$(VARIANT)),)
+HARDEN   += -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+endif
 ifeq ($(VARIANT),asan)
 OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
             -fno-sanitize-recover=undefined
@@ -61,7 +68,7 @@ SRC_DIRS  := $(CORE_DIRS) $(PART_DIRS)
 CPPFLAGS += $(SRC_DIRS:%=-I%) -DSMTPDIRECT_VERSION='"$(VERSION)"' \
             -DSMTPDIRECT_SYSCONFDIR='"$(SYSCONFDIR)"' \
             -DSMTPDIRECT_STATEDIR='"$(STATEDIR)"'
-ALL_CFLAGS = $(CSTD) $(OPT) $(WARN) $(CFLAGS)
+ALL_CFLAGS = $(CSTD) $(OPT) $(HARDEN) $(WARN) $(CFLAGS)
 ALL_LDFLAGS = $(OPT) $(LDFLAGS)
 
 # Objects depend on the flags they were compiled with: SYSCONFDIR and
@@ -141,6 +148,26 @@ $(error FRONT_LIBC=musl needs LINK=static)
 endif
 else ifneq ($(FRONT_LIBC),glibc)
 $(error FRONT_LIBC must be musl or glibc, not "$(FRONT_LIBC)")
+endif
+# The headers the build needs, with the Debian package of each: plain
+# `make` on a machine without them stops with one line naming the
+# packages (and t/deps.sh, which make check runs), not with a compiler
+# error. One -fsyntax-only run when all are there; one per header to
+# name the missing ones otherwise. Skipped for goals that build nothing.
+BUILD_HEADERS := ldns/ldns.h:libldns-dev lmdb.h:liblmdb-dev \
+    openssl/ssl.h:libssl-dev idn2.h:libidn2-dev \
+    libmilter/mfapi.h:libmilter-dev
+# check, demo, bench and fuzz install the packages first, then make again.
+NOBUILD_GOALS := deps clean format format-check manlint uninstall check demo \
+    bench fuzz
+ifneq ($(filter-out $(NOBUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
+ifneq ($(shell printf '$(foreach h,$(BUILD_HEADERS),\043include <$(firstword $(subst :, ,$(h)))>\n)' | \
+    $(CC) -fsyntax-only -x c - >/dev/null 2>&1 && echo ok),ok)
+MISSING_PKGS := $(foreach h,$(BUILD_HEADERS),$(if $(shell printf \
+    '\043include <$(firstword $(subst :, ,$(h)))>\n' | $(CC) -fsyntax-only \
+    -x c - >/dev/null 2>&1 && echo ok),,$(lastword $(subst :, ,$(h)))))
+$(error missing build dependencies: apt-get install $(MISSING_PKGS) (or run sh t/deps.sh, which make check runs first))
+endif
 endif
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)

@@ -370,10 +370,18 @@ rand_map(struct rnd *rng, size_t lines, struct sbuf *sb)
 	size_t i;
 
 	for (i = 0; i < lines; i++) {
+		size_t start = sb->len, j;
+
 		if (rnd_below(rng, 3) == 0)
 			rand_word(rng, "ab.", 1 + rnd_below(rng, 6), sb);
 		else
 			rand_word(rng, "aab.*?", 1 + rnd_below(rng, 6), sb);
+		/* No empty label: a pattern with one is an error. */
+		for (j = start; j < sb->len; j++)
+			if (sb->data[j] == '.' &&
+			    (j == start || j + 1 == sb->len ||
+			        sb->data[j - 1] == '.'))
+				sb->data[j] = 'a';
 		sbuf_printf(sb, " h%zu", i);
 		if (rnd_below(rng, 10) == 0)
 			sbuf_printf(sb, " $size>%zu", rnd_below(rng, 20));

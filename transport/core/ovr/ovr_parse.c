@@ -346,7 +346,8 @@ ovr_parse_pattern(
 		}
 	}
 	for (i = 0; i < len; i++) {
-		if (p[i] == '.' && (i == 0 || i + 1 == len || p[i + 1] == '.')) {
+		if (p[i] == '.' &&
+		    (i == 0 || i + 1 == len || p[i + 1] == '.')) {
 			/* "a..b", ".a", "a..": no domain has an empty label
 			 * (and a trailing dot is taken off only once). */
 			ovr_parse_error(ps, t->col,
