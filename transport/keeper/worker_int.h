@@ -35,6 +35,7 @@
 #include "scache_int.h"
 
 #define WORKER_RCPT_MAX 10000 /* most recipients in one request */
+#define WORKER_SERVES_RCPTS 100 /* recipients matched to kept sessions */
 
 /* What the keeper reads of a request. */
 struct worker_hint {
@@ -60,6 +61,15 @@ bool worker_req_hint(const void *buf, size_t len, struct worker_hint *hint);
 
 /* Decode request buf (len bytes, NUL-terminated strings inside) into a. */
 bool worker_req_decode(const void *buf, size_t len, struct deliver_args *a);
+
+/*
+ * Whether a recipient of request buf (len bytes) has its domain (case
+ * ignored, a trailing dot too) among domains: dlen bytes of
+ * NUL-terminated names, as a worker says SCACHE_OP_IDLE. Looks at the
+ * first WORKER_SERVES_RCPTS recipients only.
+ */
+bool worker_req_serves(
+    const void *buf, size_t len, const char *domains, size_t dlen);
 
 /* Release what worker_req_decode() allocated. */
 void worker_req_free(struct deliver_args *a);
