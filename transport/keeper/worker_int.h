@@ -12,8 +12,10 @@
  *
  *	The pool lives in the keeper: worker_pool_dispatch() passes a
  *	request with the client's socket in front to an idle worker, or
- *	answers SCACHE_OP_NO and starts one more. Workers say
- *	SCACHE_OP_IDLE when ready, SCACHE_OP_RETIRE before they exit.
+ *	answers SCACHE_OP_NO and starts one more; an idle worker whose
+ *	kept sessions served a recipient's domain (worker_req_serves())
+ *	comes first. Workers say SCACHE_OP_IDLE when ready, with those
+ *	domains as blob, SCACHE_OP_RETIRE before they exit.
  * OWNERSHIP
  *	worker_req_decode() fills a with pointers into the caller's buffer
  *	and a rcpts array the caller frees (worker_req_free()). The pool

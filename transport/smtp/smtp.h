@@ -27,6 +27,10 @@
  *	Peers are named host[address]:port; server text is cleaned before
  *	it is quoted. With msg_verbose >= 1 every command and reply line is
  *	traced with msg_debug (secrets masked; the body is not traced).
+ *	Between transactions a plaintext session can leave the process
+ *	(smtp_session_detach(), _adopt()); any session can stay open in
+ *	it for a later peer it fits exactly (smtp_session_fits(),
+ *	_alive(), _renew(); smtp_keep.c).
  * OWNERSHIP
  *	smtp_session_open() returns a session the caller ends with
  *	smtp_session_close(). Strings in the options and peer are copied
