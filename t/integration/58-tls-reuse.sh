@@ -9,7 +9,9 @@
 # and the per-session maximum (DELIVER_REUSE_USES_MAX, 100) open a new
 # connection; a server that closed the idle session (silently or with a
 # 421) or that answers MAIL with 421 costs a new connection, not a
-# deferral nor a second copy; a worker that exits QUITs its sessions.
+# deferral nor a second copy; a worker that exits QUITs its sessions;
+# with two idle workers the keeper picks the one that keeps a session
+# for the message's domain.
 # Servers: t/lib/smtpserver.py with STARTTLS and a test CA (tls.log
 # counts handshakes). Loopback 127.0.22.0/24, ports 27500-27599.
 set -eu
@@ -46,13 +48,18 @@ srv idle 27505 --idle-timeout 1
 srv idle421 27506 --idle-timeout 1 \
     --idle-reply '421 4.4.2 smtpserver.test Error: timeout exceeded'
 srv lim 27507 --txn-limit 2 --limit-reply '421 4.7.0 Error: too many messages'
-mkdir -p "$WORK/warm"
+mkdir -p "$WORK/warm" "$WORK/slow"
 bg_start python3 "$TOP/t/lib/smtpserver.py" --listen "$WARM:27509" \
     --dir "$WORK/warm" --lifetime 300
 wait_port "$WARM" 27509
+# The slow server answers MAIL after 3 s: time to start a second worker.
+bg_start python3 "$TOP/t/lib/smtpserver.py" --listen "$WARM:27510" \
+    --dir "$WORK/slow" --lifetime 300 --delay mail=3
+wait_port "$WARM" 27510
 
 cat >"$WORK/map" <<MAP
 warm.example    $WARM:27509
+slow.example    $WARM:27510
 tls.example     $A:27502
 verify.example  $A:27502  \$tls:verify
 usera.example   usera:pa@$A:27502
@@ -76,18 +83,18 @@ CONF
 }
 conf "session_cache_time = 30s"
 
-# run ID RCPT: deliver through the front, leaving $rc and $WORK/err
+# run ID RCPT: deliver through the front, leaving $rc and $WORK/err-ID
 run() {
-	printf 'Subject: %s\n\nbody %s\n' "$1" "$1" >"$WORK/m"
+	printf 'Subject: %s\n\nbody %s\n' "$1" "$1" >"$WORK/m-$1"
 	set +e
 	timeout 30 "$SD" deliver -c "$WORK/conf" -f s@src.example -q "$1" \
-	    -- "$2" <"$WORK/m" 2>"$WORK/err"
+	    -- "$2" <"$WORK/m-$1" 2>"$WORK/err-$1"
 	rc=$?
 	set -e
 }
 send() {
 	run "$@"
-	[ "$rc" -eq 0 ] || fail "deliver $1: exit $rc: $(cat "$WORK/err")"
+	[ "$rc" -eq 0 ] || fail "deliver $1: exit $rc: $(cat "$WORK/err-$1")"
 }
 # sessions NAME: the SMTP sessions the server saw (wait_port's probe
 # says no EHLO)
@@ -184,6 +191,31 @@ for i in 2 3 4 5 6 7 8 9 10; do
 	[ "$(worker_of "T$i")" = "$W" ] || fail "T$i not by worker $W"
 done
 
+# 1b. With two idle workers, the keeper gives the next message for
+# tls.example to the one that keeps a session for it (without the
+# preference, the newer worker would take it).
+run S1 s1@slow.example &
+slow=$!
+n=0
+while ! grep -q ' in MAIL' "$WORK/slow/commands.log" 2>/dev/null &&
+	[ $n -lt 100 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+send X1 x1@warm.example
+K=$(keeper_pids "$WORK/state" | head -n 1)
+n=0
+while [ "$(workers "$K" | wc -l)" -lt 2 ] && [ $n -lt 100 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+[ "$(workers "$K" | wc -l)" -eq 2 ] || fail "want 2 workers: $(workers "$K")"
+wait "$slow" || fail "S1 failed"
+send T11 t11@tls.example
+use T11 11
+[ "$(worker_of T11)" = "$W" ] || fail "T11 not by worker $W"
+check main 1 1
+
 # 2. A may session is not used for verify; the verify one is kept too,
 # and may goes on on its own.
 send V1 v1@verify.example
@@ -192,8 +224,8 @@ use V1 1
 tlsline V1 | grep -q 'trust=verified' || fail "V1: $(tlsline V1)"
 send V2 v2@verify.example
 use V2 2
-send T11 t11@tls.example
-use T11 11
+send T12 t12@tls.example
+use T12 12
 check main 2 2
 
 # 3. Credentials: user A's session for user A only.
@@ -211,10 +243,10 @@ run UB1 b1@userb.example
 check main 4 4
 grep -q "user=b'userb' pass=b'pb' tls=yes code=535" "$WORK/main/auth.log" ||
 	fail "UB1 did not authenticate on its own: $(cat "$WORK/main/auth.log")"
-send T12 t12@tls.example
-use T12 12
+send T13 t13@tls.example
+use T13 13
 check main 4 4
-once main V1 V2 T11 UA1 UA2 T12
+once main V1 V2 T11 T12 UA1 UA2 T13
 
 # 4. The per-session maximum: the 101st message opens a new connection.
 i=1
