@@ -35,13 +35,26 @@ deliver_keep_new(void)
 	return xcalloc(1, sizeof(struct deliver_keep));
 }
 
-/* deliver_keep_drop - end entry i (QUIT unless broken) and forget it */
+/*
+ * deliver_keep_remove - forget entry i; its session is the caller's.
+ * Done before anything that may give way to another task of the loop
+ * (a QUIT waits for its reply), so that no index outlives a switch.
+ */
+static struct smtp_session *
+deliver_keep_remove(struct deliver_keep *k, size_t i)
+{
+	struct smtp_session *s = k->e[i].s;
+
+	memmove(&k->e[i], &k->e[i + 1], (k->n - i - 1) * sizeof(k->e[0]));
+	k->n--;
+	return s;
+}
+
+/* deliver_keep_drop - forget entry i, then end it (QUIT unless broken) */
 static void
 deliver_keep_drop(struct deliver_keep *k, size_t i)
 {
-	smtp_session_close(k->e[i].s);
-	memmove(&k->e[i], &k->e[i + 1], (k->n - i - 1) * sizeof(k->e[0]));
-	k->n--;
+	smtp_session_close(deliver_keep_remove(k, i));
 }
 
 /* deliver_keep_free - QUIT every kept session, free the set */
@@ -55,31 +68,32 @@ deliver_keep_free(struct deliver_keep *k)
 	free(k);
 }
 
-/* deliver_keep_take - the freshest kept session made for peer and opts */
+/*
+ * deliver_keep_take - the freshest kept session made for peer and opts.
+ * One found idle too long or gone is ended, and the search starts over
+ * (ending it may let other tasks change the set).
+ */
 struct smtp_session *
 deliver_keep_take(struct deliver_keep *k, const struct smtp_peer *peer,
     const struct smtp_opts *opts, long long now)
 {
 	struct smtp_session *s;
 	size_t i;
+	bool stale;
 
 	for (i = k->n; i-- > 0;) {
 		if (!smtp_session_fits(k->e[i].s, peer, opts))
 			continue;
-		s = k->e[i].s;
-		if (now - k->e[i].stored_ms >= (long long)k->e[i].keep_ms ||
-		    !smtp_session_alive(s)) {
+		stale = now - k->e[i].stored_ms >= (long long)k->e[i].keep_ms;
+		s = deliver_keep_remove(k, i);
+		if (stale || !smtp_session_alive(s)) {
 			msg_debug("%s: kept session %s; connecting again",
 			    smtp_session_peer(s),
-			    smtp_session_state(s) == SMTP_ST_BROKEN
-			        ? "closed by the server"
-			        : "idle too long");
-			deliver_keep_drop(k, i);
+			    stale ? "idle too long" : "closed by the server");
+			smtp_session_close(s);
+			i = k->n;
 			continue;
 		}
-		memmove(
-		    &k->e[i], &k->e[i + 1], (k->n - i - 1) * sizeof(k->e[0]));
-		k->n--;
 		smtp_session_renew(s, opts);
 		msg_debug("%s: kept session reused (%u earlier transactions)",
 		    smtp_session_peer(s), smtp_session_uses(s));
@@ -99,7 +113,7 @@ deliver_keep_put(struct deliver_keep *k, struct smtp_session *s,
 	/* No message's deadline while idle: QUIT has its own bound. */
 	memset(&idle, 0, sizeof(idle));
 	smtp_session_renew(s, &idle);
-	if (k->n == DELIVER_KEEP_MAX)
+	while (k->n == DELIVER_KEEP_MAX)
 		deliver_keep_drop(k, 0);
 	e = &k->e[k->n++];
 	e->s = s;
@@ -118,10 +132,15 @@ deliver_keep_expire(struct deliver_keep *k, long long now)
 
 	for (i = k->n; i-- > 0;) {
 		left = k->e[i].stored_ms + (long long)k->e[i].keep_ms - now;
-		if (left <= 0)
-			deliver_keep_drop(k, i);
-		else if (next < 0 || left < next)
-			next = left;
+		if (left > 0) {
+			if (next < 0 || left < next)
+				next = left;
+			continue;
+		}
+		deliver_keep_drop(k, i);
+		/* Over again: the set may have changed meanwhile. */
+		i = k->n;
+		next = -1;
 	}
 	return next;
 }
@@ -147,9 +166,12 @@ deliver_keep_check(struct deliver_keep *k)
 {
 	size_t i;
 
-	for (i = k->n; i-- > 0;)
-		if (!smtp_session_alive(k->e[i].s))
-			deliver_keep_drop(k, i);
+	for (i = k->n; i-- > 0;) {
+		if (smtp_session_alive(k->e[i].s))
+			continue;
+		deliver_keep_drop(k, i);
+		i = k->n;
+	}
 }
 
 /* deliver_keep_domains - "a.example\0b.example\0", each domain once */
