@@ -11,7 +11,8 @@
 # 421) or that answers MAIL with 421 costs a new connection, not a
 # deferral nor a second copy; a worker that exits QUITs its sessions;
 # with two idle workers the keeper picks the one that keeps a session
-# for the message's domain.
+# for the message's domain; a transaction whose recipients were all
+# refused is followed by RSET and its session kept.
 # Servers: t/lib/smtpserver.py with STARTTLS and a test CA (tls.log
 # counts handshakes). Loopback 127.0.22.0/24, ports 27500-27599.
 set -eu
@@ -42,7 +43,8 @@ srv() {
 	    --tls-key "$P/good.key" "$@"
 	wait_port "$A" "$port"
 }
-srv main 27502 --auth 'usera:pa'
+srv main 27502 --auth 'usera:pa' \
+    --rcpt 'nobody@tls.example=550 5.1.1 no such user here'
 srv max 27504
 srv idle 27505 --idle-timeout 1
 srv idle421 27506 --idle-timeout 1 \
@@ -247,6 +249,15 @@ send T13 t13@tls.example
 use T13 13
 check main 4 4
 once main V1 V2 T11 T12 UA1 UA2 T13
+
+# 3b. Every recipient refused at RCPT: RSET, and the session is kept.
+run R1 nobody@tls.example
+[ "$rc" -eq 67 ] || fail "R1 (550 to RCPT): exit $rc"
+line R1 | grep -q 'conn_use=14, .*status=bounced' || fail "R1: $(line R1)"
+send T14 t14@tls.example
+use T14 15
+grep -q ' in RSET' "$WORK/main/commands.log" || fail "no RSET before keeping"
+check main 4 4
 
 # 4. The per-session maximum: the 101st message opens a new connection.
 i=1
