@@ -44,6 +44,10 @@ mail, rcpt, data, body, eod, rset, quit, starttls, auth:
   --txn-limit N            after N messages on a connection, close it
                            at the next MAIL without an answer (a kept
                            connection that died while idle)
+  --limit-reply REPLY      with --txn-limit: answer that MAIL with REPLY
+                           ("421 4.7.0 too many messages"), then close
+  --idle-reply REPLY       at the idle timeout, say REPLY ("421 4.4.2
+                           timeout exceeded") before closing
 
 STARTTLS and AUTH:
 
@@ -226,7 +230,13 @@ class Session(socketserver.BaseRequestHandler):
 
     # -- input -----------------------------------------------------------
     def fill(self):
-        data = self.request.recv(CHUNK)
+        try:
+            data = self.request.recv(CHUNK)
+        except socket.timeout:
+            if self.o.idle_reply:
+                self.outbuf.append((self.o.idle_reply + "\r\n").encode())
+                self.flush()
+            raise Drop()
         if not data:
             raise Drop()
         self.inbuf += data
@@ -259,6 +269,13 @@ class Session(socketserver.BaseRequestHandler):
             pass
         finally:
             self.sh.note(self.cid, "close")
+            # The server closes only the socket it accepted, which a
+            # TLS socket replaced (detached): close that one now.
+            if self.tls is not None:
+                try:
+                    self.request.close()
+                except OSError:
+                    pass
             self.sh.leave()
 
     def loop(self):
@@ -313,6 +330,9 @@ class Session(socketserver.BaseRequestHandler):
 
     def cmd_mail(self, arg):
         if self.o.txn_limit and self.ntxn >= self.o.txn_limit:
+            if self.o.limit_reply:
+                self.outbuf.append((self.o.limit_reply + "\r\n").encode())
+                self.flush()
             raise Drop()
         if self.mail is not None:
             self.reply("mail", "503 5.5.1 Error: nested MAIL command", False)
@@ -566,6 +586,8 @@ def parse_args(argv):
     ap.add_argument("--auth-tls-only", action="store_true")
     ap.add_argument("--max-conn", type=int, default=50)
     ap.add_argument("--txn-limit", type=int, default=0)
+    ap.add_argument("--limit-reply")
+    ap.add_argument("--idle-reply")
     ap.add_argument("--idle-timeout", type=float, default=30.0)
     ap.add_argument("--lifetime", type=float, default=600.0)
     ap.add_argument("--max-message", type=int, default=256 << 20)

@@ -6,6 +6,7 @@
  * could send is refused without reading past the buffer.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -139,6 +140,58 @@ START_TEST(test_worker_req_malformed_refused)
 }
 END_TEST
 
+/* Which kept sessions' domains a request (wk_args) is for. */
+static const struct {
+	const char *name; /* case */
+	const char *domains; /* NUL-separated, as a worker says them */
+	size_t len; /* bytes of domains */
+	bool want; /* worker_req_serves() */
+} wk_serves_cases[] = {
+    {"none kept", "", 0, false},
+    {"first recipient's", "example.com", 12, true},
+    {"second recipient's, after another", "x.test\0example.net", 19, true},
+    {"case ignored", "EXAMPLE.Com", 12, true},
+    {"the sender's domain is not a recipient's", "example.org", 12, false},
+    {"a parent domain is another", "com", 4, false},
+    {"a longer name is another", "example.com.au", 15, false},
+    {"no terminating NUL", "example.com", 11, false},
+};
+
+START_TEST(test_worker_req_serves_domains)
+{
+	struct deliver_args a;
+	char *rcpts[2];
+	size_t len;
+	bool got;
+
+	wk_args(&a, rcpts);
+	len = wk_encode(&a, sizeof(wk_buf));
+	ck_assert_uint_gt(len, 0);
+	got = worker_req_serves(
+	    wk_buf, len, wk_serves_cases[_i].domains, wk_serves_cases[_i].len);
+	ck_assert_msg(got == wk_serves_cases[_i].want,
+	    "case \"%s\": got %d, want %d", wk_serves_cases[_i].name, got,
+	    wk_serves_cases[_i].want);
+}
+END_TEST
+
+START_TEST(test_worker_req_serves_trailing_dot_and_short_buffer)
+{
+	struct deliver_args a;
+	char *rcpts[2];
+	size_t len;
+
+	wk_args(&a, rcpts);
+	rcpts[1] = "dave@Example.NET.";
+	len = wk_encode(&a, sizeof(wk_buf));
+	ck_assert(worker_req_serves(wk_buf, len, "example.net", 12));
+	/* Cut inside the recipients: what is there still counts, and
+	 * nothing past the end is read. */
+	ck_assert(!worker_req_serves(wk_buf, len - 3, "example.net", 12));
+	ck_assert(!worker_req_serves(wk_buf, 10, "example.com", 12));
+}
+END_TEST
+
 /* worker_suite - the request format */
 static Suite *
 worker_suite(void)
@@ -150,6 +203,10 @@ worker_suite(void)
 	tcase_add_test(tc, test_worker_req_null_sender_and_no_queue_id);
 	tcase_add_test(tc, test_worker_req_does_not_fit);
 	tcase_add_test(tc, test_worker_req_malformed_refused);
+	tcase_add_loop_test(tc, test_worker_req_serves_domains, 0,
+	    (int)(sizeof(wk_serves_cases) / sizeof(wk_serves_cases[0])));
+	tcase_add_test(
+	    tc, test_worker_req_serves_trailing_dot_and_short_buffer);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -32,6 +32,8 @@
 /* smtpdirect deliver: the pipe transport. */
 int cmd_deliver(int argc, char **argv);
 
+struct deliver_keep;
+
 /*
  * The process a delivery worker delivers for (worker.h), which an MTA
  * may kill at any time. The hooks are called with arg.
@@ -48,6 +50,8 @@ struct cmd_caller {
 					      when the caller did not take
 					      it */
 	void *arg; /* their argument */
+	struct deliver_keep *keep; /* sessions kept between the caller's
+				      messages (deliver_run.h), or NULL */
 };
 
 /*

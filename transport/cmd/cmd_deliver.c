@@ -236,6 +236,7 @@ cmd_deliver_run(const struct deliver_args *a, struct ovr_map *given,
 	if (caller != NULL) {
 		ctx.wanted = caller->wanted;
 		ctx.wanted_ctx = caller->arg;
+		ctx.keep = caller->keep;
 	}
 	out = xcalloc(a->nrcpt, sizeof(*out));
 	deliver_run(&ctx, out);

@@ -21,7 +21,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "deliver_run.h"
 #include "fileid.h"
+#include "mono.h"
 #include "msg.h"
 #include "scache.h"
 #include "scache_int.h"
@@ -37,6 +39,7 @@ struct worker_state {
 	struct ovr_map *map; /* override map, or NULL for none */
 	struct fileid map_file; /* its file, as loaded */
 	bool map_loaded; /* map is the one conf names */
+	struct deliver_keep *keep; /* sessions kept between messages */
 };
 
 /* worker_unload - forget the configuration and the map */
@@ -105,6 +108,7 @@ struct worker_caller {
 	int fds[4]; /* its socket, standard input, output, error; -1 once
 		       closed */
 	const char *queue_id; /* for log lines */
+	struct deliver_keep *keep; /* this worker's kept sessions */
 	unsigned char op; /* what to tell the keeper: idle, or retiring */
 	bool keeper; /* the keeper heard it */
 	bool gone; /* the caller hung up */
@@ -180,11 +184,15 @@ worker_caller_wanted(void *arg)
 /*
  * worker_caller_close - the caller's pipes closed before it hears the
  * answer (an MTA waiting for the end of its output must not wait),
- * then the keeper told this worker is free
+ * then the keeper told this worker is free, with the recipient domains
+ * its kept sessions served (the keeper gives the next message for one
+ * of them to this worker)
  */
 static void
 worker_caller_close(struct worker_caller *c)
 {
+	char domains[SCACHE_BLOB_MAX];
+	size_t len = 0;
 	int i;
 
 	worker_stdio(NULL);
@@ -193,7 +201,9 @@ worker_caller_close(struct worker_caller *c)
 			close(c->fds[i]);
 		c->fds[i] = -1;
 	}
-	c->keeper = scache_send(WORKER_FD, c->op, "", "", 0, -1);
+	if (c->op == SCACHE_OP_IDLE)
+		len = deliver_keep_domains(c->keep, domains, sizeof(domains));
+	c->keeper = scache_send(WORKER_FD, c->op, "", domains, len, -1);
 }
 
 /* worker_caller_answer - the exit status; true when the caller took it */
@@ -227,12 +237,13 @@ worker_one(struct worker_state *ws, const char *blob, size_t len, int fds[4],
     unsigned char op)
 {
 	struct worker_caller c;
-	struct cmd_caller hooks = {
-	    worker_caller_read, worker_caller_wanted, worker_caller_answer, &c};
+	struct cmd_caller hooks = {worker_caller_read, worker_caller_wanted,
+	    worker_caller_answer, &c, ws->keep};
 	struct deliver_args a;
 
 	memcpy(c.fds, fds, sizeof(c.fds));
 	c.queue_id = "-";
+	c.keep = ws->keep;
 	c.op = op;
 	c.keeper = false;
 	c.gone = false;
@@ -252,6 +263,38 @@ worker_one(struct worker_state *ws, const char *blob, size_t len, int fds[4],
 	worker_req_free(&a);
 	close(c.fds[0]);
 	return c.keeper;
+}
+
+/*
+ * worker_wait - until the keeper says something: meanwhile QUIT kept
+ * sessions as they expire and close those the servers close. False
+ * when poll(2) fails.
+ */
+static bool
+worker_wait(struct deliver_keep *keep)
+{
+	struct pollfd pfd[1 + DELIVER_KEEP_MAX];
+	long long next;
+	size_t i, n;
+
+	for (;;) {
+		next = deliver_keep_expire(keep, mono_now_ms());
+		pfd[0].fd = WORKER_FD;
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		n = 1 + deliver_keep_pollfds(keep, pfd + 1, DELIVER_KEEP_MAX);
+		if (poll(pfd, n, next < 0 ? -1 : (int)next + 1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		if (pfd[0].revents != 0)
+			return true;
+		for (i = 1; i < n && pfd[i].revents == 0; i++)
+			;
+		if (i < n)
+			deliver_keep_check(keep);
+	}
 }
 
 /* cmd_worker - serve the keeper until it closes our socket */
@@ -280,11 +323,13 @@ cmd_worker(int argc, char **argv)
 	memset(&ws, 0, sizeof(ws));
 	if (!scache_send(WORKER_FD, SCACHE_OP_IDLE, "", "", 0, -1))
 		return MSG_EX_OK;
+	ws.keep = deliver_keep_new();
 	spool_reuse_files();
 	/* Kept connections come and go over the socket we have. */
 	scache_channel(WORKER_FD);
 	for (used = 0; used < WORKER_MAX_USE;) {
-		if (!scache_recvv(WORKER_FD, buf, sizeof(buf), &h, fds, &nfd))
+		if (!worker_wait(ws.keep) ||
+		    !scache_recvv(WORKER_FD, buf, sizeof(buf), &h, fds, &nfd))
 			break; /* the keeper closed our socket, or is broken */
 		if (h.op == SCACHE_OP_DELIVER && nfd == 4) {
 			used++;
@@ -302,6 +347,8 @@ cmd_worker(int argc, char **argv)
 		if (h.op != SCACHE_OP_HIT && h.op != SCACHE_OP_MISS)
 			break;
 	}
+	/* Idle, worn out, or the keeper gone: QUIT what is kept. */
+	deliver_keep_free(ws.keep);
 	worker_unload(&ws);
 	return MSG_EX_OK;
 }

@@ -3,6 +3,7 @@
 /* deliver_conn: one address: its peer, DANE, connect and hello, and the
  * failure policy run on what went wrong (deliver_run_int.h). */
 
+#include <stdio.h>
 #include <string.h>
 
 #include "deliver_run_int.h"
@@ -156,15 +157,23 @@ deliver_dane(struct deliver_ctx *ctx, const struct deliver_target *t,
 	return true;
 }
 
-/* deliver_relay_log - "QID: relay=host[addr]:port, tls=..." */
+/*
+ * deliver_relay_log - "QID: relay=host[addr]:port, tls=...", with
+ * "conn_use=N, " before tls= when the session carried N-1 messages
+ * before (kept), as on the recipients' lines
+ */
 void
 deliver_relay_log(const struct deliver_ctx *ctx, const struct smtp_session *s)
 {
-	char tls[SMTP_TLS_TEXT_MAX];
+	char tls[SMTP_TLS_TEXT_MAX], use[32] = "";
+	unsigned n = smtp_session_uses(s);
 
-	msg_info("%s: relay=%s, %s",
+	if (n > 0)
+		snprintf(use, sizeof(use), "conn_use=%u, ", n + 1);
+	msg_info("%s: relay=%s, %s%s",
 	    ctx->queue_id[0] != '\0' ? ctx->queue_id : "NOQUEUE",
-	    smtp_session_peer(s), smtp_session_tls_text(s, tls, sizeof(tls)));
+	    smtp_session_peer(s), use,
+	    smtp_session_tls_text(s, tls, sizeof(tls)));
 }
 
 /*

@@ -46,6 +46,11 @@ deliver_reuse_get(const struct deliver_ctx *ctx, const struct smtp_peer *peer)
 	char key[SCACHE_KEY_MAX + 1];
 	int fd;
 
+	/* This worker's own first: TLS and AUTH sessions are only there. */
+	if (ctx->keep != NULL &&
+	    (s = deliver_keep_take(
+	         ctx->keep, peer, &ctx->smtp, mono_now_ms())) != NULL)
+		return s;
 	if (!deliver_reuse_key(ctx, peer, key, sizeof(key)) ||
 	    !scache_get(ctx->scache_dir, key, &fd, &r, sizeof(r), &len))
 		return NULL;
@@ -85,22 +90,64 @@ deliver_reuse_lost(const struct smtp_session *s, enum sd_status st,
 	return true;
 }
 
-/* deliver_reuse_put - keep s for the next process, or QUIT */
+/*
+ * deliver_reuse_young - whether s may carry another transaction: not
+ * too old, not too worn
+ */
+static bool
+deliver_reuse_young(const struct smtp_session *s)
+{
+	return mono_now_ms() - smtp_session_born(s) < DELIVER_REUSE_AGE_MS &&
+	    smtp_session_uses(s) < DELIVER_REUSE_USES_MAX;
+}
+
+/*
+ * deliver_reuse_keep - keep s in this worker (the keeper cannot take a
+ * TLS or AUTH session), RSET first when owed; true when kept
+ */
+static bool
+deliver_reuse_keep(
+    const struct deliver_ctx *ctx, struct smtp_session *s, const char *domain)
+{
+	struct why why;
+
+	if (ctx->keep == NULL || ctx->scache_keep_ms == 0 ||
+	    smtp_session_state(s) != SMTP_ST_READY)
+		return false;
+	/* A failed RSET ends it (smtp_session_reset() breaks it then). */
+	if (smtp_session_rset_owed(s) && smtp_session_reset(s, &why) != SD_OK) {
+		msg_debug("%s", why.text);
+		return false;
+	}
+	if (!smtp_session_keepable(s))
+		return false;
+	deliver_keep_put(
+	    ctx->keep, s, domain, ctx->scache_keep_ms, mono_now_ms());
+	return true;
+}
+
+/* deliver_reuse_put - keep s for the next process or message, or QUIT */
 void
 deliver_reuse_put(const struct deliver_ctx *ctx, const struct smtp_peer *peer,
-    struct smtp_session *s)
+    struct smtp_session *s, const char *domain)
 {
 	struct smtp_reuse r;
 	struct why why;
 	char key[SCACHE_KEY_MAX + 1];
 	int fd;
 
-	if (deliver_reuse_key(ctx, peer, key, sizeof(key)) &&
-	    mono_now_ms() - smtp_session_born(s) < DELIVER_REUSE_AGE_MS &&
-	    (fd = smtp_session_detach(s, &r)) >= 0) {
-		scache_put(ctx->scache_dir, key, fd, &r, sizeof(r),
-		    ctx->scache_keep_ms);
-		return;
+	if (deliver_reuse_young(s)) {
+		if (smtp_session_reusable(s) &&
+		    deliver_reuse_key(ctx, peer, key, sizeof(key)) &&
+		    (fd = smtp_session_detach(s, &r)) >= 0) {
+			scache_put(ctx->scache_dir, key, fd, &r, sizeof(r),
+			    ctx->scache_keep_ms);
+			return;
+		}
+		/* Plaintext without credentials stays the keeper's. */
+		if ((smtp_session_tls_active(s) || peer->user != NULL) &&
+		    deliver_reuse_keep(ctx, s, domain))
+			return;
 	}
 	smtp_session_quit(s, &why);
 	smtp_session_close(s);

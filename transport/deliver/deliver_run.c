@@ -278,7 +278,7 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 		}
 	} else {
 		/* Kept for the next process, or QUIT. */
-		deliver_reuse_put(ctx, &peer, s);
+		deliver_reuse_put(ctx, &peer, s, g->route.domain);
 		s = NULL;
 	}
 

@@ -34,6 +34,7 @@
 #ifndef SMTPDIRECT_DELIVER_RUN_H
 #define SMTPDIRECT_DELIVER_RUN_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -101,6 +102,8 @@ struct deliver_ctx {
 	long long start_ms; /* mono_now_ms() at start */
 	const char *scache_dir; /* state_dir of kept connections, or NULL */
 	unsigned long scache_keep_ms; /* session_cache_time; 0: keep none */
+	struct deliver_keep *keep; /* a worker's kept sessions (TLS, AUTH),
+				      or NULL: none kept in the process */
 	smtp_wanted_fn wanted; /* NULL: the message is this process's to
 				  send; else false once the process it is
 				  delivered for is gone (smtp_txn.wanted):
@@ -128,6 +131,7 @@ void deliver_remember(struct deliver_ctx *ctx, struct deliver_outcome *out);
 /* deliver_reuse.c: connections kept between processes (scache.h). */
 
 #define DELIVER_REUSE_AGE_MS (300 * 1000) /* a connection's longest life */
+#define DELIVER_REUSE_USES_MAX 100 /* most messages on one connection */
 
 /*
  * A kept connection that can serve peer (plaintext policy, no
@@ -145,11 +149,71 @@ bool deliver_reuse_lost(const struct smtp_session *s, enum sd_status st,
     const struct smtp_rcpt *rc, size_t n);
 
 /*
- * End s after a transaction that ran to its end: kept for the next
- * process when it is reusable and younger than DELIVER_REUSE_AGE_MS,
- * else QUIT. s is freed either way.
+ * End s after a transaction that ran to its end, for recipient domain
+ * domain: when younger than DELIVER_REUSE_AGE_MS and with fewer than
+ * DELIVER_REUSE_USES_MAX transactions, a plaintext session without
+ * credentials is kept for the next process (scache.h), and one under
+ * TLS or with credentials in ctx->keep (RSET first when one is owed);
+ * else QUIT. s is kept or freed either way.
  */
 void deliver_reuse_put(const struct deliver_ctx *ctx,
-    const struct smtp_peer *peer, struct smtp_session *s);
+    const struct smtp_peer *peer, struct smtp_session *s, const char *domain);
+
+/*
+ * deliver_keep.c: sessions a delivery worker keeps open between its
+ * messages (cmd_worker.c), TLS and AUTH included, since neither can
+ * pass to another process. A session is taken only by a peer it fits
+ * exactly (smtp_session_fits()), only while idle for less than its
+ * keep time and still alive (smtp_session_alive()). The set owns its
+ * sessions; deliver_keep_take() gives one to the caller.
+ */
+
+#define DELIVER_KEEP_MAX 32 /* most sessions one worker keeps */
+
+struct deliver_keep;
+
+/* An empty set (deliver_keep_free()). */
+struct deliver_keep *deliver_keep_new(void);
+
+/* QUIT every kept session and free the set; NULL is fine. */
+void deliver_keep_free(struct deliver_keep *k);
+
+/*
+ * The freshest kept session made for peer and opts, renewed with
+ * opts's timeouts and deadline and now the caller's; NULL when none.
+ * Sessions idle too long (now, mono_now_ms()) or gone on the way are
+ * closed.
+ */
+struct smtp_session *deliver_keep_take(struct deliver_keep *k,
+    const struct smtp_peer *peer, const struct smtp_opts *opts, long long now);
+
+/*
+ * Keep ready session s (smtp_session_keepable()) for keep_ms from now,
+ * noting the recipient domain it served; the set takes s, and QUITs
+ * its oldest session when full.
+ */
+void deliver_keep_put(struct deliver_keep *k, struct smtp_session *s,
+    const char *domain, unsigned long keep_ms, long long now);
+
+/* QUIT sessions idle too long; ms until the next expiry, -1: none kept. */
+long long deliver_keep_expire(struct deliver_keep *k, long long now);
+
+/* Fill pfd (max entries) with the kept sockets (POLLIN); how many. */
+size_t deliver_keep_pollfds(
+    const struct deliver_keep *k, struct pollfd *pfd, size_t max);
+
+/* Close the kept sessions whose server closed them or spoke. */
+void deliver_keep_check(struct deliver_keep *k);
+
+/*
+ * The recipient domains the kept sessions served, each once, as
+ * NUL-terminated strings one after another in buf (size bytes; what
+ * does not fit is left out). Returns the bytes used.
+ */
+size_t deliver_keep_domains(
+    const struct deliver_keep *k, char *buf, size_t size);
+
+/* Sessions kept. */
+size_t deliver_keep_count(const struct deliver_keep *k);
 
 #endif

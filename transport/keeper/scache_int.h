@@ -47,7 +47,9 @@
 #define SCACHE_OP_DELIVER 'D' /* client -> keeper -> worker */
 #define SCACHE_OP_NO 'N' /* deliver by yourself (nothing was read) */
 #define SCACHE_OP_RESULT 'R' /* worker -> client: the exit status */
-#define SCACHE_OP_IDLE 'I' /* worker -> keeper: ready for the next */
+/* worker -> keeper: ready for the next; blob: the recipient domains of
+ * its kept sessions, NUL-terminated one after another */
+#define SCACHE_OP_IDLE 'I'
 #define SCACHE_OP_RETIRE 'X' /* worker -> keeper: done, exiting */
 #define SCACHE_OP_PING 'A' /* worker -> client: still there? */
 #define SCACHE_OP_PONG 'B' /* client -> worker: yes */

@@ -26,6 +26,14 @@
  *	exit after WORKER_MAX_USE messages, and are told to exit when
  *	idle for worker_idle_time or when the keeper exits.
  *
+ *	A worker keeps the TLS and AUTH sessions it used open between
+ *	messages (they cannot leave its process; deliver_run.h,
+ *	deliver_keep_*), and tells the keeper, each time it is free
+ *	again, which recipient domains they served: the keeper gives a
+ *	request with a recipient in one of them to that worker, else to
+ *	any idle one. A worker QUITs them when they expire and when it
+ *	exits.
+ *
  *	A worker says "deliver by yourself" only before it has read
  *	anything of the message. Once the caller's request has reached
  *	a worker, a caller that gets no answer (the worker died) defers:

@@ -12,8 +12,10 @@
  *
  *	The pool lives in the keeper: worker_pool_dispatch() passes a
  *	request with the client's socket in front to an idle worker, or
- *	answers SCACHE_OP_NO and starts one more. Workers say
- *	SCACHE_OP_IDLE when ready, SCACHE_OP_RETIRE before they exit.
+ *	answers SCACHE_OP_NO and starts one more; an idle worker whose
+ *	kept sessions served a recipient's domain (worker_req_serves())
+ *	comes first. Workers say SCACHE_OP_IDLE when ready, with those
+ *	domains as blob, SCACHE_OP_RETIRE before they exit.
  * OWNERSHIP
  *	worker_req_decode() fills a with pointers into the caller's buffer
  *	and a rcpts array the caller frees (worker_req_free()). The pool
@@ -35,6 +37,7 @@
 #include "scache_int.h"
 
 #define WORKER_RCPT_MAX 10000 /* most recipients in one request */
+#define WORKER_SERVES_RCPTS 100 /* recipients matched to kept sessions */
 
 /* What the keeper reads of a request. */
 struct worker_hint {
@@ -60,6 +63,15 @@ bool worker_req_hint(const void *buf, size_t len, struct worker_hint *hint);
 
 /* Decode request buf (len bytes, NUL-terminated strings inside) into a. */
 bool worker_req_decode(const void *buf, size_t len, struct deliver_args *a);
+
+/*
+ * Whether a recipient of request buf (len bytes) has its domain (case
+ * ignored, a trailing dot too) among domains: dlen bytes of
+ * NUL-terminated names, as a worker says SCACHE_OP_IDLE. Looks at the
+ * first WORKER_SERVES_RCPTS recipients only.
+ */
+bool worker_req_serves(
+    const void *buf, size_t len, const char *domains, size_t dlen);
 
 /* Release what worker_req_decode() allocated. */
 void worker_req_free(struct deliver_args *a);

@@ -34,6 +34,9 @@ struct worker_proc {
 	int fd; /* our end of its socket */
 	enum worker_state state; /* see above */
 	long long since_ms; /* when it entered state */
+	size_t domains_len; /* bytes in domains */
+	char domains[SCACHE_BLOB_MAX]; /* recipient domains of the sessions
+					  it keeps (NUL-terminated names) */
 };
 
 /* The pool. */
@@ -134,7 +137,30 @@ worker_spawn(struct worker_pool *p)
 	p->w[p->n].fd = sv[0];
 	p->w[p->n].state = WORKER_STARTING;
 	p->w[p->n].since_ms = mono_now_ms();
+	p->w[p->n].domains_len = 0;
 	p->n++;
+}
+
+/*
+ * worker_pick - the idle worker to take request blob: one that keeps a
+ * session for a recipient's domain, else the last idle one; p->n when
+ * none is idle
+ */
+static size_t
+worker_pick(const struct worker_pool *p, const void *blob, size_t len)
+{
+	size_t i, any = p->n;
+
+	for (i = p->n; i-- > 0;) {
+		if (p->w[i].state != WORKER_IDLE)
+			continue;
+		if (worker_req_serves(
+		        blob, len, p->w[i].domains, p->w[i].domains_len))
+			return i;
+		if (any == p->n)
+			any = i;
+	}
+	return any;
 }
 
 /* worker_pool_dispatch - to an idle worker, or "deliver by yourself" */
@@ -157,17 +183,16 @@ worker_pool_dispatch(struct worker_pool *p, int c, const void *blob, size_t len,
 		p->max = hint.max_workers < WORKER_MAX ? hint.max_workers
 		                                       : WORKER_MAX;
 		p->idle_ms = hint.idle_ms;
-		for (i = p->n; i-- > 0;) {
-			if (p->w[i].state != WORKER_IDLE)
-				continue;
+		while (!sent && (i = worker_pick(p, blob, len)) < p->n) {
 			if (scache_sendv(p->w[i].fd, SCACHE_OP_DELIVER, "",
 			        blob, len, pass, 4)) {
 				p->w[i].state = WORKER_BUSY;
 				p->w[i].since_ms = mono_now_ms();
+				p->w[i].domains_len = 0;
 				sent = true;
-				break;
+			} else {
+				worker_drop(p, i); /* gone: never took it */
 			}
-			worker_drop(p, i); /* gone: it never took this one */
 		}
 	}
 	if (!sent) {
@@ -224,6 +249,10 @@ worker_pool_events(struct worker_pool *p, const struct pollfd *pfd, size_t n,
 			if (h.op == SCACHE_OP_IDLE) {
 				p->w[j].state = WORKER_IDLE;
 				p->w[j].since_ms = mono_now_ms();
+				/* The domains of its kept sessions. */
+				p->w[j].domains_len = h.blob_len;
+				memcpy(p->w[j].domains,
+				    buf + sizeof(h) + h.key_len, h.blob_len);
 				continue;
 			}
 		}

@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "worker_int.h"
 #include "xalloc.h"
@@ -136,4 +137,46 @@ worker_req_free(struct deliver_args *a)
 	free(a->rcpts);
 	a->rcpts = NULL;
 	a->nrcpt = 0;
+}
+
+/* worker_req_domain_in - whether domain d (n bytes) is one of domains */
+static bool
+worker_req_domain_in(const char *d, size_t n, const char *domains, size_t dlen)
+{
+	const char *p = domains, *end = domains + dlen, *nul;
+
+	for (; p < end; p = nul + 1) {
+		if ((nul = memchr(p, '\0', (size_t)(end - p))) == NULL)
+			return false;
+		if ((size_t)(nul - p) == n && strncasecmp(p, d, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* worker_req_serves - a recipient's domain among domains? */
+bool
+worker_req_serves(const void *in, size_t len, const char *domains, size_t dlen)
+{
+	const size_t head =
+	    sizeof(struct worker_hint) + sizeof(struct worker_fixed);
+	const char *buf = in, *p, *end = buf + len, *nul, *at;
+	size_t i, n;
+
+	if (len < head || dlen == 0)
+		return false;
+	p = buf + head;
+	for (i = 0; i < 3 + WORKER_SERVES_RCPTS && p < end; i++, p = nul + 1) {
+		if ((nul = memchr(p, '\0', (size_t)(end - p))) == NULL)
+			return false;
+		/* The configuration, the sender, the queue id: skipped. */
+		if (i < 3 || (at = memrchr(p, '@', (size_t)(nul - p))) == NULL)
+			continue;
+		n = (size_t)(nul - at - 1);
+		if (n > 0 && at[n] == '.')
+			n--;
+		if (n > 0 && worker_req_domain_in(at + 1, n, domains, dlen))
+			return true;
+	}
+	return false;
 }

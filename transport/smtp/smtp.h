@@ -27,6 +27,10 @@
  *	Peers are named host[address]:port; server text is cleaned before
  *	it is quoted. With msg_verbose >= 1 every command and reply line is
  *	traced with msg_debug (secrets masked; the body is not traced).
+ *	Between transactions a plaintext session can leave the process
+ *	(smtp_session_detach(), _adopt()); any session can stay open in
+ *	it for a later peer it fits exactly (smtp_session_fits(),
+ *	_alive(), _renew(); smtp_keep.c).
  * OWNERSHIP
  *	smtp_session_open() returns a session the caller ends with
  *	smtp_session_close(). Strings in the options and peer are copied
@@ -283,6 +287,45 @@ int smtp_session_detach(struct smtp_session *s, struct smtp_reuse *r);
 enum sd_status smtp_session_adopt(struct smtp_session **sp, int fd,
     const struct smtp_reuse *r, const struct smtp_peer *peer,
     const struct smtp_opts *opts, struct why *why);
+
+/*
+ * Whether s, between transactions, can stay open in this process for a
+ * later transaction (smtp_keep.c): ready, in step, nothing unread or
+ * unsent, no RSET owed. TLS and AUTH are no obstacle: nothing leaves
+ * the process.
+ */
+bool smtp_session_keepable(const struct smtp_session *s);
+
+/* Whether a transaction stopped half-way and RSET is owed. */
+bool smtp_session_rset_owed(const struct smtp_session *s);
+
+/*
+ * Whether kept session s was made for exactly peer and opts, as a new
+ * one would be: address, port, host name (SNI and the name verified),
+ * EHLO name, TLS policy as asked, usable TLSA records, CA bundle,
+ * lowest TLS version, auth_without_tls, user and password (or none for
+ * both). So a session of one policy never serves another, nor one
+ * authenticated as one user another user or none.
+ */
+bool smtp_session_fits(const struct smtp_session *s,
+    const struct smtp_peer *peer, const struct smtp_opts *opts);
+
+/*
+ * Whether idle session s is still there: nothing came from the server
+ * since its last reply (TLS records that carry no data, such as TLS 1.3
+ * session tickets, are taken in). One the server closed or spoke on (a
+ * 421 at its idle timeout) becomes SMTP_ST_BROKEN: close it (no QUIT).
+ */
+bool smtp_session_alive(struct smtp_session *s);
+
+/*
+ * Give kept session s the timeouts and overall deadline of opts, for
+ * the message it serves next.
+ */
+void smtp_session_renew(struct smtp_session *s, const struct smtp_opts *opts);
+
+/* The connection's socket, for poll(2) while s is idle; -1 when none. */
+int smtp_session_fd(const struct smtp_session *s);
 
 /* Transactions begun on the connection, in this process and before. */
 unsigned smtp_session_uses(const struct smtp_session *s);

@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "fileid.h"
 #include "smtp.h"
 #include "why.h"
 
@@ -128,10 +129,12 @@ struct smtp_session {
 	unsigned long data_timeout_ms; /* see smtp_opts */
 	long long deadline_ms; /* see smtp_opts */
 	enum cfg_tls tls_policy; /* policy in force (dane resolved) */
+	enum cfg_tls tls_asked; /* the peer's policy as given (reuse) */
 	bool tls_dane; /* DANE authentication with usable TLSA records */
 	struct smtp_tlsa *tlsa; /* copies of the usable TLSA records */
 	size_t ntlsa; /* entries in tlsa */
 	char *tls_ca_file; /* CA bundle, NULL = system store */
+	struct fileid tls_ca_id; /* the bundle when the session began */
 	enum smtp_tls_version tls_min_version; /* see smtp_opts */
 	bool tls_active; /* the connection runs over TLS */
 	enum smtp_tls_trust tls_trust; /* when tls_active */
@@ -215,6 +218,13 @@ size_t smtp_io_pending(const struct smtp_io *io);
 /* A session for peer with opts, not connected (SMTP_ST_CONNECT). */
 struct smtp_session *smtp_session_new(
     const struct smtp_peer *peer, const struct smtp_opts *opts);
+
+/*
+ * The host name (peer->host, else the address) and the address
+ * without brackets of peer, as a session records them.
+ */
+void smtp_session_names(const struct smtp_peer *peer, char *host, size_t hsize,
+    char *addr, size_t asize);
 
 /* Free a session's memory (not its connection: smtp_io_fini). */
 void smtp_session_free(struct smtp_session *s);

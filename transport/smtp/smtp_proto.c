@@ -313,6 +313,7 @@ smtp_session_tlsa(struct smtp_session *s, const struct smtp_peer *peer)
 	size_t i, n = 0;
 
 	s->tls_policy = peer->tls;
+	s->tls_asked = peer->tls;
 	if (peer->tls != CFG_TLS_DANE)
 		return;
 	/* RFC 7672 section 2.2: no TLSA records, opportunistic TLS. */
@@ -349,25 +350,35 @@ smtp_session_free(struct smtp_session *s)
 	free(s);
 }
 
-/* smtp_session_new - a session for peer, not connected */
-struct smtp_session *
-smtp_session_new(const struct smtp_peer *peer, const struct smtp_opts *opts)
+/* smtp_session_names - the host name and the bare address of peer */
+void
+smtp_session_names(const struct smtp_peer *peer, char *host, size_t hsize,
+    char *addr, size_t asize)
 {
-	struct smtp_session *s;
 	const char *a = peer->addr;
 	size_t alen = strlen(a);
 
-	s = xcalloc(1, sizeof(*s));
-	s->io.fd = -1;
-	snprintf(s->host, sizeof(s->host), "%s",
+	snprintf(host, hsize, "%s",
 	    peer->host != NULL && *peer->host != '\0' ? peer->host : a);
 	if (alen >= 2 && a[0] == '[' && a[alen - 1] == ']') {
 		a++;
 		alen -= 2;
 	}
-	snprintf(s->addr, sizeof(s->addr), "%.*s", (int)alen, a);
-	if (strcmp(s->host, peer->addr) == 0)
-		snprintf(s->host, sizeof(s->host), "%s", s->addr);
+	snprintf(addr, asize, "%.*s", (int)alen, a);
+	if (strcmp(host, peer->addr) == 0)
+		snprintf(host, hsize, "%s", addr);
+}
+
+/* smtp_session_new - a session for peer, not connected */
+struct smtp_session *
+smtp_session_new(const struct smtp_peer *peer, const struct smtp_opts *opts)
+{
+	struct smtp_session *s;
+
+	s = xcalloc(1, sizeof(*s));
+	s->io.fd = -1;
+	smtp_session_names(
+	    peer, s->host, sizeof(s->host), s->addr, sizeof(s->addr));
 	s->port = peer->port;
 	snprintf(
 	    s->peer, sizeof(s->peer), "%s[%s]:%u", s->host, s->addr, s->port);
@@ -384,8 +395,13 @@ smtp_session_new(const struct smtp_peer *peer, const struct smtp_opts *opts)
 	                                                : SMTP_DEF_DATA_MS;
 	s->deadline_ms = opts->deadline_ms;
 	smtp_session_tlsa(s, peer);
-	if (opts->tls_ca_file != NULL && opts->tls_ca_file[0] != '\0')
+	if (opts->tls_ca_file != NULL && opts->tls_ca_file[0] != '\0') {
 		s->tls_ca_file = xstrdup(opts->tls_ca_file);
+		/* Before any load: a kept session then fits only while
+		 * the bundle it was verified with is the file's. */
+		if (peer->tls != CFG_TLS_NONE)
+			fileid_get(s->tls_ca_file, &s->tls_ca_id);
+	}
 	s->tls_min_version = opts->tls_min_version;
 	s->auth_without_tls = opts->auth_without_tls;
 	if (peer->user != NULL) {

@@ -19,9 +19,7 @@
 bool
 smtp_session_reusable(const struct smtp_session *s)
 {
-	return s != NULL && !s->broken && s->state == SMTP_ST_READY &&
-	    !s->need_rset && !s->tls_active && s->user == NULL &&
-	    s->io.fd >= 0 && s->io.out_len == 0 && smtp_io_pending(&s->io) == 0;
+	return smtp_session_keepable(s) && !s->tls_active && s->user == NULL;
 }
 
 /* smtp_session_detach - the socket and what it carries, without QUIT */
