@@ -81,6 +81,9 @@ int cmd_route(int argc, char **argv);
 /* smtpdirect lint: check override maps. */
 int cmd_lint(int argc, char **argv);
 
+/* smtpdirect check: owners and modes of an installation; 0 or 1. */
+int cmd_check(int argc, char **argv);
+
 /* smtpdirect resolve: show the MX set through the resolver. */
 int cmd_resolve(int argc, char **argv);
 

@@ -31,6 +31,7 @@ struct main_cmd {
 };
 
 static const struct main_cmd main_cmds[] = {
+    {"check", cmd_check},
     {"deliver", cmd_deliver},
     {"lint", cmd_lint},
     {"resolve", cmd_resolve},
@@ -44,6 +45,7 @@ static const char main_help[] =
     "  route    explain the route of an address or domain\n"
     "  lint     check override maps\n"
     "  resolve  show the MX set the resolver gives\n"
+    "  check    check owners and modes of the installed files\n"
     "\n"
     "Options:\n"
     "  -c FILE  configuration file (default $SMTPDIRECT_CONF, else\n"
@@ -63,6 +65,7 @@ cmd_usage_print(void *fp)
 	    "[-o text|exim|postfix] ADDRESS|DOMAIN\n"
 	    "       smtpdirect lint [-c FILE] [OVERRIDES_FILE...]\n"
 	    "       smtpdirect resolve [-v] [-c FILE] DOMAIN\n"
+	    "       smtpdirect check [-c FILE] [-u USER]\n"
 	    "       smtpdirect --version | --help\n",
 	    fp);
 }
