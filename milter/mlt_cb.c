@@ -29,7 +29,8 @@ struct mlt_ctx {
 				  for (negotiated) */
 	unsigned long long declared; /* MAIL FROM SIZE=, when known */
 	bool declared_known; /* MAIL FROM had a valid SIZE= */
-	struct dns *dns; /* the RCPT check's resolver, opened at need */
+	struct mlt_rcpt_conn rconn; /* the RCPT check's part */
+	bool over_smtp; /* the client came over SMTP (RCPT check) */
 };
 
 /* Steps we never answer but at the end: asked for when the MTA offers. */
@@ -145,9 +146,10 @@ mlt_on_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	struct mlt_ctx *c = smfi_getpriv(ctx);
 
 	(void)host;
-	(void)sa;
 	if (c == NULL)
 		c = mlt_ctx_new(ctx);
+	if (c != NULL)
+		c->over_smtp = mlt_rcpt_over_smtp(sa);
 	return mlt_step(c, SMFIP_NR_CONN, c != NULL);
 }
 
@@ -177,7 +179,7 @@ mlt_on_envrcpt(SMFICTX *ctx, char **argv)
 		c->too_many = true;
 		return mlt_step(c, SMFIP_NR_RCPT, true);
 	}
-	if (mlt_cb_rcpt != NULL &&
+	if (mlt_cb_rcpt != NULL && c->over_smtp &&
 	    mlt_envrcpt_check(ctx, c, argv[0]) == SMFIS_REJECT)
 		return SMFIS_REJECT;
 	if (c->nrcpt == c->cap) {
@@ -202,8 +204,9 @@ mlt_envrcpt_check(SMFICTX *ctx, struct mlt_ctx *c, const char *rcpt)
 	const char *qid;
 
 	m = mlt_store_get(mlt_cb_store);
-	mlt_rcpt_judge(mlt_cb_rcpt, &c->dns, m == NULL ? NULL : mlt_map_ovr(m),
-	    rcpt, c->declared, c->declared_known, &res);
+	mlt_rcpt_judge(mlt_cb_rcpt, &c->rconn,
+	    m == NULL ? NULL : mlt_map_ovr(m), rcpt, c->declared,
+	    c->declared_known, &res);
 	mlt_map_put(mlt_cb_store, m);
 	if (res.verdict == MLT_RCPT_SKIP ||
 	    (res.verdict == MLT_RCPT_ACCEPT && !res.dns_failed))
@@ -396,7 +399,7 @@ mlt_on_close(SMFICTX *ctx)
 	if (c == NULL)
 		return SMFIS_CONTINUE;
 	mlt_ctx_reset(c);
-	dns_close(c->dns);
+	mlt_rcpt_conn_fini(&c->rconn);
 	free(c->rcpts);
 	free(c);
 	smfi_setpriv(ctx, NULL);

@@ -3,6 +3,8 @@
 /* The optional check at RCPT: a recipient domain with a null MX, or one
  * that does not exist, is rejected; a DNS failure never rejects. */
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -252,11 +254,34 @@ mlt_rcpt_lookup(
 	dns_answer_fini(&ans);
 }
 
+/* mlt_rcpt_over_smtp - a client address with a port */
+bool
+mlt_rcpt_over_smtp(const struct sockaddr *sa)
+{
+	if (sa == NULL)
+		return false;
+	if (sa->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)sa)
+		           ->sin_port != 0;
+	if (sa->sa_family == AF_INET6)
+		return ((const struct sockaddr_in6 *)(const void *)sa)
+		           ->sin6_port != 0;
+	return false;
+}
+
+/* mlt_rcpt_conn_fini - close the connection's resolver */
+void
+mlt_rcpt_conn_fini(struct mlt_rcpt_conn *conn)
+{
+	dns_close(conn->dns);
+	memset(conn, 0, sizeof(*conn));
+}
+
 /* mlt_rcpt_judge - skip, accept or reject one recipient */
 void
-mlt_rcpt_judge(struct mlt_rcpt *rc, struct dns **dns, const struct ovr_map *map,
-    const char *rcpt, unsigned long long size, bool size_known,
-    struct mlt_rcpt_result *res)
+mlt_rcpt_judge(struct mlt_rcpt *rc, struct mlt_rcpt_conn *conn,
+    const struct ovr_map *map, const char *rcpt, unsigned long long size,
+    bool size_known, struct mlt_rcpt_result *res)
 {
 	struct why why;
 
@@ -269,16 +294,28 @@ mlt_rcpt_judge(struct mlt_rcpt *rc, struct dns **dns, const struct ovr_map *map,
 		    res->text, sizeof(res->text), "routed by the override map");
 		return;
 	}
-	if (*dns == NULL) {
+	res->verdict = MLT_RCPT_ACCEPT;
+	if (strcmp(conn->failed, res->domain) == 0) {
+		res->dns_failed = true;
+		snprintf(res->text, sizeof(res->text),
+		    "failed before in this connection: %.300s",
+		    conn->failed_why);
+		return;
+	}
+	if (conn->dns == NULL) {
 		why_reset(&why);
-		*dns = mlt_rcpt_resolver(rc, &why);
-		if (*dns == NULL) {
-			res->verdict = MLT_RCPT_ACCEPT;
+		conn->dns = mlt_rcpt_resolver(rc, &why);
+		if (conn->dns == NULL) {
 			res->dns_failed = true;
 			snprintf(res->text, sizeof(res->text),
 			    "no DNS resolver: %.300s", why.text);
 			return;
 		}
 	}
-	mlt_rcpt_lookup(rc, *dns, res);
+	mlt_rcpt_lookup(rc, conn->dns, res);
+	if (res->dns_failed) {
+		snprintf(conn->failed, sizeof(conn->failed), "%s", res->domain);
+		snprintf(conn->failed_why, sizeof(conn->failed_why), "%s",
+		    res->text);
+	}
 }

@@ -15,20 +15,25 @@
  *	not ASCII, and a domain the override map routes for this message
  *	at $retries 0 (at the size MAIL FROM declared, or, with none, at
  *	the smallest and the largest size): the administrator routes it.
- *	Each lookup is bounded by a time limit across all its tries.
+ *	Each lookup is bounded by a time limit across all its tries, and
+ *	a domain whose lookup failed is not asked again on the same
+ *	connection. Mail that did not come over SMTP (mlt_rcpt_over_smtp)
+ *	is left to the caller not to check.
  *	No libmilter here (mlt_cb.c answers the MTA), so that the unit
  *	tests call it with canned DNS answers.
  * OWNERSHIP
  *	mlt_rcpt_new() allocates the checker (options copied), freed by
  *	mlt_rcpt_free() after every resolver it gave is closed.
  *	mlt_rcpt_resolver() allocates a resolver for one connection,
- *	released with dns_close(). Results are caller-owned structs.
+ *	released with dns_close(); mlt_rcpt_judge() keeps the one it opens
+ *	in the caller's struct mlt_rcpt_conn, released with
+ *	mlt_rcpt_conn_fini(). Results are caller-owned structs.
  * THREADS
  *	The checker is shared: mlt_rcpt_resolver() is locked (the first
  *	call opens the resolver and its cache, later ones dns_dup() it,
  *	as dns.h requires). A resolver it gave is used by one thread at a
- *	time (one connection's). mlt_rcpt_judge() on distinct resolvers
- *	and results is safe; the map is read-only. The cache is opened by
+ *	time (one connection's). mlt_rcpt_judge() on distinct
+ *	connections and results is safe; the map is read-only. The cache is opened by
  *	the first lookup, so as the user the milter runs as (after -u),
  *	and only in a state_dir that user may trust (sdir.h: not another
  *	user's, not one everybody may write), as the smtpdirect commands
@@ -42,6 +47,8 @@
  */
 #ifndef SMTPDIRECT_MLT_RCPT_H
 #define SMTPDIRECT_MLT_RCPT_H
+
+#include <sys/socket.h>
 
 #include <stdbool.h>
 
@@ -68,6 +75,17 @@ struct mlt_rcpt_result {
 	const char *dsn; /* "5.1.10" or "5.1.2", else NULL */
 	char text[MLT_RCPT_TEXT_MAX]; /* reply text when rejected; else
 					 why it was skipped or accepted */
+};
+
+/*
+ * One connection's part: its resolver, and the last domain whose lookup
+ * failed, so that more recipients there do not wait for DNS again.
+ * Zero it to start; mlt_rcpt_conn_fini() closes the resolver.
+ */
+struct mlt_rcpt_conn {
+	struct dns *dns; /* opened at need, NULL before */
+	char failed[DNS_NAME_MAX + 1]; /* "" when none */
+	char failed_why[MLT_RCPT_TEXT_MAX]; /* why it failed */
 };
 
 struct mlt_rcpt;
@@ -100,14 +118,27 @@ struct dns *mlt_rcpt_resolver(struct mlt_rcpt *rc, struct why *why);
 bool mlt_rcpt_size_arg(char *const *argv, unsigned long long *size);
 
 /*
- * Judge the recipient rcpt ("<u@example.org>" or without brackets):
- * skip it, or look its domain up with *dns (opened by
- * mlt_rcpt_resolver() when NULL; the caller closes it). map (NULL:
- * none) exempts the domains it routes; size_known says whether size is
- * what MAIL FROM declared. res is always filled.
+ * Judge the recipient rcpt ("<u@example.org>" or without brackets) of
+ * a connection: skip it, or look its domain up with conn's resolver
+ * (opened by mlt_rcpt_resolver() at need). A domain whose lookup failed
+ * just before in this connection is accepted as failed without asking
+ * again. map (NULL: none) exempts the domains it routes; size_known
+ * says whether size is what MAIL FROM declared. res is always filled.
  */
-void mlt_rcpt_judge(struct mlt_rcpt *rc, struct dns **dns,
+void mlt_rcpt_judge(struct mlt_rcpt *rc, struct mlt_rcpt_conn *conn,
     const struct ovr_map *map, const char *rcpt, unsigned long long size,
     bool size_known, struct mlt_rcpt_result *res);
+
+/* Close the connection's resolver; conn may be zeroed and reused. */
+void mlt_rcpt_conn_fini(struct mlt_rcpt_conn *conn);
+
+/*
+ * Did the connection come over SMTP: a client address with a port?
+ * Postfix's cleanup(8) connects for non_smtpd_milters with port 0 and
+ * reports a milter that rejects a recipient there as a configuration
+ * error (the mail stays queued); Sendmail gives no address for local
+ * mail. Those are not checked.
+ */
+bool mlt_rcpt_over_smtp(const struct sockaddr *sa);
 
 #endif

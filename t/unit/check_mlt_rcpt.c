@@ -3,6 +3,8 @@
 /* Unit tests of mlt_rcpt: the milter's null MX / NXDOMAIN check at
  * RCPT, on canned DNS answers. */
 
+#include <netinet/in.h>
+
 #include "dns_canned.h"
 
 #include "mlt_rcpt.h"
@@ -125,9 +127,10 @@ START_TEST(test_mlt_rcpt_judge_table)
 	struct canned_ctx cx;
 	struct mlt_rcpt *rc = t_checker(&cx);
 	struct mlt_rcpt_result res;
-	struct dns *dns = NULL;
+	struct mlt_rcpt_conn conn = {0};
 
-	mlt_rcpt_judge(rc, &dns, map, tc->rcpt, tc->size, tc->size_known, &res);
+	mlt_rcpt_judge(
+	    rc, &conn, map, tc->rcpt, tc->size, tc->size_known, &res);
 	ck_assert_msg(res.verdict == tc->verdict,
 	    "case \"%s\": got verdict %d, want %d (%s)", tc->name, res.verdict,
 	    tc->verdict, res.text);
@@ -146,7 +149,7 @@ START_TEST(test_mlt_rcpt_judge_table)
 	    "case \"%s\": got %u queries, want %u", tc->name, cx.udp,
 	    tc->queries);
 	ck_assert_msg(res.text[0] != '\0', "case \"%s\": no text", tc->name);
-	dns_close(dns);
+	mlt_rcpt_conn_fini(&conn);
 	mlt_rcpt_free(rc);
 	ovr_map_free(map);
 }
@@ -157,23 +160,24 @@ START_TEST(test_mlt_rcpt_judge_reply_texts)
 	struct canned_ctx cx;
 	struct mlt_rcpt *rc = t_checker(&cx);
 	struct mlt_rcpt_result res;
-	struct dns *dns = NULL;
+	struct mlt_rcpt_conn conn = {0};
 
-	mlt_rcpt_judge(rc, &dns, NULL, "<u@NullMX.test>", 0, false, &res);
+	mlt_rcpt_judge(rc, &conn, NULL, "<u@NullMX.test>", 0, false, &res);
 	ck_assert_str_eq(res.dsn, "5.1.10");
 	ck_assert_str_eq(res.text,
 	    "Recipient address rejected: nullmx.test: domain does not accept "
 	    "mail (null MX, RFC 7505)");
-	mlt_rcpt_judge(rc, &dns, NULL, "<u@nx.test>", 0, false, &res);
+	mlt_rcpt_judge(rc, &conn, NULL, "<u@nx.test>", 0, false, &res);
 	ck_assert_str_eq(res.dsn, "5.1.2");
 	ck_assert_str_eq(res.text,
 	    "Recipient address rejected: nx.test: domain not found (NXDOMAIN)");
-	mlt_rcpt_judge(rc, &dns, NULL, "<u@servfail.test>", 0, false, &res);
+	mlt_rcpt_judge(rc, &conn, NULL, "<u@servfail.test>", 0, false, &res);
 	ck_assert_ptr_null(res.dsn);
 	ck_assert_msg(strstr(res.text, "SERVFAIL") != NULL, "%s", res.text);
 	/* The connection's resolver is kept for its next recipients. */
-	ck_assert_ptr_nonnull(dns);
-	dns_close(dns);
+	ck_assert_ptr_nonnull(conn.dns);
+	mlt_rcpt_conn_fini(&conn);
+	ck_assert_ptr_null(conn.dns);
 	mlt_rcpt_free(rc);
 }
 END_TEST
@@ -183,17 +187,17 @@ START_TEST(test_mlt_rcpt_judge_no_server_accepts)
 	char *dir = unit_tmpdir();
 	char *conf = unit_write_file(dir, "resolv.conf", "search test\n", 12);
 	struct mlt_rcpt_result res;
-	struct dns *dns = NULL;
+	struct mlt_rcpt_conn conn = {0};
 	struct mlt_rcpt *rc;
 	struct dns_opts o;
 
 	memset(&o, 0, sizeof(o));
 	o.resolv_conf = conf;
 	rc = mlt_rcpt_new(&o, 1000);
-	mlt_rcpt_judge(rc, &dns, NULL, "<u@nullmx.test>", 0, false, &res);
+	mlt_rcpt_judge(rc, &conn, NULL, "<u@nullmx.test>", 0, false, &res);
 	ck_assert_int_eq(res.verdict, MLT_RCPT_ACCEPT);
 	ck_assert(res.dns_failed);
-	ck_assert_ptr_null(dns);
+	ck_assert_ptr_null(conn.dns);
 	ck_assert_msg(
 	    strstr(res.text, "no DNS resolver") != NULL, "%s", res.text);
 	mlt_rcpt_free(rc);
@@ -207,20 +211,75 @@ START_TEST(test_mlt_rcpt_resolver_dups_share_options)
 {
 	struct canned_ctx cx;
 	struct mlt_rcpt *rc = t_checker(&cx);
+	struct mlt_rcpt_conn conn = {0};
 	struct mlt_rcpt_result res;
-	struct dns *a, *b;
+	struct dns *a;
 	struct why why;
 
 	a = mlt_rcpt_resolver(rc, &why);
-	b = mlt_rcpt_resolver(rc, &why);
+	conn.dns = mlt_rcpt_resolver(rc, &why);
 	ck_assert_ptr_nonnull(a);
-	ck_assert_ptr_nonnull(b);
-	ck_assert_ptr_ne(a, b);
-	mlt_rcpt_judge(rc, &b, NULL, "<u@nullmx.test>", 0, false, &res);
+	ck_assert_ptr_nonnull(conn.dns);
+	ck_assert_ptr_ne(a, conn.dns);
+	mlt_rcpt_judge(rc, &conn, NULL, "<u@nullmx.test>", 0, false, &res);
 	ck_assert_int_eq(res.verdict, MLT_RCPT_NULLMX);
 	dns_close(a);
-	dns_close(b);
+	mlt_rcpt_conn_fini(&conn);
 	mlt_rcpt_free(rc);
+}
+END_TEST
+
+START_TEST(test_mlt_rcpt_judge_failure_not_asked_again)
+{
+	struct canned_ctx cx;
+	struct mlt_rcpt *rc = t_checker(&cx);
+	struct mlt_rcpt_conn conn = {0};
+	struct mlt_rcpt_result res;
+
+	mlt_rcpt_judge(rc, &conn, NULL, "<a@timeout.test>", 0, false, &res);
+	ck_assert(res.dns_failed);
+	ck_assert_uint_eq(cx.udp, 1);
+	/* The same domain again in this connection: no second wait. */
+	mlt_rcpt_judge(rc, &conn, NULL, "<b@Timeout.test>", 0, false, &res);
+	ck_assert_int_eq(res.verdict, MLT_RCPT_ACCEPT);
+	ck_assert(res.dns_failed);
+	ck_assert_uint_eq(cx.udp, 1);
+	ck_assert_msg(
+	    strstr(res.text, "failed before in this connection") != NULL, "%s",
+	    res.text);
+	/* Another domain is asked, and a rejection still works. */
+	mlt_rcpt_judge(rc, &conn, NULL, "<c@nullmx.test>", 0, false, &res);
+	ck_assert_int_eq(res.verdict, MLT_RCPT_NULLMX);
+	ck_assert_uint_eq(cx.udp, 2);
+	/* A new connection asks again. */
+	mlt_rcpt_conn_fini(&conn);
+	mlt_rcpt_judge(rc, &conn, NULL, "<a@timeout.test>", 0, false, &res);
+	ck_assert_uint_eq(cx.udp, 3);
+	mlt_rcpt_conn_fini(&conn);
+	mlt_rcpt_free(rc);
+}
+END_TEST
+
+START_TEST(test_mlt_rcpt_over_smtp_needs_a_port)
+{
+	struct sockaddr_in in4;
+	struct sockaddr_in6 in6;
+	struct sockaddr un;
+
+	memset(&in4, 0, sizeof(in4));
+	in4.sin_family = AF_INET;
+	ck_assert(!mlt_rcpt_over_smtp((struct sockaddr *)&in4));
+	in4.sin_port = htons(40000);
+	ck_assert(mlt_rcpt_over_smtp((struct sockaddr *)&in4));
+	memset(&in6, 0, sizeof(in6));
+	in6.sin6_family = AF_INET6;
+	ck_assert(!mlt_rcpt_over_smtp((struct sockaddr *)&in6));
+	in6.sin6_port = htons(40000);
+	ck_assert(mlt_rcpt_over_smtp((struct sockaddr *)&in6));
+	memset(&un, 0, sizeof(un));
+	un.sa_family = AF_UNIX;
+	ck_assert(!mlt_rcpt_over_smtp(&un));
+	ck_assert(!mlt_rcpt_over_smtp(NULL));
 }
 END_TEST
 
@@ -273,6 +332,8 @@ mlt_rcpt_suite(void)
 	tcase_add_test(tc, test_mlt_rcpt_judge_reply_texts);
 	tcase_add_test(tc, test_mlt_rcpt_judge_no_server_accepts);
 	tcase_add_test(tc, test_mlt_rcpt_resolver_dups_share_options);
+	tcase_add_test(tc, test_mlt_rcpt_judge_failure_not_asked_again);
+	tcase_add_test(tc, test_mlt_rcpt_over_smtp_needs_a_port);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("size_arg");
 	tcase_add_loop_test(tc, test_mlt_rcpt_size_arg_table, 0,
