@@ -266,6 +266,18 @@ rcpt(conn, "<u@slow.test>", "continue")
 rcpt(conn, "<v@slow.test>", "continue")
 finish(conn, 2)
 EOF
+# par: one of 8 connections at once (threads, the shared resolver and
+# cache): each rejects and accepts as the first did.
+cat >"$WORK/par.lua" <<'EOF'
+for i = 1, 5 do
+	local conn = open()
+	rcpt(conn, "<p" .. i .. "@nullmx.test>", "reject")
+	rcpt(conn, "<p" .. i .. "@good.test>", "continue")
+	rcpt(conn, "<p" .. i .. "@nx.test>", "reject")
+	rcpt(conn, "<p" .. i .. "@implicit.test>", "continue")
+	finish(conn, 2, "nullmx")
+end
+EOF
 # off, or no DNS server: nothing rejected.
 cat >"$WORK/none.lua" <<'EOF'
 local conn = open()
@@ -292,6 +304,19 @@ scenarios() {
 	done
 	[ "$(grep -c 'reject: ' "$LOG")" -eq 5 ] ||
 		fail "not 5 rejections: $(cat "$LOG")"
+	cat "$WORK/lib.lua" "$WORK/par.lua" >"$WORK/run-par.lua"
+	pids=""
+	for i in 1 2 3 4 5 6 7 8; do
+		timeout 120 miltertest -s "$WORK/run-par.lua" \
+		    >"$WORK/par$i.out" 2>&1 &
+		pids="$pids $!"
+	done
+	for p in $pids; do
+		wait "$p" || fail "parallel miltertest: $(cat "$WORK"/par*.out)"
+	done
+	n=$(grep -c 'reject: RCPT to=<p[1-5]@n' "$LOG")
+	[ "$n" -eq 80 ] || fail "8 x 5 x 2 rejections wanted, $n logged"
+	echo "93: 8 connections at once, 40 messages: 80 rejections"
 	t0=$(date +%s%N)
 	run_lua slow
 	ms=$((($(date +%s%N) - t0) / 1000000))
@@ -409,6 +434,7 @@ pf_wait_log 'milter-reject: RCPT from .*: 556 5\.1\.10 ' 10
 pf_wait_log 'milter-reject: RCPT from .*: 550 5\.1\.2 ' 10
 grep -q 'reject: RCPT to=<u@nullmx.test>: 556 5.1.10' "$MLOG" ||
 	fail "no rejection in the milter log: $(cat "$MLOG")"
+grep 'reject: ' "$MLOG" | sed 's/^/93: postfix: milter log: /' 
 grep -q ' size=.*nrcpt=4,' "$MLOG" ||
 	fail "the message did not have the 4 accepted recipients: $(cat "$MLOG")"
 # A local submission (sendmail(1), non_smtpd_milters) is not checked:
