@@ -266,6 +266,7 @@ main(int argc, char **argv)
 	struct mlt_opts o;
 	struct mlt_rcpt *rcpt;
 	const char *upath;
+	struct why why;
 	sigset_t set;
 	int rc;
 
@@ -282,7 +283,21 @@ main(int argc, char **argv)
 	    o.check ? MSG_TO_STDERR : MSG_TO_STDERR | MSG_TO_SYSLOG);
 	msg_set_fatal_status(MSG_EX_CONFIG);
 	rc = main_load(&o, o.check ? stdout : stderr);
+	rcpt = rc == MSG_EX_OK ? main_rcpt(cfg_get()) : NULL;
+	if (rcpt != NULL && !mlt_rcpt_probe(rcpt, &why)) {
+		/* Not fatal: the check accepts while it has no server. */
+		if (o.check)
+			printf("smtpdirect-milter: warning: "
+			       "milter_reject_null_mx: %s; recipients are "
+			       "accepted unchecked until there is one\n",
+			    why.text);
+		else
+			msg_warn("milter_reject_null_mx: %s; recipients are "
+			         "accepted unchecked until there is one",
+			    why.text);
+	}
 	if (o.check || rc != MSG_EX_OK) {
+		mlt_rcpt_free(rcpt);
 		mlt_store_free(main_store);
 		return rc;
 	}
@@ -290,7 +305,6 @@ main(int argc, char **argv)
 	/* The socket, then who we are. */
 	if (smfi_setconn((char *)o.sock) != MI_SUCCESS)
 		msg_fatal_status(MSG_EX_USAGE, "-p %s: bad socket", o.sock);
-	rcpt = main_rcpt(cfg_get());
 	if (!mlt_cb_register(main_store, cfg_get()->milter_transport,
 	        cfg_get()->mx_port, rcpt))
 		msg_fatal_status(MSG_EX_SOFTWARE, "smfi_register failed");

@@ -114,6 +114,21 @@ mlt_rcpt_resolver(struct mlt_rcpt *rc, struct why *why)
 	return d;
 }
 
+/* mlt_rcpt_probe - is there a server to ask? */
+bool
+mlt_rcpt_probe(struct mlt_rcpt *rc, struct why *why)
+{
+	struct dns_opts o = rc->opts;
+	struct dns *d;
+
+	why_reset(why);
+	o.cache_dir = NULL;
+	if (dns_open(&o, &d, why) != DNS_OK)
+		return false;
+	dns_close(d);
+	return true;
+}
+
 /* mlt_rcpt_size_arg - SIZE= among the ESMTP parameters of MAIL FROM */
 bool
 mlt_rcpt_size_arg(char *const *argv, unsigned long long *size)

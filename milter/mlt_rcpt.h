@@ -111,6 +111,13 @@ void mlt_rcpt_free(struct mlt_rcpt *rc);
 struct dns *mlt_rcpt_resolver(struct mlt_rcpt *rc, struct why *why);
 
 /*
+ * Is there a DNS server to ask (the configured ones, else those of
+ * resolv.conf)? Opens nothing in state_dir, keeps nothing open.
+ * Returns: true, or false with why filled.
+ */
+bool mlt_rcpt_probe(struct mlt_rcpt *rc, struct why *why);
+
+/*
  * The size a MAIL FROM's ESMTP parameters declare (argv as libmilter
  * gives it: argv[0] the sender, then "SIZE=1234" and the like).
  * Returns: true and *size when a valid SIZE= is among them.

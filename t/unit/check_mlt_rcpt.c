@@ -190,10 +190,13 @@ START_TEST(test_mlt_rcpt_judge_no_server_accepts)
 	struct mlt_rcpt_conn conn = {0};
 	struct mlt_rcpt *rc;
 	struct dns_opts o;
+	struct why why;
 
 	memset(&o, 0, sizeof(o));
 	o.resolv_conf = conf;
 	rc = mlt_rcpt_new(&o, 1000);
+	ck_assert(!mlt_rcpt_probe(rc, &why));
+	ck_assert_msg(why.text[0] != '\0', "no reason");
 	mlt_rcpt_judge(rc, &conn, NULL, "<u@nullmx.test>", 0, false, &res);
 	ck_assert_int_eq(res.verdict, MLT_RCPT_ACCEPT);
 	ck_assert(res.dns_failed);
@@ -216,6 +219,7 @@ START_TEST(test_mlt_rcpt_resolver_dups_share_options)
 	struct dns *a;
 	struct why why;
 
+	ck_assert(mlt_rcpt_probe(rc, &why));
 	a = mlt_rcpt_resolver(rc, &why);
 	conn.dns = mlt_rcpt_resolver(rc, &why);
 	ck_assert_ptr_nonnull(a);
