@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "idn.h"
 #include "mlt_rcpt.h"
 #include "mono.h"
 #include "msg.h"
@@ -163,9 +164,9 @@ mlt_rcpt_size_arg(char *const *argv, unsigned long long *size)
 static bool
 mlt_rcpt_domain(const char *rcpt, struct mlt_rcpt_result *res)
 {
-	char buf[DNS_NAME_MAX + 2];
-	const char *at = strrchr(rcpt, '@');
-	size_t n, i;
+	char buf[DNS_NAME_MAX + 2], ascii[DNS_NAME_MAX + 2];
+	const char *at = strrchr(rcpt, '@'), *err;
+	size_t n;
 
 	if (at == NULL) {
 		snprintf(res->text, sizeof(res->text), "local address");
@@ -186,12 +187,16 @@ mlt_rcpt_domain(const char *rcpt, struct mlt_rcpt_result *res)
 		snprintf(res->text, sizeof(res->text), "address literal");
 		return false;
 	}
-	for (i = 0; i < n; i++)
-		if ((unsigned char)buf[i] >= 0x80) {
+	/* U-labels: looked up as their A-labels, as delivery does. */
+	if (!idn_is_ascii(buf)) {
+		if (idn_to_ascii(buf, ascii, sizeof(ascii), &err) == IDN_BAD) {
 			snprintf(res->text, sizeof(res->text),
-			    "domain not in ASCII");
+			    "not a valid internationalised domain name: %s",
+			    err);
 			return false;
 		}
+		snprintf(buf, sizeof(buf), "%s", ascii);
+	}
 	if (!dns_name_normalise(buf, res->domain)) {
 		res->domain[0] = '\0';
 		snprintf(res->text, sizeof(res->text), "not a domain name");

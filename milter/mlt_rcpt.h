@@ -11,8 +11,10 @@
  *	(the domain exists), and every DNS failure (SERVFAIL, time-out,
  *	garbled answer, no server): a DNS failure never rejects. Not
  *	looked up at all: a local address (no @), a domain literal
- *	([192.0.2.1]), an unqualified domain (no dot), a domain that is
- *	not ASCII, and a domain the override map routes for this message
+ *	([192.0.2.1]), an unqualified domain (no dot), a domain in
+ *	U-labels that is not valid IDNA2008 (a valid one is looked up as
+ *	its A-labels, idn.h), and a domain the override map routes for this
+ *	message
  *	at $retries 0 (at the size MAIL FROM declared, or, with none, at
  *	the smallest and the largest size): the administrator routes it.
  *	Each lookup is bounded by a time limit across all its tries, and

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # 93-milter-nullmx: smtpdirect-milter's optional check at RCPT
 # (milter_reject_null_mx): a domain with a null MX is rejected with
-# 556 5.1.10, one that does not exist with 550 5.1.2; a domain with MX
-# or only an address is accepted, and so is every DNS failure: SERVFAIL
+# 556 5.1.10 (in U-labels too: looked up as its A-labels), one that
+# does not exist with 550 5.1.2; a domain with MX or only an address is
+# accepted, and so is every DNS failure: SERVFAIL
 # (a lame delegation), a server that never answers (bounded by
 # milter_dns_time_limit), no server at all. Local addresses, domain
 # literals, unqualified domains and domains the override map routes are
@@ -49,6 +50,7 @@ good		IN MX 10 mx.good.test.
 mx.good		IN A $SINK
 implicit	IN A $SINK
 nullmx		IN MX 0 .
+xn--br-via	IN MX 0 .
 routed		IN MX 0 .
 band		IN MX 0 .
 ZONE
@@ -252,6 +254,7 @@ rcpt(conn, "<u@[127.0.23.21]>", "continue")
 rcpt(conn, "<u@localhost>", "continue")
 rcpt(conn, "<u@routed.test>", "continue")
 rcpt(conn, "<u@band.test>", "reject")
+rcpt(conn, "<u@b\195\164r.test>", "reject")
 finish(conn, 7, "nullmx")
 -- The size MAIL FROM declares: band.test is routed at 2 MB.
 conn = open("SIZE=2000000", "BODY=8BITMIME")
@@ -302,8 +305,9 @@ scenarios() {
 			fail "$r: $(grep -F "$r" "$LOG")"
 		fi
 	done
-	[ "$(grep -c 'reject: ' "$LOG")" -eq 5 ] ||
-		fail "not 5 rejections: $(cat "$LOG")"
+	has_log 'QID93: reject: RCPT to=<u@b??r.test>: 556 5.1.10 Recipient address rejected: xn--br-via.test: domain does not accept mail'
+	[ "$(grep -c 'reject: ' "$LOG")" -eq 6 ] ||
+		fail "not 6 rejections: $(cat "$LOG")"
 	cat "$WORK/lib.lua" "$WORK/par.lua" >"$WORK/run-par.lua"
 	pids=""
 	for i in 1 2 3 4 5 6 7 8; do
