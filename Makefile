@@ -204,7 +204,8 @@ CORE_LIB  := $(O)/libsmtpdirect-core.a
 MLT_SRCS  := $(wildcard milter/*.c)
 MLT_OBJS  := $(MLT_SRCS:%.c=$(O)/%.o)
 # The milter's modules that unit tests call: no libmilter in them.
-MLT_UNIT_OBJS := $(O)/milter/mlt_hdr.o $(O)/milter/mlt_map.o
+MLT_UNIT_OBJS := $(O)/milter/mlt_hdr.o $(O)/milter/mlt_map.o \
+    $(O)/milter/mlt_rcpt.o
 UNIT_SRCS := $(wildcard t/unit/check_*.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(O)/%)
 HEADERS   := $(wildcard transport/core/*/*.h transport/*/*.h milter/*.h)

@@ -18,6 +18,7 @@
 #include "diag.h"
 #include "mlt_cb.h"
 #include "mlt_map.h"
+#include "mlt_rcpt.h"
 #include "mlt_sig.h"
 #include "msg.h"
 #include "ovr.h"
@@ -48,6 +49,7 @@ static int main_load(const struct mlt_opts *o, FILE *out);
 static const char *main_unix_path(const char *sock);
 static void main_drop(const char *user, const char *upath);
 static void main_pidfile(const char *path);
+static struct mlt_rcpt *main_rcpt(const struct cfg *cfg);
 
 /* main_usage - print the synopsis */
 static void
@@ -228,12 +230,43 @@ main_pidfile(const char *path)
 		    MSG_EX_OSERR, "pid file %s: %s", path, strerror(errno));
 }
 
+/*
+ * main_rcpt - the RCPT check when milter_reject_null_mx is on, with the
+ * resolver settings smtpdirect uses; NULL when off
+ */
+static struct mlt_rcpt *
+main_rcpt(const struct cfg *cfg)
+{
+	struct dns_server servers[DNS_SERVERS_MAX];
+	struct dns_opts opts;
+	size_t i;
+
+	if (!cfg->milter_reject_null_mx)
+		return NULL;
+	memset(&opts, 0, sizeof(opts));
+	memset(servers, 0, sizeof(servers));
+	for (i = 0; i < cfg->dns_servers_n && i < DNS_SERVERS_MAX; i++) {
+		snprintf(servers[i].addr, sizeof(servers[i].addr), "%s",
+		    cfg->dns_servers[i].addr);
+		servers[i].port = cfg->dns_servers[i].port;
+	}
+	opts.servers = servers;
+	opts.servers_n = i;
+	opts.timeout_ms = (unsigned)cfg->dns_timeout * 1000;
+	opts.tries = (unsigned)cfg->dns_tries;
+	opts.cache_dir = cfg->state_dir;
+	opts.cache_size = cfg->dns_cache_size;
+	return mlt_rcpt_new(&opts, cfg->milter_dns_time_limit * 1000);
+}
+
 /* main - smtpdirect-milter */
 int
 main(int argc, char **argv)
 {
 	struct mlt_opts o;
+	struct mlt_rcpt *rcpt;
 	const char *upath;
+	struct why why;
 	sigset_t set;
 	int rc;
 
@@ -250,7 +283,21 @@ main(int argc, char **argv)
 	    o.check ? MSG_TO_STDERR : MSG_TO_STDERR | MSG_TO_SYSLOG);
 	msg_set_fatal_status(MSG_EX_CONFIG);
 	rc = main_load(&o, o.check ? stdout : stderr);
+	rcpt = rc == MSG_EX_OK ? main_rcpt(cfg_get()) : NULL;
+	if (rcpt != NULL && !mlt_rcpt_probe(rcpt, &why)) {
+		/* Not fatal: the check accepts while it has no server. */
+		if (o.check)
+			printf("smtpdirect-milter: warning: "
+			       "milter_reject_null_mx: %s; recipients are "
+			       "accepted unchecked until there is one\n",
+			    why.text);
+		else
+			msg_warn("milter_reject_null_mx: %s; recipients are "
+			         "accepted unchecked until there is one",
+			    why.text);
+	}
 	if (o.check || rc != MSG_EX_OK) {
+		mlt_rcpt_free(rcpt);
 		mlt_store_free(main_store);
 		return rc;
 	}
@@ -258,8 +305,8 @@ main(int argc, char **argv)
 	/* The socket, then who we are. */
 	if (smfi_setconn((char *)o.sock) != MI_SUCCESS)
 		msg_fatal_status(MSG_EX_USAGE, "-p %s: bad socket", o.sock);
-	if (!mlt_cb_register(
-	        main_store, cfg_get()->milter_transport, cfg_get()->mx_port))
+	if (!mlt_cb_register(main_store, cfg_get()->milter_transport,
+	        cfg_get()->mx_port, rcpt))
 		msg_fatal_status(MSG_EX_SOFTWARE, "smfi_register failed");
 	if (smfi_opensocket(true) != MI_SUCCESS)
 		msg_fatal_status(MSG_EX_OSERR, "cannot open socket %s", o.sock);
@@ -276,8 +323,8 @@ main(int argc, char **argv)
 		msg_warn("running as root; use -u USER");
 
 	mlt_sig_on_hup(main_on_hup);
-	msg_info("started on %s, %zu override rules", o.sock,
-	    mlt_store_rules(main_store));
+	msg_info("started on %s, %zu override rules, null MX check %s", o.sock,
+	    mlt_store_rules(main_store), rcpt != NULL ? "on" : "off");
 	rc = smfi_main() == MI_SUCCESS ? MSG_EX_OK : MSG_EX_SOFTWARE;
 	mlt_sig_on_hup(NULL);
 	if (upath != NULL && unlink(upath) < 0 && errno != ENOENT)

@@ -10,6 +10,7 @@
 
 #include "mlt_cb.h"
 #include "mlt_hdr.h"
+#include "mlt_rcpt.h"
 #include "msg.h"
 #include "route.h"
 #include "sbuf.h"
@@ -26,6 +27,10 @@ struct mlt_ctx {
 	bool failed; /* a step without a reply failed: tempfail at end */
 	unsigned long noreply; /* SMFIP_NR_* steps the MTA sends no reply
 				  for (negotiated) */
+	unsigned long long declared; /* MAIL FROM SIZE=, when known */
+	bool declared_known; /* MAIL FROM had a valid SIZE= */
+	struct mlt_rcpt_conn rconn; /* the RCPT check's part */
+	bool over_smtp; /* the client came over SMTP (RCPT check) */
 };
 
 /* Steps we never answer but at the end: asked for when the MTA offers. */
@@ -39,6 +44,7 @@ struct mlt_ctx {
 static struct mlt_store *mlt_cb_store;
 static const char *mlt_cb_transport;
 static unsigned mlt_cb_mx_port;
+static struct mlt_rcpt *mlt_cb_rcpt; /* the RCPT check, NULL when off */
 
 static void mlt_ctx_reset(struct mlt_ctx *c);
 static sfsistat mlt_on_negotiate(SMFICTX *, unsigned long, unsigned long,
@@ -53,6 +59,7 @@ static sfsistat mlt_on_body(SMFICTX *, unsigned char *, size_t);
 static sfsistat mlt_on_eom(SMFICTX *);
 static sfsistat mlt_on_abort(SMFICTX *);
 static sfsistat mlt_on_close(SMFICTX *);
+static sfsistat mlt_envrcpt_check(SMFICTX *, struct mlt_ctx *, const char *);
 static bool mlt_eom_remove(SMFICTX *, const struct mlt_ctx *);
 static bool mlt_eom_stamp(
     SMFICTX *, const struct mlt_ctx *, const struct ovr_map *, size_t *);
@@ -122,8 +129,11 @@ mlt_on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	    (c = mlt_ctx_new(ctx)) == NULL)
 		return SMFIS_ALL_OPTS;
 	c->noreply = f1 & MLT_CB_NOREPLY;
+	/* The RCPT check answers every RCPT. */
+	if (mlt_cb_rcpt != NULL)
+		c->noreply &= ~(unsigned long)SMFIP_NR_RCPT;
 	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
-	*pf1 = f1 & (MLT_CB_NOREPLY | MLT_CB_SKIP);
+	*pf1 = f1 & (c->noreply | MLT_CB_SKIP);
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;
@@ -136,9 +146,10 @@ mlt_on_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	struct mlt_ctx *c = smfi_getpriv(ctx);
 
 	(void)host;
-	(void)sa;
 	if (c == NULL)
 		c = mlt_ctx_new(ctx);
+	if (c != NULL)
+		c->over_smtp = mlt_rcpt_over_smtp(sa);
 	return mlt_step(c, SMFIP_NR_CONN, c != NULL);
 }
 
@@ -148,10 +159,10 @@ mlt_on_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct mlt_ctx *c = smfi_getpriv(ctx);
 
-	(void)argv;
 	if (c != NULL) {
 		mlt_ctx_reset(c);
 		c->failed = false;
+		c->declared_known = mlt_rcpt_size_arg(argv, &c->declared);
 	}
 	return mlt_step(c, SMFIP_NR_MAIL, true);
 }
@@ -168,12 +179,53 @@ mlt_on_envrcpt(SMFICTX *ctx, char **argv)
 		c->too_many = true;
 		return mlt_step(c, SMFIP_NR_RCPT, true);
 	}
+	if (mlt_cb_rcpt != NULL && c->over_smtp &&
+	    mlt_envrcpt_check(ctx, c, argv[0]) == SMFIS_REJECT)
+		return SMFIS_REJECT;
 	if (c->nrcpt == c->cap) {
 		c->cap = c->cap == 0 ? 16 : c->cap * 2;
 		c->rcpts = xreallocarray(c->rcpts, c->cap, sizeof(*c->rcpts));
 	}
 	c->rcpts[c->nrcpt++] = xstrdup(argv[0]);
 	return mlt_step(c, SMFIP_NR_RCPT, true);
+}
+
+/*
+ * mlt_envrcpt_check - the RCPT check of one recipient: SMFIS_REJECT with
+ * the reply set, or SMFIS_CONTINUE; each rejection and each DNS
+ * failure is logged with the queue id
+ */
+static sfsistat
+mlt_envrcpt_check(SMFICTX *ctx, struct mlt_ctx *c, const char *rcpt)
+{
+	struct mlt_rcpt_result res;
+	char clean[MLT_RCPT_TEXT_MAX];
+	struct mlt_map *m;
+	const char *qid;
+
+	m = mlt_store_get(mlt_cb_store);
+	mlt_rcpt_judge(mlt_cb_rcpt, &c->rconn,
+	    m == NULL ? NULL : mlt_map_ovr(m), rcpt, c->declared,
+	    c->declared_known, &res);
+	mlt_map_put(mlt_cb_store, m);
+	if (res.verdict == MLT_RCPT_SKIP ||
+	    (res.verdict == MLT_RCPT_ACCEPT && !res.dns_failed))
+		return SMFIS_CONTINUE;
+	qid = smfi_getsymval(ctx, "i");
+	if (qid == NULL || *qid == '\0')
+		qid = "NOQUEUE";
+	why_printable_line(clean, sizeof(clean), rcpt);
+	if (res.verdict == MLT_RCPT_ACCEPT) {
+		msg_warn("%s: to=%s: null MX check failed, accepted: %s", qid,
+		    clean, res.text);
+		return SMFIS_CONTINUE;
+	}
+	msg_info("%s: reject: RCPT to=%s: %s %s %s", qid, clean, res.code,
+	    res.dsn, res.text);
+	if (smfi_setreply(ctx, (char *)res.code, (char *)res.dsn, res.text) !=
+	    MI_SUCCESS)
+		msg_warn("%s: to=%s: cannot set the reply", qid, clean);
+	return SMFIS_REJECT;
 }
 
 /* mlt_on_header - count its bytes; remember an X-SMTPDirect-* one */
@@ -347,6 +399,7 @@ mlt_on_close(SMFICTX *ctx)
 	if (c == NULL)
 		return SMFIS_CONTINUE;
 	mlt_ctx_reset(c);
+	mlt_rcpt_conn_fini(&c->rconn);
 	free(c->rcpts);
 	free(c);
 	smfi_setpriv(ctx, NULL);
@@ -355,12 +408,13 @@ mlt_on_close(SMFICTX *ctx)
 
 /* mlt_cb_register - hand libmilter our callbacks */
 bool
-mlt_cb_register(
-    struct mlt_store *store, const char *transport, unsigned mx_port)
+mlt_cb_register(struct mlt_store *store, const char *transport,
+    unsigned mx_port, struct mlt_rcpt *rcpt)
 {
 	struct smfiDesc desc;
 
 	mlt_cb_store = store;
+	mlt_cb_rcpt = rcpt;
 	mlt_cb_transport = transport;
 	mlt_cb_mx_port = mx_port;
 	memset(&desc, 0, sizeof(desc));

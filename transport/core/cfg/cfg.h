@@ -87,6 +87,8 @@ struct cfg {
 	char *state_dir; /* cache, retry state, slots */
 	char *helo_name; /* EHLO name; "" = the host's FQDN */
 	char *milter_transport; /* X-SMTPDirect-Transport value */
+	bool milter_reject_null_mx; /* the milter's check at RCPT */
+	unsigned long milter_dns_time_limit; /* seconds, one RCPT lookup */
 	unsigned mx_port; /* port for direct MX delivery */
 	enum cfg_tls tls_policy; /* STARTTLS policy */
 	char *tls_ca_file; /* CA bundle; "" = system store */

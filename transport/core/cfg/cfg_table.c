@@ -63,6 +63,14 @@ static const struct cfg_param cfg_table[] = {
     {"max_concurrent", "10", CFG_T_UINT, 1, 10000,
         offsetof(struct cfg, max_concurrent),
         "messages sent at once, host-wide, across all processes"},
+    {"milter_dns_time_limit", "10s", CFG_T_DURATION, 1, 60,
+        offsetof(struct cfg, milter_dns_time_limit),
+        "how long smtpdirect-milter waits for DNS about one recipient; "
+        "then it accepts"},
+    {"milter_reject_null_mx", "no", CFG_T_BOOL, 0, 1,
+        offsetof(struct cfg, milter_reject_null_mx),
+        "smtpdirect-milter rejects at RCPT a domain with a null MX "
+        "(556 5.1.10) or none (550 5.1.2)"},
     {"milter_transport", "smtpdirect:", CFG_T_STRING, 1, 255,
         offsetof(struct cfg, milter_transport),
         "Postfix transport smtpdirect-milter names when an override applies"},
