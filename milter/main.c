@@ -2,6 +2,8 @@
 /* Copyright (c) 2026 The smtpdirect authors */
 /* smtpdirect-milter: options, configuration, socket, privileges, run. */
 
+#include <sys/prctl.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
@@ -216,6 +218,7 @@ main_drop(const char *user, const char *upath)
 		    user, user, strerror(errno));
 	if (pw->pw_uid != 0 && (setuid(0) == 0 || geteuid() == 0))
 		msg_fatal_status(MSG_EX_OSERR, "-u %s: root regained", user);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
 /* main_pidfile - write our PID */
@@ -278,6 +281,9 @@ main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* The map holds relay passwords: no core dumps, no ptrace by the
+	 * same user (set again by every change of user, main_drop()). */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	main_args(argc, argv, &o);
 	msg_init("smtpdirect-milter",
 	    o.check ? MSG_TO_STDERR : MSG_TO_STDERR | MSG_TO_SYSLOG);

@@ -75,6 +75,25 @@ mta_on_fail milter_log
 mta_milter_start "$WORK/bin/smtpdirect-milter" "$SDC/smtpdirect.conf" \
     "$MSOCK" "$MLOG" 10
 echo "91: milter $MPID on unix:$MSOCK ($(stat -c '%U %a' "$MSOCK"))"
+# It holds the map's passwords: not dumpable (its /proc files stay root's
+# after it became nobody).
+grep -q "^Uid:	$(id -u nobody)	" "/proc/$MPID/status" ||
+	fail "the milter does not run as nobody"
+[ "$(stat -c %u "/proc/$MPID/status")" = 0 ] ||
+	fail "the milter is dumpable (PR_SET_DUMPABLE)"
+# The same when it is started as nobody without -u (no change of user
+# that would reset the flag): it makes itself not dumpable.
+mkdir -p "$WORK/nd"
+chmod 777 "$WORK/nd"
+bg_start setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+    "$WORK/bin/smtpdirect-milter" -f -c "$SDC/smtpdirect.conf" \
+    -p "unix:$WORK/nd/sock"
+NDPID=$LAST_PID
+wait_until 10 test -S "$WORK/nd/sock"
+[ "$(stat -c %u "/proc/$NDPID/status")" = 0 ] ||
+	fail "the milter started as nobody is dumpable"
+kill -TERM "$NDPID"
+echo "91: the milter runs as nobody and is not dumpable, with -u and without"
 
 # The Postfix instance: the transport of conf-examples, but
 # default_transport is Postfix's smtp to the relayhost.
