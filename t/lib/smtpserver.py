@@ -53,6 +53,8 @@ STARTTLS and AUTH:
 
   --tls-cert FILE --tls-key FILE   offer STARTTLS (not again once TLS is
                            up) with this certificate chain and key
+  --tls-implicit           TLS from the first byte (RFC 8314, port 465):
+                           the handshake, then the greeting; no STARTTLS
   --tls-max VERSION        highest protocol offered (TLSv1.1 ...; below
                            TLSv1.2 also lowers OpenSSL's security level)
   --tls-fail MODE          after "220 Ready": drop (close), garbage (send
@@ -263,6 +265,8 @@ class Session(socketserver.BaseRequestHandler):
                 self.outbuf.append(b"421 4.7.0 too many connections\r\n")
                 self.flush()
                 return
+            if self.o.tls_implicit:
+                self.start_tls()  # RFC 8314: TLS before the greeting
             self.reply("greeting", DEFAULT["greeting"])
             self.loop()
         except (Drop, OSError):
@@ -424,6 +428,13 @@ class Session(socketserver.BaseRequestHandler):
             self.request.sendall(b"\x01this is not TLS\r\n" * 4)
             self.sh.record("tls.log", self.cid, "garbage")
             raise Drop()
+        self.start_tls()
+        # RFC 3207 4.2: forget everything learnt before TLS.
+        self.helo = ""
+        self.reset()
+
+    def start_tls(self):
+        """The server's side of the handshake, on the accepted socket."""
         try:
             sock = self.tls_context().wrap_socket(self.request,
                                                   server_side=True)
@@ -434,9 +445,6 @@ class Session(socketserver.BaseRequestHandler):
         self.tls = "%s %s" % (sock.version(), sock.cipher()[0])
         self.sh.record("tls.log", self.cid, "ok %s sni=%s" % (
             self.tls, self.sni))
-        # RFC 3207 4.2: forget everything learnt before TLS.
-        self.helo = ""
-        self.reset()
 
     # -- AUTH (RFC 4954) --------------------------------------------------
     def auth_line(self):
@@ -581,6 +589,7 @@ def parse_args(argv):
     ap.add_argument("--tls-key")
     ap.add_argument("--tls-max", choices=sorted(TLS_VERSIONS))
     ap.add_argument("--tls-fail", choices=("drop", "garbage", "inject"))
+    ap.add_argument("--tls-implicit", action="store_true")
     ap.add_argument("--auth")
     ap.add_argument("--auth-mechs", default="PLAIN LOGIN")
     ap.add_argument("--auth-tls-only", action="store_true")

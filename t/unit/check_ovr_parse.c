@@ -213,6 +213,8 @@ static const struct qual_case {
     {.name = "priority twice", .quals = "$priority:1 $priority:2", .ok = false},
     {.name = "end with value", .quals = "$end:1", .ok = false},
     {.name = "tls unknown", .quals = "$tls:maybe", .ok = false},
+    {"tls implicit", "$tls:implicit", true, 10, false, CFG_TLS_IMPLICIT, 0, 0,
+        0, 0, 0, 0},
     {.name = "tls bare", .quals = "$tls", .ok = false},
     {.name = "tls twice", .quals = "$tls:may $tls:none", .ok = false},
     {.name = "unknown option", .quals = "$foo", .ok = false},
@@ -524,6 +526,24 @@ START_TEST(test_ovr_names_round_trip)
 }
 END_TEST
 
+START_TEST(test_ovr_map_parse_port_465_is_implicit)
+{
+	struct diag_list *dl = diag_list_new();
+	struct ovr_map *map = parse_text("a.test relay.test:465\n"
+	                                 "b.test relay.test:465 $tls:encrypt\n"
+	                                 "c.test relay.test:587\n",
+	    dl);
+
+	ck_assert_uint_eq(diag_errors(dl), 0);
+	ck_assert(ovr_map_rule(map, 0)->has_tls);
+	ck_assert_int_eq(ovr_map_rule(map, 0)->tls, CFG_TLS_IMPLICIT);
+	ck_assert_int_eq(ovr_map_rule(map, 1)->tls, CFG_TLS_ENCRYPT);
+	ck_assert(!ovr_map_rule(map, 2)->has_tls);
+	ovr_map_free(map);
+	diag_list_free(dl);
+}
+END_TEST
+
 /* ovr_parse_suite - parser tests */
 static Suite *
 ovr_parse_suite(void)
@@ -538,6 +558,7 @@ ovr_parse_suite(void)
 	tc = tcase_create("qualifier");
 	tcase_add_loop_test(tc, test_ovr_map_parse_qualifier_table, 0,
 	    sizeof(qual_cases) / sizeof(qual_cases[0]));
+	tcase_add_test(tc, test_ovr_map_parse_port_465_is_implicit);
 	tcase_add_loop_test(tc, test_ovr_size_parse_table, 0,
 	    sizeof(size_cases) / sizeof(size_cases[0]));
 	suite_add_tcase(s, tc);

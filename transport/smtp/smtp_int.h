@@ -131,6 +131,7 @@ struct smtp_session {
 	enum cfg_tls tls_policy; /* policy in force (dane resolved) */
 	enum cfg_tls tls_asked; /* the peer's policy as given (reuse) */
 	bool tls_dane; /* DANE authentication with usable TLSA records */
+	bool tls_implicit; /* TLS from the first byte (CFG_TLS_IMPLICIT) */
 	struct smtp_tlsa *tlsa; /* copies of the usable TLSA records */
 	size_t ntlsa; /* entries in tlsa */
 	char *tls_ca_file; /* CA bundle, NULL = system store */
@@ -296,6 +297,9 @@ enum sd_status smtp_proto_greet(struct smtp_session *s, struct why *why);
  * (the EHLO that follows was refused).
  */
 enum sd_status smtp_tls_negotiate(struct smtp_session *s, struct why *why);
+
+/* Implicit TLS (RFC 8314): the handshake before the greeting. */
+enum sd_status smtp_tls_implicit(struct smtp_session *s, struct why *why);
 
 /*
  * Check a TLSA record's fields the way RFC 7672 counts records usable

@@ -314,6 +314,12 @@ smtp_session_tlsa(struct smtp_session *s, const struct smtp_peer *peer)
 
 	s->tls_policy = peer->tls;
 	s->tls_asked = peer->tls;
+	if (peer->tls == CFG_TLS_IMPLICIT) {
+		/* RFC 8314: TLS at once, the certificate checked as verify. */
+		s->tls_implicit = true;
+		s->tls_policy = CFG_TLS_VERIFY;
+		return;
+	}
 	if (peer->tls != CFG_TLS_DANE)
 		return;
 	/* RFC 7672 section 2.2: no TLSA records, opportunistic TLS. */
@@ -478,6 +484,8 @@ smtp_session_hello(struct smtp_session *s, struct why *why)
 
 	if (s->broken || s->state != SMTP_ST_GREETING || s->greeted)
 		return smtp_session_not_ready(s, "say hello", why);
+	if (s->tls_implicit && (st = smtp_tls_implicit(s, why)) != SD_OK)
+		return st;
 	if ((st = smtp_proto_greet(s, why)) != SD_OK)
 		return st;
 	if ((st = smtp_tls_negotiate(s, why)) != SD_OK)

@@ -412,28 +412,15 @@ smtp_tls_check(
 	return smtp_tls_fail(s, "4.7.5", text, why);
 }
 
-/* smtp_tls_starttls - the STARTTLS command and the handshake */
+/* smtp_tls_up - the handshake on the connection, and its checks */
 static enum sd_status
-smtp_tls_starttls(struct smtp_session *s, struct why *why)
+smtp_tls_up(struct smtp_session *s, struct why *why)
 {
 	struct smtp_tls_layer *t;
 	enum smtp_io_rc rc;
 	enum sd_status st;
 	char err[200], text[WHY_TEXT_MAX];
 
-	st = smtp_proto_command(s, SMTP_ST_STARTTLS, "STARTTLS", SIZE_MAX, why);
-	if (st != SD_OK)
-		return st;
-	if (s->reply.code / 100 != 2)
-		return smtp_tls_refused(s, why);
-	/* Bytes sent before the handshake would pass as protected ones. */
-	if (smtp_io_pending(&s->io) > 0) {
-		snprintf(text, sizeof(text),
-		    "%s sent data after its STARTTLS reply, before the TLS "
-		    "handshake",
-		    s->peer);
-		return smtp_tls_fail(s, "4.7.5", text, why);
-	}
 	if ((t = smtp_tls_layer_new(s, why)) == NULL) {
 		s->broken = true;
 		s->fail_state = SMTP_ST_STARTTLS;
@@ -454,15 +441,50 @@ smtp_tls_starttls(struct smtp_session *s, struct why *why)
 	smtp_tls_record(s, t);
 	if ((st = smtp_tls_check(s, t, why)) != SD_OK)
 		return st;
+	if (s->tls_implicit)
+		s->state = SMTP_ST_GREETING; /* the greeting comes now */
+	return SD_OK;
+}
+
+/* smtp_tls_starttls - the STARTTLS command and the handshake */
+static enum sd_status
+smtp_tls_starttls(struct smtp_session *s, struct why *why)
+{
+	enum sd_status st;
+	char text[WHY_TEXT_MAX];
+
+	st = smtp_proto_command(s, SMTP_ST_STARTTLS, "STARTTLS", SIZE_MAX, why);
+	if (st != SD_OK)
+		return st;
+	if (s->reply.code / 100 != 2)
+		return smtp_tls_refused(s, why);
+	/* Bytes sent before the handshake would pass as protected ones. */
+	if (smtp_io_pending(&s->io) > 0) {
+		snprintf(text, sizeof(text),
+		    "%s sent data after its STARTTLS reply, before the TLS "
+		    "handshake",
+		    s->peer);
+		return smtp_tls_fail(s, "4.7.5", text, why);
+	}
+	if ((st = smtp_tls_up(s, why)) != SD_OK)
+		return st;
 	return smtp_proto_ehlo(s, why);
+}
+
+/* smtp_tls_implicit - RFC 8314: the handshake before the greeting */
+enum sd_status
+smtp_tls_implicit(struct smtp_session *s, struct why *why)
+{
+	s->state = SMTP_ST_STARTTLS;
+	return smtp_tls_up(s, why);
 }
 
 /* smtp_tls_negotiate - STARTTLS as the session's policy says */
 enum sd_status
 smtp_tls_negotiate(struct smtp_session *s, struct why *why)
 {
-	if (s->tls_policy == CFG_TLS_NONE)
-		return SD_OK;
+	if (s->tls_policy == CFG_TLS_NONE || s->tls_active)
+		return SD_OK; /* no TLS, or implicit TLS already */
 	if ((s->caps & SMTP_CAP_STARTTLS) == 0) {
 		if (s->tls_policy == CFG_TLS_MAY) {
 			snprintf(s->tls_note, sizeof(s->tls_note),

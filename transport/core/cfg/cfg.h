@@ -55,7 +55,9 @@ enum cfg_tls {
 	CFG_TLS_MAY, /* opportunistic */
 	CFG_TLS_ENCRYPT, /* STARTTLS required, any certificate */
 	CFG_TLS_VERIFY, /* certificate must verify and match */
-	CFG_TLS_DANE /* RFC 7672; without usable TLSA like may */
+	CFG_TLS_DANE, /* RFC 7672; without usable TLSA like may */
+	CFG_TLS_IMPLICIT /* override lines only: TLS from the first byte
+			    (RFC 8314, port 465), certificate as verify */
 };
 
 /* Address families: dns_address_family and dns_address_preference. */

@@ -18,7 +18,7 @@
 
 /* Names of enum cfg_tls, in enum order. */
 static const char *const cfg_tls_names[] = {
-    "none", "may", "encrypt", "verify", "dane"};
+    "none", "may", "encrypt", "verify", "dane", "implicit"};
 
 #define CFG_TLS_N (sizeof(cfg_tls_names) / sizeof(cfg_tls_names[0]))
 
@@ -412,7 +412,8 @@ cfg_value_set(struct cfg *cfg, const struct cfg_param *p, const char *value,
 		*(bool *)field = b;
 		return true;
 	case CFG_T_TLS:
-		if (!cfg_tls_parse(value, &tls)) {
+		/* implicit: a relay's port, never the MX's (override lines). */
+		if (!cfg_tls_parse(value, &tls) || tls == CFG_TLS_IMPLICIT) {
 			cfg_err_set(err, 0,
 			    "unknown TLS policy \"%s\": want none, may, "
 			    "encrypt, verify or dane",

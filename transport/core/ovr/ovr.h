@@ -51,6 +51,9 @@
 #define OVR_PRIORITY_DEFAULT 10 /* $priority when none is given */
 #define OVR_PRIORITY_MAX 65535 /* like an MX preference */
 #define OVR_PORT_DEFAULT 25 /* port when the target names none */
+#define OVR_PORT_IMPLICIT \
+	465 /* a target port with $tls:implicit unless
+				 another $tls: is given (RFC 8314) */
 #define OVR_CRED_MAX 255 /* longest decoded user or password */
 #define OVR_DOMAIN_MAX 253 /* longest domain or pattern */
 #define OVR_FILE_MAX (64UL * 1024 * 1024) /* largest map, bytes (64 MiB) */

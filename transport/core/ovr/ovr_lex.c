@@ -46,6 +46,7 @@ static const struct {
     {"encrypt", CFG_TLS_ENCRYPT},
     {"verify", CFG_TLS_VERIFY},
     {"dane", CFG_TLS_DANE},
+    {"implicit", CFG_TLS_IMPLICIT},
 };
 
 /* The operators; a run of operator characters must be one of them. */

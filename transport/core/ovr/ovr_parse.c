@@ -220,6 +220,11 @@ ovr_parse_line(struct ovr_parser *ps, const struct ovr_line *ln)
 		ovr_parse_error(ps, pd.pos.pcol, "too many lines");
 		ok = false;
 	}
+	/* Port 465 is implicit TLS (RFC 8314) unless $tls: says otherwise. */
+	if (ok && !pd.r.has_tls && pd.r.target.port == OVR_PORT_IMPLICIT) {
+		pd.r.has_tls = true;
+		pd.r.tls = CFG_TLS_IMPLICIT;
+	}
 	/* A bad line is dropped, and its strings (maybe a password) wiped. */
 	if (ok)
 		ovr_parse_add(ps, &pd);
