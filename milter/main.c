@@ -21,6 +21,7 @@
 #include "mlt_sig.h"
 #include "msg.h"
 #include "ovr.h"
+#include "sdir.h"
 
 #define MLT_UNIX_PREFIX "unix:" /* also "local:" in libmilter */
 #define MLT_OPT_CHECK 256 /* --check */
@@ -153,6 +154,7 @@ main_load(const struct mlt_opts *o, FILE *out)
 	const struct cfg *cfg;
 	const char *def;
 	enum ovr_status st;
+	struct sdir_info sd;
 	int rc = MSG_EX_OK;
 
 	if (cfg_load(o->conf, dl) != CFG_OK) {
@@ -165,8 +167,11 @@ main_load(const struct mlt_opts *o, FILE *out)
 	dl = diag_list_new();
 	cfg = cfg_get();
 	def = cfg_table_find("dns_overrides")->def;
-	main_store = mlt_store_new(
-	    cfg->dns_overrides, strcmp(cfg->dns_overrides, def) == 0);
+	/* The compiled map only in a state_dir no other user may write. */
+	main_store = mlt_store_new(cfg->dns_overrides,
+	    strcmp(cfg->dns_overrides, def) == 0,
+	    sdir_keeper_ok(sdir_check(cfg->state_dir, &sd)) ? cfg->state_dir
+	                                                    : NULL);
 	st = mlt_store_load(main_store, dl);
 	diag_print(dl, out);
 	if (st != OVR_OK)

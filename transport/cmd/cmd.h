@@ -77,6 +77,9 @@ int cmd_route(int argc, char **argv);
 /* smtpdirect lint: check override maps. */
 int cmd_lint(int argc, char **argv);
 
+/* smtpdirect compile: build the compiled override map in state_dir. */
+int cmd_compile(int argc, char **argv);
+
 /* smtpdirect resolve: show the MX set through the resolver. */
 int cmd_resolve(int argc, char **argv);
 

@@ -31,6 +31,7 @@ struct main_cmd {
 };
 
 static const struct main_cmd main_cmds[] = {
+    {"compile", cmd_compile},
     {"deliver", cmd_deliver},
     {"lint", cmd_lint},
     {"resolve", cmd_resolve},
@@ -43,6 +44,7 @@ static const char main_help[] =
     "  deliver  read a message on stdin and deliver it (pipe transport)\n"
     "  route    explain the route of an address or domain\n"
     "  lint     check override maps\n"
+    "  compile  compile the override map into state_dir now\n"
     "  resolve  show the MX set the resolver gives\n"
     "\n"
     "Options:\n"
@@ -62,6 +64,7 @@ cmd_usage_print(void *fp)
 	    "       smtpdirect route [-v] [-c FILE] [-s SIZE] [-r RETRIES] "
 	    "[-o text|exim|postfix] ADDRESS|DOMAIN\n"
 	    "       smtpdirect lint [-c FILE] [OVERRIDES_FILE...]\n"
+	    "       smtpdirect compile [-c FILE]\n"
 	    "       smtpdirect resolve [-v] [-c FILE] DOMAIN\n"
 	    "       smtpdirect --version | --help\n",
 	    fp);
