@@ -232,10 +232,10 @@ cmp_rss(const char *path, const char *dir, bool compiled, unsigned long lookups,
 		ovr_map_match(map, dom, 1000, 0, &rng, &m);
 		ovr_match_fini(&m);
 	}
-	printf("way=%s rules=%zu load_s=%.4f vmrss_kb=%ld rssfile_kb=%ld "
+	printf("way=%s rules=%zu load_ms=%.3f vmrss_kb=%ld rssfile_kb=%ld "
 	       "rssanon_kb=%ld\n",
 	    ovr_map_compiled(map) ? "compiled" : "parsed", ovr_map_count(map),
-	    load_s, cmp_status_kb("VmRSS"), cmp_status_kb("RssFile"),
+	    load_s * 1000, cmp_status_kb("VmRSS"), cmp_status_kb("RssFile"),
 	    cmp_status_kb("RssAnon"));
 	ovr_map_free(map);
 	diag_list_free(dl);
