@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "msg.h"
 #include "ovr_int.h"
 #include "xalloc.h"
 
@@ -17,7 +16,7 @@ static int ovr_priority_cmp(const void *a, const void *b);
 static void ovr_match_order(struct ovr_match *m, struct rnd *rng);
 static const struct ovr_rule *ovr_match_rule(const struct ovr_map *map,
     uint32_t i, struct ovr_rule *tmp, struct ovr_cond *conds);
-static void ovr_match_own(const struct ovr_map *map, const uint32_t *v,
+static size_t ovr_match_own(const struct ovr_map *map, const uint32_t *v,
     size_t n, struct ovr_match *out);
 
 /*
@@ -155,28 +154,31 @@ ovr_match_rule(const struct ovr_map *map, uint32_t i, struct ovr_rule *tmp,
 /*
  * ovr_match_own - copy the n matching rules of a compiled map into
  * memory the result owns (their strings stay in the mapping)
+ * Returns: the rules copied; one that no longer decodes (the file was
+ * written in place since: never by smtpdirect) is left out.
  */
-static void
+static size_t
 ovr_match_own(const struct ovr_map *map, const uint32_t *v, size_t n,
     struct ovr_match *out)
 {
 	struct ovr_cond conds[2 * OVR_COND_MAX];
-	size_t i;
+	size_t i, k = 0;
 
 	out->own = xreallocarray(NULL, n, sizeof(*out->own));
 	out->own_conds =
 	    xreallocarray(NULL, n * 2 * OVR_COND_MAX, sizeof(*out->own_conds));
 	for (i = 0; i < n; i++) {
-		struct ovr_cond *c = &out->own_conds[i * 2 * OVR_COND_MAX];
+		struct ovr_cond *c = &out->own_conds[k * 2 * OVR_COND_MAX];
 
-		/* Decoded once already: it cannot fail now. */
-		if (!ovr_cmap_rule(map->cmap, v[i], &out->own[i], conds))
-			msg_panic("%s: rule %u changed", __func__, v[i]);
+		if (!ovr_cmap_rule(map->cmap, v[i], &out->own[k], conds))
+			continue;
 		memcpy(c, conds, sizeof(conds));
-		out->own[i].size = c;
-		out->own[i].retries = c + out->own[i].nsize;
-		out->lines[i] = &out->own[i];
+		out->own[k].size = c;
+		out->own[k].retries = c + out->own[k].nsize;
+		out->lines[k] = &out->own[k];
+		k++;
 	}
+	return k;
 }
 
 /* ovr_map_match - the matching lines and the delivery order */
@@ -225,7 +227,7 @@ ovr_map_match(const struct ovr_map *map, const char *domain,
 		out->lines = xreallocarray(NULL, n, sizeof(*out->lines));
 		out->order = xreallocarray(NULL, n, sizeof(*out->order));
 		if (map->cmap != NULL)
-			ovr_match_own(map, cand.v, n, out);
+			n = ovr_match_own(map, cand.v, n, out);
 		else
 			for (i = 0; i < n; i++)
 				out->lines[i] = &map->rules[cand.v[i]];
