@@ -572,14 +572,26 @@ START_TEST(test_ovr_cmap_load_conf_keeps_lint_warnings)
 	                 *d2 = diag_list_new();
 	struct ovr_map *m0 = NULL, *m1, *m2;
 	char *path, *t0, *t1, *t2;
+	ino_t ino;
 
 	path = write_map("w.map", text, sizeof(text) - 1);
 	ck_assert_int_eq(chmod(path, 0644), 0);
 	ck_assert_int_eq(
 	    ovr_map_load_conf(path, false, true, NULL, &m0, d0), OVR_OK);
+	/* Built without lint first: lint's warnings are not in it, so
+	 * the first load that wants them rebuilds it. */
+	m1 = load_conf(path, false, d1);
+	ck_assert(ovr_map_compiled(m1));
+	ino = cmap_ino();
+	ovr_map_free(m1);
+	diag_list_free(d1);
+	d1 = diag_list_new();
 	m1 = load_conf(path, true, d1);
+	ck_assert_uint_ne(cmap_ino(), ino);
+	ino = cmap_ino();
 	m2 = load_conf(path, true, d2);
 	ck_assert(ovr_map_compiled(m2));
+	ck_assert_uint_eq(cmap_ino(), ino);
 	t0 = diag_text(d0);
 	t1 = diag_text(d1);
 	t2 = diag_text(d2);

@@ -264,6 +264,7 @@ ovr_cmap_write(const struct ovr_map *map, const struct ovr_cid *id,
 	h.id = *id;
 	h.nrules = map->n;
 	h.ncred = map->ncred;
+	h.linted = warn != NULL;
 	h.warn_total = warn != NULL ? diag_warnings(warn) : 0;
 	memcpy(h.lens, idx->lens, sizeof(h.lens));
 	ovr_cmap_layout(map, warn, &h);

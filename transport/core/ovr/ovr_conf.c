@@ -73,6 +73,13 @@ ovr_conf_try(
 		msg_debug("compiled map not used: %s", why);
 		return NULL;
 	}
+	if (b->lint && map->cmap->hdr->linted == 0) {
+		/* Built by a process that did not lint: lint's warnings are
+		 * not in it. Rebuilt with them, once. */
+		msg_debug("compiled map not used: %s: no lint warnings", cpath);
+		ovr_map_free(map);
+		return NULL;
+	}
 	if (b->lint)
 		ovr_cmap_warnings(map->cmap, b->path, dl);
 	return map;
@@ -188,7 +195,9 @@ ovr_conf_build(
 	}
 	ovr_cid_of(&sb, &id);
 	st = ovr_map_load(b->path, &map, wl);
-	if (map != NULL && (st == OVR_OK || b->lint))
+	/* Lint costs a third of a rebuild: only for those who show its
+	 * warnings (the milter, smtpdirect compile). */
+	if (map != NULL && (b->lint || b->force))
 		ovr_lint(map, wl);
 	ovr_conf_copy(wl, dl);
 	if (st != OVR_OK) {
@@ -202,7 +211,8 @@ ovr_conf_build(
 		diag_add(wl, DIAG_ERROR, b->dir, 0, 0, "path too long");
 	} else {
 		(void)unlink(tmp);
-		if (ovr_cmap_write(map, &id, wl, tmp, wl) &&
+		if (ovr_cmap_write(
+		        map, &id, b->lint || b->force ? wl : NULL, tmp, wl) &&
 		    rename(tmp, cpath) < 0) {
 			diag_add(wl, DIAG_ERROR, cpath, 0, 0, "rename: %s",
 			    strerror(errno));

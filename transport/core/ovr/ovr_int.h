@@ -169,6 +169,7 @@ struct ovr_chdr {
 	struct ovr_cid id; /* the text map's identity */
 	uint64_t nrules; /* rules */
 	uint64_t ncred; /* rules with credentials */
+	uint64_t linted; /* 1: the warnings include lint's (ovr_lint) */
 	uint64_t nwarn; /* warning records in OVR_CSEC_WARN */
 	uint64_t warn_total; /* warnings, counted ones included */
 	uint64_t lens[(OVR_DOMAIN_MAX + 64) / 64]; /* suffix lengths used */
@@ -423,8 +424,9 @@ uint64_t ovr_cmap_sum(const void *p, size_t len);
 
 /*
  * Write map (parsed, without errors) with its warnings (the records
- * of warn with severity warning) and the text's identity to path:
- * a new file of mode 0600 that the caller renames into place.
+ * of warn with severity warning, lint's included; NULL when the map
+ * was not linted) and the text's identity to path: a new file of mode
+ * 0600 that the caller renames into place.
  * Returns: false with dl naming path and the reason.
  */
 bool ovr_cmap_write(const struct ovr_map *map, const struct ovr_cid *id,
