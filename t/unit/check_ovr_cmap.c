@@ -746,6 +746,41 @@ START_TEST(test_ovr_cmap_load_conf_rebuilds_damaged)
 }
 END_TEST
 
+START_TEST(test_ovr_cmap_map_compile_statuses)
+{
+	static const char good[] = "a.com h1\n*.b.com u:p@h2 $end\n";
+	static const char bad[] = "a.com h1 $bogus\n";
+	struct diag_list *dl = diag_list_new();
+	struct ovr_compile_info info;
+	char *gpath, *bpath, missing[PATH_MAX + 16];
+	struct stat st;
+
+	gpath = write_map("good.map", good, sizeof(good) - 1);
+	bpath = write_map("bad.map", bad, sizeof(bad) - 1);
+	ck_assert_int_eq(
+	    ovr_map_compile(gpath, state_dir(), &info, dl), OVR_OK);
+	ck_assert_uint_eq(info.rules, 2);
+	ck_assert_int_eq(stat(info.path, &st), 0);
+	ck_assert_uint_eq(info.bytes, (unsigned long long)st.st_size);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	/* Forced: written again although it is up to date. */
+	ck_assert_int_eq(
+	    ovr_map_compile(gpath, state_dir(), &info, dl), OVR_OK);
+	ck_assert_uint_ne(cmap_ino(), st.st_ino);
+	ck_assert_uint_eq(diag_errors(dl), 0);
+	ck_assert_int_eq(
+	    ovr_map_compile(bpath, state_dir(), &info, dl), OVR_INVALID);
+	ck_assert_uint_eq(diag_errors(dl), 1);
+	snprintf(missing, sizeof(missing), "%s/none", tmpdir);
+	ck_assert_int_eq(
+	    ovr_map_compile(missing, state_dir(), &info, dl), OVR_NOFILE);
+	ck_assert_int_eq(ovr_map_compile(gpath, missing, &info, dl), OVR_TEMP);
+	free(gpath);
+	free(bpath);
+	diag_list_free(dl);
+}
+END_TEST
+
 /* ovr_cmap_suite - compiled maps */
 static Suite *
 ovr_cmap_suite(void)
@@ -768,6 +803,7 @@ ovr_cmap_suite(void)
 	tcase_add_test(tc, test_ovr_cmap_load_conf_keeps_lint_warnings);
 	tcase_add_test(tc, test_ovr_cmap_open_damaged_files);
 	tcase_add_test(tc, test_ovr_cmap_load_conf_rebuilds_damaged);
+	tcase_add_test(tc, test_ovr_cmap_map_compile_statuses);
 	suite_add_tcase(s, tc);
 	return s;
 }
