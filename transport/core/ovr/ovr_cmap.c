@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +19,31 @@
 #include "ovr_int.h"
 #include "xalloc.h"
 
+/* The distinct hosts of a map (the parser stores each name once). */
+struct ovr_chosts {
+	const char **slot; /* by address, open addressing; NULL: empty */
+	uint32_t *off; /* per slot: the host's offset in OVR_CSEC_STRS */
+	size_t mask; /* slots - 1 */
+	const char **order; /* distinct hosts, first seen first */
+	size_t n; /* entries in order */
+	uint64_t len; /* bytes they take, NULs included */
+};
+
+static size_t ovr_chosts_slot(const struct ovr_chosts *hs, const char *host);
+static void ovr_chosts_build(const struct ovr_map *map, struct ovr_chosts *hs);
+static uint32_t ovr_chosts_off(const struct ovr_chosts *hs, const char *host);
+static void ovr_chosts_free(struct ovr_chosts *hs);
 static size_t ovr_cmap_strs_len(const struct ovr_map *map, size_t *ncond);
 static size_t ovr_cmap_warn_len(const struct diag_list *warn, uint64_t *n);
 static void ovr_cmap_layout(const struct ovr_map *map,
-    const struct diag_list *warn, struct ovr_chdr *h);
+    const struct ovr_chosts *hs, const struct diag_list *warn,
+    struct ovr_chdr *h);
 static bool ovr_cmap_put(FILE *fp, const void *p, size_t len);
 static bool ovr_cmap_pad(FILE *fp, size_t len);
-static bool ovr_cmap_put_rules(FILE *fp, const struct ovr_map *map);
-static bool ovr_cmap_put_strs(FILE *fp, const struct ovr_map *map);
+static bool ovr_cmap_put_rules(
+    FILE *fp, const struct ovr_map *map, const struct ovr_chosts *hs);
+static bool ovr_cmap_put_strs(
+    FILE *fp, const struct ovr_map *map, const struct ovr_chosts *hs);
 static bool ovr_cmap_put_warn(FILE *fp, const struct diag_list *warn);
 
 /* ovr_cid_of - the identity of a text map */
@@ -54,7 +72,64 @@ ovr_cmap_sum(const void *p, size_t len)
 	return h;
 }
 
-/* ovr_cmap_strs_len - bytes of the string section; *ncond conditions */
+/* ovr_chosts_slot - the slot of a host's address, or the empty one */
+static size_t
+ovr_chosts_slot(const struct ovr_chosts *hs, const char *host)
+{
+	size_t at = (size_t)ovr_hash_mix((uint64_t)(uintptr_t)host) & hs->mask;
+
+	while (hs->slot[at] != NULL && hs->slot[at] != host)
+		at = (at + 1) & hs->mask;
+	return at;
+}
+
+/* ovr_chosts_build - every distinct host with its offset */
+static void
+ovr_chosts_build(const struct ovr_map *map, struct ovr_chosts *hs)
+{
+	size_t cap = 16, i, at;
+
+	while (cap < map->n * 2)
+		cap *= 2;
+	hs->slot = xcalloc(cap, sizeof(*hs->slot));
+	hs->off = xcalloc(cap, sizeof(*hs->off));
+	hs->mask = cap - 1;
+	hs->order = xreallocarray(NULL, map->n + 1, sizeof(*hs->order));
+	hs->n = 0;
+	hs->len = 0;
+	for (i = 0; i < map->n; i++) {
+		const char *host = map->rules[i].target.host;
+
+		at = ovr_chosts_slot(hs, host);
+		if (hs->slot[at] != NULL)
+			continue;
+		hs->slot[at] = host;
+		hs->off[at] = (uint32_t)hs->len;
+		hs->order[hs->n++] = host;
+		hs->len += strlen(host) + 1;
+	}
+}
+
+/* ovr_chosts_off - the offset of a host of the map */
+static uint32_t
+ovr_chosts_off(const struct ovr_chosts *hs, const char *host)
+{
+	return hs->off[ovr_chosts_slot(hs, host)];
+}
+
+/* ovr_chosts_free - release the table */
+static void
+ovr_chosts_free(struct ovr_chosts *hs)
+{
+	free(hs->slot);
+	free(hs->off);
+	free(hs->order);
+}
+
+/*
+ * ovr_cmap_strs_len - bytes of the per-rule strings (after the hosts);
+ * *ncond conditions
+ */
 static size_t
 ovr_cmap_strs_len(const struct ovr_map *map, size_t *ncond)
 {
@@ -64,7 +139,7 @@ ovr_cmap_strs_len(const struct ovr_map *map, size_t *ncond)
 	for (i = 0; i < map->n; i++) {
 		const struct ovr_rule *r = &map->rules[i];
 
-		len += strlen(r->pattern) + 1 + strlen(r->target.host) + 1;
+		len += strlen(r->pattern) + 1;
 		if (r->target.user != NULL)
 			len += r->target.user_len + 1 + r->target.pass_len + 1;
 		*ncond += r->nsize + r->nretries;
@@ -94,15 +169,15 @@ ovr_cmap_warn_len(const struct diag_list *warn, uint64_t *n)
 
 /* ovr_cmap_layout - section offsets and lengths into the header */
 static void
-ovr_cmap_layout(
-    const struct ovr_map *map, const struct diag_list *warn, struct ovr_chdr *h)
+ovr_cmap_layout(const struct ovr_map *map, const struct ovr_chosts *hs,
+    const struct diag_list *warn, struct ovr_chdr *h)
 {
 	const struct ovr_index *idx = &map->idx;
 	uint64_t at = sizeof(*h);
 	size_t ncond, i;
 
 	h->len[OVR_CSEC_RULES] = map->n * sizeof(struct ovr_crule);
-	h->len[OVR_CSEC_STRS] = ovr_cmap_strs_len(map, &ncond);
+	h->len[OVR_CSEC_STRS] = hs->len + ovr_cmap_strs_len(map, &ncond);
 	h->len[OVR_CSEC_CONDS] = ncond * sizeof(struct ovr_ccond);
 	h->len[OVR_CSEC_EXACT] =
 	    (idx->exact.mask + 1) * sizeof(struct ovr_slot);
@@ -137,11 +212,12 @@ ovr_cmap_pad(FILE *fp, size_t len)
 
 /* ovr_cmap_put_rules - the rule and condition sections */
 static bool
-ovr_cmap_put_rules(FILE *fp, const struct ovr_map *map)
+ovr_cmap_put_rules(
+    FILE *fp, const struct ovr_map *map, const struct ovr_chosts *hs)
 {
 	struct ovr_crule cr;
 	struct ovr_ccond cc;
-	uint32_t str = 0, cond = 0;
+	uint32_t str = (uint32_t)hs->len, cond = 0;
 	size_t i, k, hlen;
 	bool ok = true;
 
@@ -152,6 +228,7 @@ ovr_cmap_put_rules(FILE *fp, const struct ovr_map *map)
 		hlen = strlen(r->target.host);
 		cr.line = (uint32_t)r->line;
 		cr.str = str;
+		cr.host = ovr_chosts_off(hs, r->target.host);
 		cr.cond = cond;
 		cr.port = (uint16_t)r->target.port;
 		cr.priority = (uint16_t)r->priority;
@@ -164,7 +241,7 @@ ovr_cmap_put_rules(FILE *fp, const struct ovr_map *map)
 		cr.flags = (r->end ? OVR_CRULE_END : 0) |
 		    (r->has_tls ? OVR_CRULE_TLS : 0);
 		cr.tls = (uint8_t)r->tls;
-		str += cr.plen + 1 + (uint32_t)hlen + 1;
+		str += cr.plen + 1U;
 		if (r->target.user != NULL) {
 			cr.flags |= OVR_CRULE_CRED;
 			cr.user_len = (uint16_t)r->target.user_len;
@@ -192,20 +269,22 @@ ovr_cmap_put_rules(FILE *fp, const struct ovr_map *map)
 	return ok;
 }
 
-/* ovr_cmap_put_strs - the string section, rule by rule */
+/* ovr_cmap_put_strs - the string section: the hosts, then rule by rule */
 static bool
-ovr_cmap_put_strs(FILE *fp, const struct ovr_map *map)
+ovr_cmap_put_strs(
+    FILE *fp, const struct ovr_map *map, const struct ovr_chosts *hs)
 {
-	size_t i, len = 0;
+	size_t i, len = hs->len;
 	bool ok = true;
 
+	for (i = 0; i < hs->n && ok; i++)
+		ok = ovr_cmap_put(fp, hs->order[i], strlen(hs->order[i]) + 1);
 	for (i = 0; i < map->n && ok; i++) {
 		const struct ovr_rule *r = &map->rules[i];
 		const struct ovr_target *t = &r->target;
 
-		ok = ovr_cmap_put(fp, r->pattern, strlen(r->pattern) + 1) &&
-		    ovr_cmap_put(fp, t->host, strlen(t->host) + 1);
-		len += strlen(r->pattern) + strlen(t->host) + 2;
+		ok = ovr_cmap_put(fp, r->pattern, strlen(r->pattern) + 1);
+		len += strlen(r->pattern) + 1;
 		if (ok && t->user != NULL) {
 			ok = ovr_cmap_put(fp, t->user, t->user_len) &&
 			    ovr_cmap_put(fp, "", 1) &&
@@ -250,9 +329,10 @@ ovr_cmap_write(const struct ovr_map *map, const struct ovr_cid *id,
     const struct diag_list *warn, const char *path, struct diag_list *dl)
 {
 	const struct ovr_index *idx = &map->idx;
+	struct ovr_chosts hs;
 	struct ovr_chdr h;
 	FILE *fp = NULL;
-	bool ok;
+	bool ok = false;
 	int fd;
 
 	memset(&h, 0, sizeof(h));
@@ -267,13 +347,14 @@ ovr_cmap_write(const struct ovr_map *map, const struct ovr_cid *id,
 	h.linted = warn != NULL;
 	h.warn_total = warn != NULL ? diag_warnings(warn) : 0;
 	memcpy(h.lens, idx->lens, sizeof(h.lens));
-	ovr_cmap_layout(map, warn, &h);
+	ovr_chosts_build(map, &hs);
+	ovr_cmap_layout(map, &hs, warn, &h);
 	if (h.len[OVR_CSEC_STRS] > UINT32_MAX ||
 	    h.len[OVR_CSEC_CONDS] / sizeof(struct ovr_ccond) > UINT32_MAX) {
 		diag_add(dl, DIAG_ERROR, path, 0, 0,
 		    "map too large to compile (%llu bytes of strings)",
 		    (unsigned long long)h.len[OVR_CSEC_STRS]);
-		return false;
+		goto out;
 	}
 	h.sum = ovr_cmap_sum(&h, offsetof(struct ovr_chdr, sum));
 	fd = open(
@@ -283,11 +364,12 @@ ovr_cmap_write(const struct ovr_map *map, const struct ovr_cid *id,
 		    strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return false;
+		goto out;
 	}
-	ok = ovr_cmap_put(fp, &h, sizeof(h)) && ovr_cmap_put_rules(fp, map) &&
+	ok = ovr_cmap_put(fp, &h, sizeof(h)) &&
+	    ovr_cmap_put_rules(fp, map, &hs) &&
 	    ovr_cmap_pad(fp, h.len[OVR_CSEC_CONDS]) &&
-	    ovr_cmap_put_strs(fp, map) &&
+	    ovr_cmap_put_strs(fp, map, &hs) &&
 	    ovr_cmap_put(fp, idx->exact.slot, h.len[OVR_CSEC_EXACT]) &&
 	    ovr_cmap_put(fp, idx->suffix.slot, h.len[OVR_CSEC_SUFFIX]) &&
 	    ovr_cmap_put(fp, idx->next, h.len[OVR_CSEC_NEXT]) &&
@@ -303,5 +385,7 @@ ovr_cmap_write(const struct ovr_map *map, const struct ovr_cid *id,
 		    strerror(errno != 0 ? errno : EIO));
 		(void)unlink(path);
 	}
+out:
+	ovr_chosts_free(&hs);
 	return ok;
 }

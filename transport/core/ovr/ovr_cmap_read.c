@@ -239,12 +239,11 @@ ovr_cmap_rule(const struct ovr_cmap *cm, uint32_t i, struct ovr_rule *r,
 		return false;
 	memset(r, 0, sizeof(*r));
 	at = cr->str;
-	if ((r->pattern = (char *)ovr_cmap_str(cm, at, cr->plen)) == NULL)
+	if ((r->pattern = (char *)ovr_cmap_str(cm, at, cr->plen)) == NULL ||
+	    (r->target.host = (char *)ovr_cmap_str(cm, cr->host, cr->hlen)) ==
+	        NULL)
 		return false;
 	at += cr->plen + 1U;
-	if ((r->target.host = (char *)ovr_cmap_str(cm, at, cr->hlen)) == NULL)
-		return false;
-	at += cr->hlen + 1U;
 	if ((cr->flags & OVR_CRULE_CRED) != 0) {
 		r->target.user = (char *)ovr_cmap_str(cm, at, cr->user_len);
 		at += cr->user_len + 1U;

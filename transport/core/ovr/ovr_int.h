@@ -137,8 +137,8 @@ enum ovr_csec {
 	OVR_CSEC_RULES, /* struct ovr_crule per rule, file order */
 	OVR_CSEC_CONDS, /* struct ovr_ccond, each rule's $size then
 			   $retries */
-	OVR_CSEC_STRS, /* per rule: pattern, host, [user, password], each
-			  with a NUL */
+	OVR_CSEC_STRS, /* every host once, then per rule: pattern, [user,
+			  password], each with a NUL */
 	OVR_CSEC_EXACT, /* struct ovr_slot: the exact-pattern table */
 	OVR_CSEC_SUFFIX, /* struct ovr_slot: the suffix table */
 	OVR_CSEC_NEXT, /* uint32_t per rule: next rule of its chain */
@@ -182,6 +182,7 @@ struct ovr_chdr {
 struct ovr_crule {
 	uint32_t line; /* 1-based line number */
 	uint32_t str; /* offset of the pattern in OVR_CSEC_STRS */
+	uint32_t host; /* offset of the host there, shared */
 	uint32_t cond; /* index of its first condition */
 	uint16_t user_len; /* bytes of the user name */
 	uint16_t pass_len; /* bytes of the password */
