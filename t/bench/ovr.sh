@@ -73,14 +73,16 @@ if [ -x "$MILTER" ]; then
 	echo
 	echo "smtpdirect-milter with this map, started in the foreground as"
 	echo "root (\`smtpdirect-milter -f -c CONF -p unix:SOCK\`), VmRSS once its"
-	echo "socket is there; CONF's state_dir holds the compiled map, or is one"
-	echo "every user may write (parsed):"
+	echo "socket is there; CONF's state_dir holds the compiled map (the first"
+	echo "start after \`touch MAP\` rebuilds it, the next finds it up to date),"
+	echo "or is one every user may write (parsed):"
 	echo
 	echo "| way | start ms | VmRSS MB | RssAnon MB |"
 	echo "|---|---:|---:|---:|"
-	for w in compiled parsed; do
+	touch "$dir/map"
+	for w in "compiled, rebuilt" "compiled, up to date" parsed; do
 		sd=$dir/s
-		[ $w = parsed ] && sd=$dir/w
+		[ "$w" = parsed ] && sd=$dir/w
 		printf 'dns_overrides = %s\nstate_dir = %s\n' "$dir/map" "$sd" \
 		    >"$dir/mconf"
 		rm -f "$dir/m.sock"
@@ -93,7 +95,7 @@ if [ -x "$MILTER" ]; then
 			n=$((n + 1))
 		done
 		t1=$(date +%s%N)
-		awk -v w=$w -v ms=$(((t1 - t0) / 1000000)) '
+		awk -v w="$w" -v ms=$(((t1 - t0) / 1000000)) '
 		    /^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 }
 		    END { printf "| %s | %d | %.1f | %.1f |\n", w, ms, r / 1024,
 		        a / 1024 }' "/proc/$mp/status"
