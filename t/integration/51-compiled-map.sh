@@ -119,12 +119,15 @@ done
 n=$(grep -c 'compiled into' "$WORK/log" || :)
 [ "$n" -eq 1 ] || fail "8 processes rebuilt $n times: $(cat "$WORK/log")"
 
-# 7. A garbled file, then a truncated one: rebuilt, never trusted.
+# 7. A garbled file, then a truncated one: rebuilt, never trusted. The
+#    temporary file of a build that died is removed by the next one.
 i2=$(ino)
 printf 'XXXXXXXXXXXXXXXX' | dd of="$CMAP" bs=1 seek=0 conv=notrunc 2>/dev/null
+: >"$CMAP.4242.tmp"
 route_to x.example "$B"
 rebuilt 1
 [ "$(ino)" != "$i2" ] || fail "garbled file kept"
+[ -e "$CMAP.4242.tmp" ] && fail "a dead build's temporary file was kept"
 printf '\001\002\003\004' | dd of="$CMAP" bs=1 seek=200 conv=notrunc \
     2>/dev/null
 route_to x.example "$B"

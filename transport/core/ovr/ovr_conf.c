@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -38,6 +39,7 @@ static bool ovr_conf_join(
 static struct ovr_map *ovr_conf_try(
     const struct ovr_build *b, const struct ovr_cid *id, struct diag_list *dl);
 static int ovr_conf_lock(const struct ovr_build *b, struct diag_list *dl);
+static void ovr_conf_sweep(const char *dir);
 static void ovr_conf_copy(const struct diag_list *from, struct diag_list *to);
 static enum ovr_status ovr_conf_build(
     const struct ovr_build *b, struct ovr_map **out, struct diag_list *dl);
@@ -131,6 +133,33 @@ ovr_conf_lock(const struct ovr_build *b, struct diag_list *dl)
 	return fd;
 }
 
+/*
+ * ovr_conf_sweep - with the lock held, remove the temporary files of
+ * builders that died before their rename (nobody else writes one now)
+ */
+static void
+ovr_conf_sweep(const char *dir)
+{
+	char path[OVR_CMAP_PATH_MAX];
+	size_t pre = strlen(OVR_CMAP_NAME "."), len;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len > pre + 4 &&
+		    strncmp(de->d_name, OVR_CMAP_NAME ".", pre) == 0 &&
+		    strcmp(de->d_name + len - 4, ".tmp") == 0 &&
+		    ovr_conf_join(path, sizeof(path), dir, de->d_name)) {
+			msg_info(
+			    "removing %s, left by a build that died", path);
+			(void)unlink(path);
+		}
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
 /* ovr_conf_copy - add the records of one list to another */
 static void
 ovr_conf_copy(const struct diag_list *from, struct diag_list *to)
@@ -210,7 +239,7 @@ ovr_conf_build(
 	        0) {
 		diag_add(wl, DIAG_ERROR, b->dir, 0, 0, "path too long");
 	} else {
-		(void)unlink(tmp);
+		ovr_conf_sweep(b->dir);
 		if (ovr_cmap_write(
 		        map, &id, b->lint || b->force ? wl : NULL, tmp, wl) &&
 		    rename(tmp, cpath) < 0) {
