@@ -10,10 +10,15 @@
  *	the matcher (ovr_match.c) answer lookups; ovr_lint.c adds
  *	warnings. A map keeps its rules in one array and their strings in
  *	one arena sized from the input, so loading allocates a handful of
- *	blocks whatever the number of lines.
+ *	blocks whatever the number of lines. ovr_cmap.c writes a parsed
+ *	map and its index as a compiled map, ovr_cmap_read.c maps one and
+ *	decodes its rules (a map with cmap set reads its index and rules
+ *	there), and ovr_conf.c decides between them: up to date, rebuilt
+ *	under the lock, or the text parsed.
  * OWNERSHIP
  *	Everything hangs off struct ovr_map and is released by
- *	ovr_map_free(). Tokens and lines point into the caller's buffer.
+ *	ovr_map_free() (for a compiled map: the mapping, unmapped there).
+ *	Tokens and lines point into the caller's buffer.
  * THREADS
  *	A built map is read-only; see ovr.h.
  * ERRORS
