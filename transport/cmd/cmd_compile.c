@@ -27,8 +27,18 @@ cmd_compile_dir(const struct cfg *cfg)
 	struct sdir_info sd;
 	char text[SDIR_TEXT_MAX];
 
-	if (sdir_check(cfg->state_dir, &sd) == SDIR_MISSING &&
-	    mkdir(cfg->state_dir, 0700) < 0 && errno != EEXIST) {
+	/* Root would make it root's: the transport's user could not use it
+	 * (and postmap's habit is to run as root). */
+	if (sdir_check(cfg->state_dir, &sd) == SDIR_MISSING && geteuid() == 0) {
+		fprintf(stderr,
+		    "smtpdirect: compile: state_dir %s does not exist; "
+		    "run compile as the user smtpdirect runs as (it makes "
+		    "it), or make install\n",
+		    cfg->state_dir);
+		return false;
+	}
+	if (sd.trust == SDIR_MISSING && mkdir(cfg->state_dir, 0700) < 0 &&
+	    errno != EEXIST) {
 		fprintf(stderr, "smtpdirect: compile: mkdir %s: %s\n",
 		    cfg->state_dir, strerror(errno));
 		return false;
