@@ -24,6 +24,7 @@
 #include "mlt_sig.h"
 #include "msg.h"
 #include "ovr.h"
+#include "sdir.h"
 
 #define MLT_UNIX_PREFIX "unix:" /* also "local:" in libmilter */
 #define MLT_OPT_CHECK 256 /* --check */
@@ -157,6 +158,10 @@ main_load(const struct mlt_opts *o, FILE *out)
 	const struct cfg *cfg;
 	const char *def;
 	enum ovr_status st;
+	struct sdir_info sd;
+	struct passwd *pw;
+	gid_t egid = getegid();
+	bool trusted;
 	int rc = MSG_EX_OK;
 
 	if (cfg_load(o->conf, dl) != CFG_OK) {
@@ -169,9 +174,37 @@ main_load(const struct mlt_opts *o, FILE *out)
 	dl = diag_list_new();
 	cfg = cfg_get();
 	def = cfg_table_find("dns_overrides")->def;
-	main_store = mlt_store_new(
-	    cfg->dns_overrides, strcmp(cfg->dns_overrides, def) == 0);
+	/*
+	 * The compiled map only in a state_dir that no user but the one
+	 * the milter runs as (-u) may write; it is loaded as that user,
+	 * who reloads it on SIGHUP, so that the file and its lock are
+	 * theirs. A map only root may read is parsed as root, as before.
+	 */
+	pw = o->user != NULL && geteuid() == 0 ? getpwnam(o->user) : NULL;
+	(void)sdir_check(cfg->state_dir, &sd);
+	trusted = pw != NULL
+	    ? (sd.trust != SDIR_BAD && sd.trust != SDIR_MISSING &&
+	          sdir_keeper_ok(sdir_trust_of(sd.owner, sd.mode, pw->pw_uid)))
+	    : sdir_keeper_ok(sd.trust);
+	main_store = mlt_store_new(cfg->dns_overrides,
+	    strcmp(cfg->dns_overrides, def) == 0,
+	    trusted ? cfg->state_dir : NULL);
+	if (trusted && pw != NULL &&
+	    (setegid(pw->pw_gid) < 0 || seteuid(pw->pw_uid) < 0))
+		msg_fatal_status(
+		    MSG_EX_OSERR, "-u %s: %s", o->user, strerror(errno));
 	st = mlt_store_load(main_store, dl);
+	if (trusted && pw != NULL && (seteuid(0) < 0 || setegid(egid) < 0))
+		msg_fatal_status(
+		    MSG_EX_OSERR, "-u %s: root: %s", o->user, strerror(errno));
+	if (st == OVR_NOFILE && trusted && pw != NULL) {
+		diag_list_free(dl);
+		dl = diag_list_new();
+		mlt_store_free(main_store);
+		main_store = mlt_store_new(cfg->dns_overrides,
+		    strcmp(cfg->dns_overrides, def) == 0, NULL);
+		st = mlt_store_load(main_store, dl);
+	}
 	diag_print(dl, out);
 	if (st != OVR_OK)
 		rc = MSG_EX_CONFIG;

@@ -21,6 +21,7 @@ struct mlt_store {
 	struct mlt_map *cur; /* current map, NULL before a load */
 	char *path; /* map file, "" for none */
 	bool missing_ok; /* a missing file means none */
+	char *cmap_dir; /* the compiled map's directory, NULL for none */
 };
 
 static void mlt_map_free(struct mlt_map *m);
@@ -37,7 +38,7 @@ mlt_map_free(struct mlt_map *m)
 
 /* mlt_store_new - a store for the configured map, empty */
 struct mlt_store *
-mlt_store_new(const char *path, bool missing_ok)
+mlt_store_new(const char *path, bool missing_ok, const char *cmap_dir)
 {
 	struct mlt_store *st = xcalloc(1, sizeof(*st));
 
@@ -46,6 +47,7 @@ mlt_store_new(const char *path, bool missing_ok)
 	st->cur = NULL;
 	st->path = xstrdup(path != NULL ? path : "");
 	st->missing_ok = missing_ok;
+	st->cmap_dir = cmap_dir != NULL ? xstrdup(cmap_dir) : NULL;
 	return st;
 }
 
@@ -57,6 +59,7 @@ mlt_store_free(struct mlt_store *st)
 		return;
 	mlt_map_free(st->cur);
 	free(st->path);
+	free(st->cmap_dir);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
 }
@@ -69,7 +72,8 @@ mlt_store_load(struct mlt_store *st, struct diag_list *dl)
 	struct ovr_map *ovr = NULL;
 	enum ovr_status rc;
 
-	rc = ovr_map_load_conf(st->path, st->missing_ok, true, &ovr, dl);
+	rc = ovr_map_load_conf(
+	    st->path, st->missing_ok, true, st->cmap_dir, &ovr, dl);
 	if (rc != OVR_OK)
 		return rc;
 	m = xmalloc(sizeof(*m));

@@ -11,7 +11,9 @@
  *	the traffic, and the old one is freed when its last message is
  *	done. A map with errors is refused and the old one stays.
  *	Loading is ovr_map_load_conf(): the same map, the same lint
- *	diagnostics as "smtpdirect lint".
+ *	diagnostics as "smtpdirect lint"; with a state_dir it may trust,
+ *	the compiled map there, whose pages the milter shares with every
+ *	other process that uses it.
  * OWNERSHIP
  *	mlt_store_new/_free; the store owns the current map. A reference
  *	from mlt_store_get() is the caller's until mlt_map_put().
@@ -37,10 +39,13 @@ struct mlt_map;
 
 /*
  * A store for the map at path (NULL or "" = none); missing_ok: a
- * missing file means no map (the built-in default path). Holds no map
+ * missing file means no map (the built-in default path); cmap_dir is
+ * where the compiled map is (a trusted state_dir) or NULL (ovr.h,
+ * ovr_map_load_conf). Holds no map
  * until mlt_store_load() succeeds. Free with mlt_store_free().
  */
-struct mlt_store *mlt_store_new(const char *path, bool missing_ok);
+struct mlt_store *mlt_store_new(
+    const char *path, bool missing_ok, const char *cmap_dir);
 
 /* Release the store and its map; no reference may be held. NULL ok. */
 void mlt_store_free(struct mlt_store *st);

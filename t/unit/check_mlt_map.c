@@ -11,7 +11,7 @@ START_TEST(test_mlt_store_load_keeps_old_map_on_errors)
 	char *dir = unit_tmpdir();
 	char *path = unit_write_file(dir, "map", "a.test relay.test\n", 18);
 	struct diag_list *dl = diag_list_new();
-	struct mlt_store *st = mlt_store_new(path, false);
+	struct mlt_store *st = mlt_store_new(path, false, NULL);
 	struct mlt_map *held;
 
 	ck_assert_ptr_null(mlt_store_get(st));
@@ -41,7 +41,8 @@ END_TEST
 START_TEST(test_mlt_store_load_missing_default_is_none)
 {
 	struct diag_list *dl = diag_list_new();
-	struct mlt_store *st = mlt_store_new("/nonexistent/overrides", true);
+	struct mlt_store *st =
+	    mlt_store_new("/nonexistent/overrides", true, NULL);
 	struct mlt_map *m;
 
 	ck_assert_int_eq(mlt_store_load(st, dl), OVR_OK);
@@ -49,7 +50,7 @@ START_TEST(test_mlt_store_load_missing_default_is_none)
 	ck_assert_ptr_null(mlt_map_ovr(m));
 	mlt_map_put(st, m);
 	mlt_store_free(st);
-	st = mlt_store_new("/nonexistent/overrides", false);
+	st = mlt_store_new("/nonexistent/overrides", false, NULL);
 	ck_assert_int_eq(mlt_store_load(st, dl), OVR_NOFILE);
 	mlt_store_free(st);
 	diag_list_free(dl);

@@ -84,6 +84,9 @@ int cmd_lint(int argc, char **argv);
 /* smtpdirect check: owners and modes of an installation; 0 or 1. */
 int cmd_check(int argc, char **argv);
 
+/* smtpdirect compile: build the compiled override map in state_dir. */
+int cmd_compile(int argc, char **argv);
+
 /* smtpdirect resolve: show the MX set through the resolver. */
 int cmd_resolve(int argc, char **argv);
 

@@ -46,6 +46,7 @@ cmd_map_load(const struct cfg *cfg, struct ovr_map **out, struct why *why)
 {
 	struct diag_list *dl = diag_list_new();
 	const struct diag *d;
+	struct sdir_info sd;
 	bool missing_ok;
 	char buf[WHY_TEXT_MAX];
 
@@ -53,8 +54,12 @@ cmd_map_load(const struct cfg *cfg, struct ovr_map **out, struct why *why)
 	missing_ok = cfg->dns_overrides != NULL &&
 	    strcmp(cfg->dns_overrides, cfg_table_find("dns_overrides")->def) ==
 	        0;
-	if (ovr_map_load_conf(cfg->dns_overrides, missing_ok, false, out, dl) ==
-	    OVR_OK) {
+	/* The compiled map only in a state_dir no other user may write:
+	 * anyone who can replace it could reroute the mail. */
+	if (ovr_map_load_conf(cfg->dns_overrides, missing_ok, false,
+	        sdir_keeper_ok(sdir_check(cfg->state_dir, &sd)) ? cfg->state_dir
+	                                                        : NULL,
+	        out, dl) == OVR_OK) {
 		diag_list_free(dl);
 		return true;
 	}

@@ -32,6 +32,7 @@ struct main_cmd {
 
 static const struct main_cmd main_cmds[] = {
     {"check", cmd_check},
+    {"compile", cmd_compile},
     {"deliver", cmd_deliver},
     {"lint", cmd_lint},
     {"resolve", cmd_resolve},
@@ -44,6 +45,7 @@ static const char main_help[] =
     "  deliver  read a message on stdin and deliver it (pipe transport)\n"
     "  route    explain the route of an address or domain\n"
     "  lint     check override maps\n"
+    "  compile  compile the override map into state_dir now\n"
     "  resolve  show the MX set the resolver gives\n"
     "  check    check owners and modes of the installed files\n"
     "\n"
@@ -64,6 +66,7 @@ cmd_usage_print(void *fp)
 	    "       smtpdirect route [-v] [-c FILE] [-s SIZE] [-r RETRIES] "
 	    "[-o text|exim|postfix] ADDRESS|DOMAIN\n"
 	    "       smtpdirect lint [-c FILE] [OVERRIDES_FILE...]\n"
+	    "       smtpdirect compile [-c FILE]\n"
 	    "       smtpdirect resolve [-v] [-c FILE] DOMAIN\n"
 	    "       smtpdirect check [-c FILE] [-u USER]\n"
 	    "       smtpdirect --version | --help\n",

@@ -11,7 +11,12 @@
  *	retries), the matching lines in file order and the targets in
  *	delivery order (priority ascending, equal priorities shuffled).
  *	Exact patterns are indexed in a hash, wildcard patterns by their
- *	literal suffix, so a lookup never scans the whole map. ovr_lint()
+ *	literal suffix, so a lookup never scans the whole map. Given a
+ *	directory (state_dir), ovr_map_load_conf() uses a compiled map
+ *	there (OVR_CMAP_NAME), rebuilt when the text map's identity
+ *	changed: an indexed, position-independent file mapped read-only,
+ *	so that processes share its pages and loading costs no parse.
+ *	Its answers are those of the parsed map. ovr_lint()
  *	adds the warnings of SPEC section 2 (lint). DNS is not consulted
  *	here: route.h combines matches with the resolver.
  *	Syntax details: a # that starts a token starts a comment (inside
@@ -23,7 +28,11 @@
  *	releases it and every rule (passwords are wiped). Rules and
  *	targets are borrowed from the map. ovr_map_match() fills a
  *	caller-provided struct ovr_match whose arrays it allocates;
- *	ovr_match_fini() releases them (the rules stay the map's).
+ *	ovr_match_fini() releases them (the rules stay the map's; a
+ *	compiled map's rules are decoded into the result, which owns
+ *	them, while their strings stay in the map's mapping: every
+ *	pointer is valid until ovr_match_fini() or ovr_map_free(),
+ *	whichever comes first).
  * THREADS
  *	A loaded map is read-only: concurrent ovr_map_match() calls on one
  *	map are safe when each thread has its own struct rnd and result.
@@ -31,7 +40,10 @@
  *	OVR_OK; OVR_NOFILE (the file could not be read: local, temporary;
  *	deliver defers); OVR_INVALID (at least one error in the diag list:
  *	a bad configuration, deliver defers with 4.3.5 and never routes by
- *	part of a map).
+ *	part of a map); OVR_TEMP (ovr_map_compile() only: the compiled
+ *	map could not be written, or another process held the lock too
+ *	long; local, temporary). A compiled map that is missing, stale or
+ *	damaged is never an error: it is rebuilt, or the text is parsed.
  * SEE ALSO
  *	SPEC section 4; smtpdirect.conf(5); route.h; diag.h.
  */
@@ -57,12 +69,17 @@
 #define OVR_CRED_MAX 255 /* longest decoded user or password */
 #define OVR_DOMAIN_MAX 253 /* longest domain or pattern */
 #define OVR_FILE_MAX (64UL * 1024 * 1024) /* largest map, bytes (64 MiB) */
+#define OVR_CMAP_NAME "ovr.cmap" /* the compiled map, in state_dir */
+#define OVR_CMAP_LOCK "ovr.cmap.lock" /* held while it is rebuilt */
+#define OVR_CMAP_WAIT_MS 20000 /* longest wait for that lock, then parse */
+#define OVR_CMAP_PATH_MAX 4096 /* longest path of the compiled map */
 
 /* Results of loading a map. */
 enum ovr_status {
 	OVR_OK = 0, /* loaded, no errors (warnings allowed) */
 	OVR_NOFILE, /* cannot open or read the file */
-	OVR_INVALID /* errors in the diag list */
+	OVR_INVALID, /* errors in the diag list */
+	OVR_TEMP /* compiling: cannot write the compiled map now */
 };
 
 /* Comparison operators of $size and $retries. */
@@ -120,6 +137,16 @@ struct ovr_match {
 	const struct ovr_rule **order; /* same rules, delivery order */
 	size_t n; /* entries in each array */
 	bool ended; /* a $end line stopped the scan */
+	struct ovr_rule *own; /* compiled map: the rules lines points to */
+	struct ovr_cond *own_conds; /* compiled map: their conditions */
+};
+
+/* What ovr_map_compile() wrote. */
+struct ovr_compile_info {
+	char path[OVR_CMAP_PATH_MAX]; /* the compiled map */
+	size_t rules; /* rules in it */
+	unsigned long long bytes; /* its size */
+	long long ms; /* milliseconds taken */
 };
 
 struct ovr_map;
@@ -146,10 +173,32 @@ enum ovr_status ovr_map_load(
  * exist). With lint, ovr_lint() warnings are added to dl as well. On
  * OVR_OK *out receives the map, or NULL for none; otherwise *out is
  * untouched and dl holds the reasons (never route by part of a map).
+ * cmap_dir is a directory the caller trusts (state_dir, sdir.h) or
+ * NULL: with it the compiled map there is used when it records the
+ * text's identity (device, inode, size, mtime, mode), else rebuilt
+ * first, once, under a lock that other processes wait for (at most
+ * OVR_CMAP_WAIT_MS, then they parse the text themselves). With lint
+ * the warnings are those recorded from the text, lint's included: a
+ * compiled map built without lint (lint costs a third of a build) is
+ * rebuilt once for the first caller that lints. A map with errors is
+ * never compiled: the result is the parse's, as without cmap_dir.
  * Returns: OVR_OK, OVR_NOFILE, OVR_INVALID.
  */
 enum ovr_status ovr_map_load_conf(const char *path, bool missing_ok, bool lint,
-    struct ovr_map **out, struct diag_list *dl);
+    const char *cmap_dir, struct ovr_map **out, struct diag_list *dl);
+
+/*
+ * Compile the map at path into cmap_dir now, whether or not the
+ * compiled map there is up to date (smtpdirect compile), and fill
+ * *info. Errors and warnings of the text go to dl.
+ * Returns: OVR_OK, OVR_NOFILE, OVR_INVALID (nothing written),
+ * OVR_TEMP (dl says why).
+ */
+enum ovr_status ovr_map_compile(const char *path, const char *cmap_dir,
+    struct ovr_compile_info *info, struct diag_list *dl);
+
+/* True for a map read from a compiled file. */
+bool ovr_map_compiled(const struct ovr_map *map);
 
 /*
  * Parse len bytes of map text; name is used in diagnostics. Always
@@ -165,7 +214,10 @@ void ovr_map_free(struct ovr_map *map);
 /* Number of rules (valid lines) in the map. */
 size_t ovr_map_count(const struct ovr_map *map);
 
-/* The i-th rule in file order; borrowed until ovr_map_free. */
+/*
+ * The i-th rule in file order; borrowed until ovr_map_free. NULL past
+ * the end, and for a compiled map (whose rules ovr_map_match() gives).
+ */
 const struct ovr_rule *ovr_map_rule(const struct ovr_map *map, size_t i);
 
 /* The name the map was loaded under. */
@@ -210,7 +262,8 @@ void ovr_rule_format(const struct ovr_rule *rule, struct sbuf *sb);
 /*
  * Add lint warnings to dl: lines that can never match, lines after an
  * unconditional "* ... $end", duplicate lines, and credentials in a
- * file that users other than its owner can read.
+ * file that users other than its owner can read. Nothing for a
+ * compiled map: ovr_map_load_conf() gives the warnings it recorded.
  */
 void ovr_lint(const struct ovr_map *map, struct diag_list *dl);
 

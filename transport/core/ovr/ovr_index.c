@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "msg.h"
 #include "ovr_int.h"
 #include "xalloc.h"
 
@@ -91,25 +92,30 @@ static bool
 ovr_key_eq(const struct ovr_map *map, uint32_t i, const char *key, size_t klen,
     bool exact)
 {
-	const char *p = map->rules[i].pattern;
-	size_t plen = map->pos[i].plen;
+	size_t plen = 0;
+	const char *p = ovr_map_key(map, i, &plen);
 
+	if (p == NULL)
+		return false;
 	if (exact)
 		return plen == klen && memcmp(p, key, klen) == 0;
 	return plen > klen && ovr_is_wild(p[plen - klen - 1]) &&
 	    memcmp(p + plen - klen, key, klen) == 0;
 }
 
-/* ovr_htab_find - the slot of a key, or the empty slot where it would go */
+/*
+ * ovr_htab_find - the slot of a key, or the empty slot where it would
+ * go; NULL when a full table (only a damaged compiled map) has neither
+ */
 static struct ovr_slot *
 ovr_htab_find(const struct ovr_htab *h, const struct ovr_map *map,
     uint64_t mixed, const char *key, size_t klen, bool exact)
 {
 	uint32_t check = (uint32_t)(mixed >> 32);
-	size_t at = (size_t)mixed & h->mask;
+	size_t at = (size_t)mixed & h->mask, probes;
 	struct ovr_slot *s;
 
-	for (;;) {
+	for (probes = 0; probes <= h->mask; probes++) {
 		s = &h->slot[at];
 		if (s->head == OVR_NONE)
 			return s;
@@ -118,6 +124,7 @@ ovr_htab_find(const struct ovr_htab *h, const struct ovr_map *map,
 			return s;
 		at = (at + 1) & h->mask;
 	}
+	return NULL;
 }
 
 /* ovr_key_hash - mixed hash of the key of rule i (klen bytes at its end) */
@@ -142,6 +149,8 @@ ovr_htab_insert(struct ovr_map *map, struct ovr_htab *h, uint32_t i,
 	struct ovr_slot *s;
 
 	s = ovr_htab_find(h, map, mixed, key, klen, exact);
+	if (s == NULL)
+		msg_panic("%s: hash table full", __func__);
 	if (s->head == OVR_NONE)
 		s->check = (uint32_t)(mixed >> 32);
 	map->idx.next[i] = s->head;
@@ -222,7 +231,7 @@ ovr_index_build(struct ovr_map *map)
 			idx->always[idx->nalways++] = (uint32_t)i;
 }
 
-/* ovr_index_free - release the index */
+/* ovr_index_free - release the index (not one in a compiled map) */
 void
 ovr_index_free(struct ovr_index *idx)
 {
@@ -234,13 +243,23 @@ ovr_index_free(struct ovr_index *idx)
 	memset(idx, 0, sizeof(*idx));
 }
 
-/* ovr_index_chain - append a chain of rules */
+/*
+ * ovr_index_chain - append the chain of a slot (none for NULL); a chain
+ * that leaves the rules or runs longer than the map (a damaged compiled
+ * map) is cut there
+ */
 static void
-ovr_index_chain(const struct ovr_map *map, uint32_t head, struct ovr_vec *out)
+ovr_index_chain(
+    const struct ovr_map *map, const struct ovr_slot *s, struct ovr_vec *out)
 {
 	uint32_t i;
+	size_t steps;
 
-	for (i = head; i != OVR_NONE; i = map->idx.next[i])
+	if (s == NULL)
+		return;
+	for (i = s->head, steps = 0;
+	     i != OVR_NONE && i < map->n && steps < map->n;
+	     i = map->idx.next[i], steps++)
 		ovr_vec_push(out, i);
 }
 
@@ -266,11 +285,11 @@ ovr_index_candidates(const struct ovr_map *map, const char *domain, size_t len,
 			continue;
 		s = ovr_htab_find(
 		    &idx->suffix, map, mixed, domain + len - k, k, false);
-		ovr_index_chain(map, s->head, out);
+		ovr_index_chain(map, s, out);
 	}
 	s = ovr_htab_find(
 	    &idx->exact, map, ovr_hash_mix(hash), domain, len, true);
-	ovr_index_chain(map, s->head, out);
+	ovr_index_chain(map, s, out);
 	for (k = 0; k < idx->nalways; k++)
 		ovr_vec_push(out, idx->always[k]);
 }

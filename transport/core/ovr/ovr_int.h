@@ -10,10 +10,15 @@
  *	the matcher (ovr_match.c) answer lookups; ovr_lint.c adds
  *	warnings. A map keeps its rules in one array and their strings in
  *	one arena sized from the input, so loading allocates a handful of
- *	blocks whatever the number of lines.
+ *	blocks whatever the number of lines. ovr_cmap.c writes a parsed
+ *	map and its index as a compiled map, ovr_cmap_read.c maps one and
+ *	decodes its rules (a map with cmap set reads its index and rules
+ *	there), and ovr_conf.c decides between them: up to date, rebuilt
+ *	under the lock, or the text parsed.
  * OWNERSHIP
  *	Everything hangs off struct ovr_map and is released by
- *	ovr_map_free(). Tokens and lines point into the caller's buffer.
+ *	ovr_map_free() (for a compiled map: the mapping, unmapped there).
+ *	Tokens and lines point into the caller's buffer.
  * THREADS
  *	A built map is read-only; see ovr.h.
  * ERRORS
@@ -25,6 +30,7 @@
 #ifndef SMTPDIRECT_OVR_INT_H
 #define SMTPDIRECT_OVR_INT_H
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <stdbool.h>
@@ -117,6 +123,113 @@ struct ovr_arena {
 	_Alignas(8) char data[]; /* strings and conditions */
 };
 
+/*
+ * The compiled map (ovr_cmap.c writes it, ovr_cmap_read.c maps it):
+ * a header, then sections at 8-aligned offsets, every reference an
+ * offset or an index, so that the file means the same wherever it is
+ * mapped. Native byte order and sizes: the header records both, and a
+ * file of another machine is simply rebuilt.
+ */
+#define OVR_CMAP_MAGIC "SDOVRMAP" /* 8 bytes at offset 0, no NUL */
+#define OVR_CMAP_VERSION 1 /* bumped with any change of layout */
+#define OVR_CMAP_ENDIAN 0x01020304U /* as the writer stored it */
+#define OVR_CRULE_END 0x01 /* flags: $end */
+#define OVR_CRULE_TLS 0x02 /* flags: $tls: given */
+#define OVR_CRULE_CRED 0x04 /* flags: user and password follow */
+
+/* Sections of a compiled map. */
+enum ovr_csec {
+	OVR_CSEC_RULES, /* struct ovr_crule per rule, file order */
+	OVR_CSEC_CONDS, /* struct ovr_ccond, each rule's $size then
+			   $retries */
+	OVR_CSEC_STRS, /* every host once, then per rule: pattern, [user,
+			  password], each with a NUL */
+	OVR_CSEC_EXACT, /* struct ovr_slot: the exact-pattern table */
+	OVR_CSEC_SUFFIX, /* struct ovr_slot: the suffix table */
+	OVR_CSEC_NEXT, /* uint32_t per rule: next rule of its chain */
+	OVR_CSEC_ALWAYS, /* uint32_t: rules without a literal suffix */
+	OVR_CSEC_FILTER, /* uint64_t: the suffix filter */
+	OVR_CSEC_WARN, /* struct ovr_cwarn records, text after each */
+	OVR_CSEC_N /* number of sections */
+};
+
+/* What identifies the text map a compiled map was built from. */
+struct ovr_cid {
+	uint64_t dev; /* st_dev */
+	uint64_t ino; /* st_ino */
+	uint64_t size; /* st_size, bytes */
+	uint64_t mtime_sec; /* st_mtim.tv_sec */
+	uint64_t mtime_nsec; /* st_mtim.tv_nsec */
+	uint64_t mode; /* st_mode: lint judges it */
+};
+
+/* The header of a compiled map, at offset 0. */
+struct ovr_chdr {
+	char magic[8]; /* OVR_CMAP_MAGIC */
+	uint32_t version; /* OVR_CMAP_VERSION */
+	uint32_t endian; /* OVR_CMAP_ENDIAN */
+	uint32_t hdr_size; /* sizeof(struct ovr_chdr) */
+	uint32_t rule_size; /* sizeof(struct ovr_crule) */
+	uint64_t file_size; /* bytes in the whole file */
+	struct ovr_cid id; /* the text map's identity */
+	uint64_t nrules; /* rules */
+	uint64_t ncred; /* rules with credentials */
+	uint64_t linted; /* 1: the warnings include lint's (ovr_lint) */
+	uint64_t nwarn; /* warning records in OVR_CSEC_WARN */
+	uint64_t warn_total; /* warnings, counted ones included */
+	uint64_t lens[(OVR_DOMAIN_MAX + 64) / 64]; /* suffix lengths used */
+	uint64_t off[OVR_CSEC_N]; /* section offsets, bytes, 8-aligned */
+	uint64_t len[OVR_CSEC_N]; /* section lengths, bytes */
+	uint64_t sum; /* FNV-1a of every byte of the header before it */
+};
+
+/* One rule of a compiled map. */
+struct ovr_crule {
+	uint32_t line; /* 1-based line number */
+	uint32_t str; /* offset of the pattern in OVR_CSEC_STRS */
+	uint32_t host; /* offset of the host there, shared */
+	uint32_t cond; /* index of its first condition */
+	uint16_t user_len; /* bytes of the user name */
+	uint16_t pass_len; /* bytes of the password */
+	uint16_t port; /* target port */
+	uint16_t priority; /* $priority */
+	uint8_t plen; /* pattern length */
+	uint8_t slen; /* literal suffix length */
+	uint8_t hlen; /* host length */
+	uint8_t kind; /* enum ovr_host_kind */
+	uint8_t nsize; /* $size conditions */
+	uint8_t nretries; /* $retries conditions */
+	uint8_t flags; /* OVR_CRULE_* */
+	uint8_t tls; /* enum cfg_tls when OVR_CRULE_TLS */
+};
+
+/* One condition of a compiled map. */
+struct ovr_ccond {
+	uint64_t n; /* the number compared with */
+	uint32_t op; /* enum ovr_op */
+	uint32_t pad; /* zero */
+};
+
+/* One warning of a compiled map; len bytes of text follow, padded to 8. */
+struct ovr_cwarn {
+	uint32_t line; /* line, 0 for none */
+	uint32_t column; /* column, 0 for none */
+	uint32_t len; /* bytes of text */
+	uint32_t pad; /* zero */
+};
+
+/* A compiled map mapped into memory. */
+struct ovr_cmap {
+	const unsigned char *base; /* the mapping */
+	size_t size; /* its bytes */
+	const struct ovr_chdr *hdr; /* at base */
+	const struct ovr_crule *rules; /* nrules */
+	const struct ovr_ccond *conds; /* ncond */
+	size_t ncond; /* entries in conds */
+	const char *strs; /* the string section */
+	size_t nstrs; /* its bytes */
+};
+
 /* A parsed map. */
 struct ovr_map {
 	char *name; /* file name for messages */
@@ -129,6 +242,9 @@ struct ovr_map {
 	bool has_mode; /* mode was recorded from a regular file */
 	mode_t mode; /* st_mode of the file when loaded */
 	struct ovr_index idx; /* lookup index */
+	struct ovr_cmap *cmap; /* the compiled map, or NULL: then rules,
+				  pos and the arena are NULL and idx points
+				  into the mapping */
 };
 
 struct ovr_parser;
@@ -297,5 +413,56 @@ void ovr_index_candidates(const struct ovr_map *map, const char *domain,
 
 /* Append one index to a vector. */
 void ovr_vec_push(struct ovr_vec *vec, uint32_t i);
+
+/*
+ * The pattern of rule i and its length, from the rules or the
+ * compiled map; NULL when a compiled map's entry is out of bounds.
+ */
+const char *ovr_map_key(const struct ovr_map *map, uint32_t i, size_t *plen);
+
+/* Compiled maps (ovr_cmap.c, ovr_cmap_read.c, ovr_conf.c). */
+
+/* The identity of a text map from its stat. */
+void ovr_cid_of(const struct stat *st, struct ovr_cid *id);
+
+/* FNV-1a of len bytes. */
+uint64_t ovr_cmap_sum(const void *p, size_t len);
+
+/*
+ * Write map (parsed, without errors) with its warnings (the records
+ * of warn with severity warning, lint's included; NULL when the map
+ * was not linted) and the text's identity to path: a new file of mode
+ * 0600 that the caller renames into place.
+ * Returns: false with dl naming path and the reason.
+ */
+bool ovr_cmap_write(const struct ovr_map *map, const struct ovr_cid *id,
+    const struct diag_list *warn, const char *path, struct diag_list *dl);
+
+/*
+ * Map the compiled map at path read-only and check it: magic,
+ * version, sizes, the header's sum, every section inside the file,
+ * the owner (this process's user) and mode (nobody else may write).
+ * With id, the recorded identity must equal it. On success a map
+ * named name whose lookups read the mapping; free with ovr_map_free().
+ * Returns: the map, or NULL (missing, foreign, stale or damaged; why
+ * names the reason when not NULL, in whysize bytes).
+ */
+struct ovr_map *ovr_cmap_open(const char *path, const char *name,
+    const struct ovr_cid *id, char *why, size_t whysize);
+
+/* Unmap a compiled map; NULL is ignored. */
+void ovr_cmap_close(struct ovr_cmap *cm);
+
+/*
+ * Rule i of a compiled map as a struct ovr_rule whose strings point
+ * into the mapping and whose conditions go to conds (room for
+ * 2 * OVR_COND_MAX). Returns: false when the entry is damaged.
+ */
+bool ovr_cmap_rule(const struct ovr_cmap *cm, uint32_t i, struct ovr_rule *r,
+    struct ovr_cond *conds);
+
+/* Add the compiled map's recorded warnings to dl, under file name. */
+void ovr_cmap_warnings(
+    const struct ovr_cmap *cm, const char *name, struct diag_list *dl);
 
 #endif

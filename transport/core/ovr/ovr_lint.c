@@ -27,6 +27,9 @@ static void ovr_conds_sort(
 void
 ovr_lint(const struct ovr_map *map, struct diag_list *dl)
 {
+	/* A compiled map carries the warnings of its text instead. */
+	if (map->cmap != NULL)
+		return;
 	ovr_lint_never(map, dl);
 	ovr_lint_unreachable(map, dl);
 	ovr_lint_duplicates(map, dl);

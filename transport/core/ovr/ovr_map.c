@@ -320,30 +320,6 @@ ovr_map_load(const char *path, struct ovr_map **out, struct diag_list *dl)
 	return diag_errors(dl) > before ? OVR_INVALID : OVR_OK;
 }
 
-/* ovr_map_load_conf - load the map a configuration names, or none */
-enum ovr_status
-ovr_map_load_conf(const char *path, bool missing_ok, bool lint,
-    struct ovr_map **out, struct diag_list *dl)
-{
-	struct ovr_map *map = NULL;
-	enum ovr_status st;
-	struct stat sb;
-
-	if (path == NULL || path[0] == '\0' ||
-	    (missing_ok && stat(path, &sb) < 0 && errno == ENOENT)) {
-		*out = NULL;
-		return OVR_OK;
-	}
-	st = ovr_map_load(path, &map, dl);
-	if (lint && map != NULL)
-		ovr_lint(map, dl);
-	if (st == OVR_OK)
-		*out = map;
-	else
-		ovr_map_free(map);
-	return st;
-}
-
 /* ovr_map_free - release a map, wiping credentials */
 void
 ovr_map_free(struct ovr_map *map)
@@ -353,6 +329,13 @@ ovr_map_free(struct ovr_map *map)
 
 	if (map == NULL)
 		return;
+	if (map->cmap != NULL) {
+		/* Rules, index and strings are the mapping's. */
+		ovr_cmap_close(map->cmap);
+		free(map->name);
+		free(map);
+		return;
+	}
 	ovr_index_free(&map->idx);
 	for (i = 0; map->ncred > 0 && i < map->n; i++) {
 		struct ovr_target *tg = &map->rules[i].target;
@@ -379,11 +362,18 @@ ovr_map_count(const struct ovr_map *map)
 	return map->n;
 }
 
-/* ovr_map_rule - i-th rule, NULL past the end */
+/* ovr_map_rule - i-th rule, NULL past the end or for a compiled map */
 const struct ovr_rule *
 ovr_map_rule(const struct ovr_map *map, size_t i)
 {
-	return i < map->n ? &map->rules[i] : NULL;
+	return map->cmap == NULL && i < map->n ? &map->rules[i] : NULL;
+}
+
+/* ovr_map_compiled - is the map read from a compiled file */
+bool
+ovr_map_compiled(const struct ovr_map *map)
+{
+	return map->cmap != NULL;
 }
 
 /* ovr_map_name - the map's file name */

@@ -14,6 +14,10 @@ static bool ovr_rule_holds(
 static int ovr_index_cmp(const void *a, const void *b);
 static int ovr_priority_cmp(const void *a, const void *b);
 static void ovr_match_order(struct ovr_match *m, struct rnd *rng);
+static const struct ovr_rule *ovr_match_rule(const struct ovr_map *map,
+    uint32_t i, struct ovr_rule *tmp, struct ovr_cond *conds);
+static size_t ovr_match_own(const struct ovr_map *map, const uint32_t *v,
+    size_t n, struct ovr_match *out);
 
 /*
  * ovr_pattern_match - wildcard match, * any run and ? one character
@@ -133,6 +137,50 @@ ovr_match_order(struct ovr_match *m, struct rnd *rng)
 	}
 }
 
+/*
+ * ovr_match_rule - rule i of the map: the map's own, or for a compiled
+ * map decoded into *tmp with its conditions in conds; NULL when the
+ * compiled entry is damaged
+ */
+static const struct ovr_rule *
+ovr_match_rule(const struct ovr_map *map, uint32_t i, struct ovr_rule *tmp,
+    struct ovr_cond *conds)
+{
+	if (map->cmap == NULL)
+		return &map->rules[i];
+	return ovr_cmap_rule(map->cmap, i, tmp, conds) ? tmp : NULL;
+}
+
+/*
+ * ovr_match_own - copy the n matching rules of a compiled map into
+ * memory the result owns (their strings stay in the mapping)
+ * Returns: the rules copied; one that no longer decodes (the file was
+ * written in place since: never by smtpdirect) is left out.
+ */
+static size_t
+ovr_match_own(const struct ovr_map *map, const uint32_t *v, size_t n,
+    struct ovr_match *out)
+{
+	struct ovr_cond conds[2 * OVR_COND_MAX];
+	size_t i, k = 0;
+
+	out->own = xreallocarray(NULL, n, sizeof(*out->own));
+	out->own_conds =
+	    xreallocarray(NULL, n * 2 * OVR_COND_MAX, sizeof(*out->own_conds));
+	for (i = 0; i < n; i++) {
+		struct ovr_cond *c = &out->own_conds[k * 2 * OVR_COND_MAX];
+
+		if (!ovr_cmap_rule(map->cmap, v[i], &out->own[k], conds))
+			continue;
+		memcpy(c, conds, sizeof(conds));
+		out->own[k].size = c;
+		out->own[k].retries = c + out->own[k].nsize;
+		out->lines[k] = &out->own[k];
+		k++;
+	}
+	return k;
+}
+
 /* ovr_map_match - the matching lines and the delivery order */
 size_t
 ovr_map_match(const struct ovr_map *map, const char *domain,
@@ -141,6 +189,9 @@ ovr_map_match(const struct ovr_map *map, const char *domain,
 {
 	char d[OVR_DOMAIN_MAX + 3];
 	struct ovr_vec cand = {NULL, 0, 0};
+	struct ovr_cond conds[2 * OVR_COND_MAX];
+	const struct ovr_rule *r;
+	struct ovr_rule tmp;
 	size_t i, n = 0, len;
 
 	memset(out, 0, sizeof(*out));
@@ -156,16 +207,17 @@ ovr_map_match(const struct ovr_map *map, const char *domain,
 	d[len] = '\0';
 	ovr_index_candidates(map, d, len, &cand);
 	for (i = 0; i < cand.n; i++) {
-		const struct ovr_rule *r = &map->rules[cand.v[i]];
-
-		if (ovr_rule_holds(r, size, retries) &&
+		r = ovr_match_rule(map, cand.v[i], &tmp, conds);
+		if (r != NULL && ovr_rule_holds(r, size, retries) &&
 		    ovr_pattern_match(r->pattern, d))
 			cand.v[n++] = cand.v[i];
 	}
 	if (n > 1)
 		qsort(cand.v, n, sizeof(*cand.v), ovr_index_cmp);
 	for (i = 0; i < n; i++) {
-		if (map->rules[cand.v[i]].end) {
+		/* Every rule left decoded above. */
+		r = ovr_match_rule(map, cand.v[i], &tmp, conds);
+		if (r != NULL && r->end) {
 			n = i + 1;
 			out->ended = true;
 			break;
@@ -174,8 +226,11 @@ ovr_map_match(const struct ovr_map *map, const char *domain,
 	if (n > 0) {
 		out->lines = xreallocarray(NULL, n, sizeof(*out->lines));
 		out->order = xreallocarray(NULL, n, sizeof(*out->order));
-		for (i = 0; i < n; i++)
-			out->lines[i] = &map->rules[cand.v[i]];
+		if (map->cmap != NULL)
+			n = ovr_match_own(map, cand.v, n, out);
+		else
+			for (i = 0; i < n; i++)
+				out->lines[i] = &map->rules[cand.v[i]];
 		out->n = n;
 		ovr_match_order(out, rng);
 	}
@@ -191,5 +246,7 @@ ovr_match_fini(struct ovr_match *m)
 		return;
 	free(m->lines);
 	free(m->order);
+	free(m->own);
+	free(m->own_conds);
 	memset(m, 0, sizeof(*m));
 }
