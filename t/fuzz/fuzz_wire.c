@@ -7,7 +7,9 @@
  * worker would send them; each is read with scache_recvv() and, when
  * it is a delivery request, decoded as the worker decodes it. Checked:
  * an accepted message is exactly its header, key and blob, and a
- * decoded request encodes back to the same bytes.
+ * decoded request encodes back to the same bytes. A delivery request
+ * is also matched against the next piece as a worker's list of the
+ * domains its kept TLS sessions served (worker_req_serves()).
  */
 
 #include <stdlib.h>
@@ -74,9 +76,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (pc[i].n != sizeof(h) + h.key_len + h.blob_len)
 			fuzz_fail("message of %zu bytes accepted as %zu",
 			    pc[i].n, sizeof(h) + h.key_len + h.blob_len);
-		if (h.op == SCACHE_OP_DELIVER)
+		if (h.op == SCACHE_OP_DELIVER) {
 			fuzz_wire_request(
 			    buf + sizeof(h) + h.key_len, h.blob_len);
+			/* The next message, as a worker's idle report of the
+			 * domains its kept sessions served. */
+			if (i + 1 < npc)
+				(void)worker_req_serves(
+				    buf + sizeof(h) + h.key_len, h.blob_len,
+				    (const char *)pc[i + 1].p, pc[i + 1].n);
+		}
 	}
 	free(pc);
 	free(buf);

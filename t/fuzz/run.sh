@@ -6,7 +6,7 @@
 # (commit them). An input that crashes or fails a check is left as
 # t/fuzz/out/NAME-crash-* (and the run fails): fix the bug, then keep
 # the input as t/fuzz/corpus/NAME/regress-WHAT.
-# Each run appends a line to t/fuzz/log.tsv: date, target, seconds,
+# Each run appends a line to t/fuzz/log.tsv: date, target, seconds run,
 # executions, coverage (edges), features, corpus size; SECURITY.md
 # reports the totals.
 set -u
@@ -26,10 +26,12 @@ for b in "$BIN"/fuzz_*; do
 	work=$OUT/work-$name
 	mkdir -p "$corpus" "$work"
 	log=$OUT/$name.log
+	t0=$(date +%s)
 	"$b" -max_total_time="$TIME" -timeout=10 -rss_limit_mb=2048 \
 	    -max_len=65536 -print_final_stats=1 \
 	    -artifact_prefix="$OUT/$name-" "$work" "$corpus" >"$log" 2>&1
 	frc=$?
+	secs=$(($(date +%s) - t0))
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	done_line=$(grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)' "$log" | tail -n 1)
 	cov=$(echo "$done_line" | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
@@ -37,7 +39,7 @@ for b in "$BIN"/fuzz_*; do
 	"$b" -merge=1 "$corpus" "$work" >"$OUT/$name.merge.log" 2>&1
 	n=$(find "$corpus" -type f | wc -l)
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%MZ)" \
-	    "$name" "$TIME" "${execs:-0}" "${cov:-0}" "${ft:-0}" "$n" \
+	    "$name" "$secs" "${execs:-0}" "${cov:-0}" "${ft:-0}" "$n" \
 	    >>t/fuzz/log.tsv
 	if [ "$frc" -ne 0 ]; then
 		rc=1

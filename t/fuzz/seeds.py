@@ -144,5 +144,13 @@ def mime():
         b"\xe9\r" * 5000 + b"\r\n")
 
 
-for f in (ovr, cfg, reply, dns, wire, mlt_hdr, spool, mime):
+def cmap():
+    # 3-byte patches (offset little endian, new byte) of the good file.
+    put("cmap", "none", b"")
+    put("cmap", "header", bytes([8, 0, 0xff, 16, 0, 0, 40, 0, 7]))
+    put("cmap", "body", bytes([0x80, 1, 0xff, 0x90, 1, 0x7f, 0xa0, 1, 0,
+                               0x10, 2, 0xff]))
+
+
+for f in (ovr, cfg, reply, dns, wire, mlt_hdr, spool, mime, cmap):
     f()
