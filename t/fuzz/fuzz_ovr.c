@@ -37,13 +37,17 @@ fuzz_ovr_check(const struct ovr_map *map, const char *domain,
 {
 	struct ovr_match m;
 	const struct ovr_rule *r;
-	size_t i, k = 0, n = ovr_map_count(map);
+	size_t i, k = 0, n = ovr_map_count(map), len = strlen(domain);
 	bool ended = false;
+	char d[2 * OVR_DOMAIN_MAX];
 
 	(void)ovr_map_match(map, domain, size, retries, NULL, &m);
-	for (i = 0; i < n && !ended && strlen(domain) <= OVR_DOMAIN_MAX; i++) {
+	/* As ovr_map_match() takes it: one trailing dot left out. */
+	snprintf(d, sizeof(d), "%.*s",
+	    (int)(len > 0 && domain[len - 1] == '.' ? len - 1 : len), domain);
+	for (i = 0; i < n && !ended && strlen(d) <= OVR_DOMAIN_MAX; i++) {
 		r = ovr_map_rule(map, i);
-		if (!ovr_pattern_match(r->pattern, domain) ||
+		if (!ovr_pattern_match(r->pattern, d) ||
 		    !fuzz_ovr_holds(r->size, r->nsize, size) ||
 		    !fuzz_ovr_holds(r->retries, r->nretries, retries))
 			continue;
