@@ -228,7 +228,7 @@ FRONT     := $(O)/transport/smtpdirect
 MLT_BIN   := $(if $(MLT_SRCS),$(O)/milter/smtpdirect-milter)
 
 .PHONY: all build units tools fuzzers fuzz check unit-run demo bench install uninstall clean \
-        format format-check cppcheck headers-check manlint deps
+        format format-check cppcheck headers-check manlint tidy deps
 
 all: transport/smtpdirect transport/smtpdirect-core \
      $(if $(MLT_SRCS),milter/smtpdirect-milter)
@@ -354,6 +354,16 @@ cppcheck:
 	    --enable=warning,portability,performance \
 	    --suppress=missingIncludeSystem -D_Noreturn="__attribute__((noreturn))" \
 	    $(SRC_DIRS:%=-I%) transport milter
+
+# clang-tidy with .clang-tidy over every source of the two programs
+# (make check runs it with the static checks).
+TIDY_SRCS := $(CORE_SRCS) $(LIB_SRCS) $(CMD_SRCS) $(FRONT_SRCS) $(MLT_SRCS)
+tidy:
+	@printf '%s\n' $(TIDY_SRCS) | xargs -P2 -I{} clang-tidy --quiet {} \
+	    -- $(CPPFLAGS) -Imilter $(CSTD) -DSMTPDIRECT_LINK='"shared"' 2>&1 | \
+	    grep -v -E '^[0-9]+ warnings? (and [0-9]+ errors? )?generated' | \
+	    grep -v -E '^Suppressed [0-9]+ warnings|^Use -header-filter' | \
+	    tee $(O)/tidy.log; ! grep -q -E 'warning:|error:' $(O)/tidy.log
 
 headers-check:
 	@for h in $(HEADERS); do \

@@ -102,6 +102,7 @@ if [ "$ONLY" = all ] || [ "$ONLY" = static ]; then
 	run_static format-check make -s format-check
 	run_static cppcheck make -s cppcheck
 	run_static headers-check make -s headers-check
+	run_static clang-tidy make -s tidy
 	if ls man/*.[1-8] >/dev/null 2>&1; then
 		run_static manlint make -s manlint
 	fi

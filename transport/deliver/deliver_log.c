@@ -62,9 +62,7 @@ deliver_log_delay(struct sbuf *sb, double seconds)
 		seconds = DELIVER_LOG_DELAY_CAP;
 	/* Centiseconds, cut; the small bias undoes binary fractions. */
 	cs = (long long)(seconds * 100.0 + 1e-6);
-	if (cs >= 1000)
-		sbuf_printf(sb, "%lld", cs / 100);
-	else if (cs >= 100 && (cs % 100) / 10 == 0)
+	if (cs >= 1000 || (cs >= 100 && (cs % 100) / 10 == 0))
 		sbuf_printf(sb, "%lld", cs / 100);
 	else if (cs >= 100)
 		sbuf_printf(sb, "%lld.%lld", cs / 100, (cs % 100) / 10);

@@ -47,6 +47,7 @@ static const char *const deliver_stage_while[] = {
     [DELIVER_STAGE_RCPT] = "sending RCPT TO",
     [DELIVER_STAGE_DATA] = "sending the DATA command",
     [DELIVER_STAGE_BODY] = "sending message body",
+    /* NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one message */
     [DELIVER_STAGE_DOT] = "sending end of data -- message may be sent "
                           "more than once",
 };

@@ -48,6 +48,17 @@ retry_mark_esc(char *name, size_t *off, const char *s, size_t n)
 	return true;
 }
 
+/* retry_hex_value - an upper-case hex digit's value, -1 if none */
+static int
+retry_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* retry_mark_unesc - decode n bytes of an escaped name part; -1 if bad */
 static int
 retry_mark_unesc(const char *s, size_t n, char *out, size_t size)
@@ -55,7 +66,7 @@ retry_mark_unesc(const char *s, size_t n, char *out, size_t size)
 	size_t i, o = 0;
 
 	for (i = 0; i < n; i++) {
-		const char *hi, *lo;
+		int hi, lo;
 
 		if (o + 1 >= size)
 			return -1;
@@ -65,11 +76,11 @@ retry_mark_unesc(const char *s, size_t n, char *out, size_t size)
 		}
 		if (i + 2 >= n)
 			return -1;
-		hi = memchr(retry_hex, s[i + 1], 16);
-		lo = memchr(retry_hex, s[i + 2], 16);
-		if (hi == NULL || lo == NULL)
+		hi = retry_hex_value(s[i + 1]);
+		lo = retry_hex_value(s[i + 2]);
+		if (hi < 0 || lo < 0)
 			return -1;
-		out[o++] = (char)((hi - retry_hex) << 4 | (lo - retry_hex));
+		out[o++] = (char)(hi << 4 | lo);
 		i += 2;
 	}
 	out[o] = '\0';
@@ -411,6 +422,7 @@ retry_mark_needed(struct retry_db *r, struct state_cursor *cur,
 	const char *dot = strchr(name, '.');
 	char prefix[RETRY_MARK_NAME_MAX + 2];
 	enum state_status st;
+	size_t plen;
 	int q, f;
 
 	if (dot == NULL ||
@@ -419,12 +431,11 @@ retry_mark_needed(struct retry_db *r, struct state_cursor *cur,
 	    (f = retry_mark_unesc(dot + 1, strlen(dot + 1), prefix + q + 1,
 	         sizeof(prefix) - (size_t)q - 1)) < 0)
 		return true; /* not ours: leave it */
-	st = state_cursor_seek(
-	    cur, prefix, (size_t)(q + 1 + f), &r->key, &r->val, why);
+	plen = (size_t)q + 1 + (size_t)f;
+	st = state_cursor_seek(cur, prefix, plen, &r->key, &r->val, why);
 	if (st != STATE_OK)
 		return st != STATE_NOTFOUND; /* in doubt, keep it */
-	return r->key.len >= (size_t)(q + 1 + f) &&
-	    memcmp(r->key.data, prefix, (size_t)(q + 1 + f)) == 0;
+	return r->key.len >= plen && memcmp(r->key.data, prefix, plen) == 0;
 }
 
 /*

@@ -210,7 +210,8 @@ mime_head_end(struct mime_down *m, bool blank)
 	if (blank)
 		mime_emit(m, "\r\n", 2);
 	if (multi && m->depth < MIME_DEPTH_MAX) {
-		strcpy(m->stack[m->depth].boundary, e->boundary);
+		memcpy(m->stack[m->depth].boundary, e->boundary,
+		    sizeof(e->boundary));
 		m->stack[m->depth++].digest = e->stype == MIME_ST_DIGEST;
 		m->where = MIME_BODY;
 		m->convert = false;

@@ -317,7 +317,7 @@ mime_content_type(const char *p, const char *end, struct mime_entity *e)
 		    sizeof(value), &fits);
 		if (mime_is(p, (size_t)(t - p), "boundary") && fits &&
 		    value[0] != '\0' && strlen(value) <= MIME_BOUNDARY_MAX)
-			strcpy(e->boundary, value);
+			memcpy(e->boundary, value, strlen(value) + 1);
 		p = st;
 	}
 }

@@ -213,7 +213,7 @@ loop_run(loop_fn fn, void **args, size_t n, size_t max)
 			fn(args[i]);
 		return;
 	}
-	slot = xcalloc(max, sizeof(*slot));
+	slot = xcalloc(max, sizeof(struct loop_task *));
 	pfds = xcalloc(max, sizeof(*pfds));
 	loop.running = true;
 	loop.fn = fn;

@@ -166,7 +166,7 @@ static void
 ovr_index_batch(struct ovr_map *map, size_t lo, size_t hi)
 {
 	struct ovr_index *idx = &map->idx;
-	uint64_t mixed[OVR_INDEX_BATCH];
+	uint64_t mixed[OVR_INDEX_BATCH] = {0}; /* set and read under one test */
 	struct ovr_htab *h;
 	size_t i, plen, slen;
 

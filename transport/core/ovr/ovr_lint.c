@@ -173,7 +173,7 @@ static uint64_t
 ovr_rule_hash(const struct ovr_rule *r)
 {
 	const struct ovr_target *tg = &r->target;
-	uint64_t h = OVR_HASH_SEED, v[6];
+	uint64_t h = OVR_HASH_SEED, v[6] = {0};
 	size_t i;
 
 	h = ovr_hash_bytes(h, r->pattern, strlen(r->pattern));

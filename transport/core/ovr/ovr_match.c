@@ -117,10 +117,11 @@ ovr_match_order(struct ovr_match *m, struct rnd *rng)
 	const struct ovr_rule *tmp;
 	size_t start, end, i, j;
 
-	memcpy(m->order, m->lines, m->n * sizeof(*m->order));
+	memcpy(m->order, m->lines, m->n * sizeof(const struct ovr_rule *));
 	if (m->n < 2)
 		return;
-	qsort(m->order, m->n, sizeof(*m->order), ovr_priority_cmp);
+	qsort(
+	    m->order, m->n, sizeof(const struct ovr_rule *), ovr_priority_cmp);
 	if (rng == NULL)
 		return;
 	for (start = 0; start < m->n; start = end) {
@@ -224,8 +225,10 @@ ovr_map_match(const struct ovr_map *map, const char *domain,
 		}
 	}
 	if (n > 0) {
-		out->lines = xreallocarray(NULL, n, sizeof(*out->lines));
-		out->order = xreallocarray(NULL, n, sizeof(*out->order));
+		out->lines =
+		    xreallocarray(NULL, n, sizeof(const struct ovr_rule *));
+		out->order =
+		    xreallocarray(NULL, n, sizeof(const struct ovr_rule *));
 		if (map->cmap != NULL)
 			n = ovr_match_own(map, cand.v, n, out);
 		else

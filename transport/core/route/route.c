@@ -135,7 +135,7 @@ route_domain_of(const char *address, char *buf, size_t size)
 		if (idn_to_ascii(buf, ascii, sizeof(ascii), &err) == IDN_BAD ||
 		    strlen(ascii) >= size)
 			return false;
-		strcpy(buf, ascii);
+		memcpy(buf, ascii, strlen(ascii) + 1);
 	}
 	return true;
 }
