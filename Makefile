@@ -341,7 +341,7 @@ bench: all
 	sh t/bench/run.sh
 
 FMT_SRCS := $(wildcard transport/core/*/*.[ch] transport/*/*.[ch] \
-    milter/*.[ch] t/unit/*.[ch] t/tools/*.c t/fuzz/*.[ch])
+    milter/*.[ch] t/unit/*.[ch] t/tools/*.c t/fuzz/*.[ch] t/bench/*.c)
 
 format:
 	clang-format -i $(FMT_SRCS)
@@ -353,7 +353,7 @@ cppcheck:
 	cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
 	    --enable=warning,portability,performance \
 	    --suppress=missingIncludeSystem -D_Noreturn="__attribute__((noreturn))" \
-	    $(SRC_DIRS:%=-I%) transport milter
+	    $(SRC_DIRS:%=-I%) transport milter t/bench
 
 # clang-tidy with .clang-tidy over every source of the two programs
 # (make check runs it with the static checks).
