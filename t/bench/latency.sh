@@ -55,6 +55,7 @@ lat_keep() {
 	    2>/dev/null || :
 }
 mta_at_exit lat_keep
+echo "latency bench: working in $WORK" >&2
 
 pf_require
 for t in "$SMTP_SINK" "$SOURCE" "$PF_SBIN/postmap" openssl cc; do
@@ -353,7 +354,7 @@ row() {
 		sess=$(per_k "$(field "$2" 4)") hs=$(per_k "$(field "$2" 5)")
 	fi
 	echo "| $1 | $3 | $MAXPROC | $s | $(awk -v n="$N" -v s="$s" \
-	    'BEGIN { printf "%.0f", n / s }') | $sess | $hs |"
+	    'BEGIN { printf "%.1f", n / s }') | $sess | $hs |"
 }
 sd_s=$(field smtpdirect 3)
 re_s=$(field reuse 3)
@@ -361,15 +362,15 @@ sd_h=$(field smtpdirect 5)
 re_h=$(field reuse 5)
 top=$(head -n 1 "$WORK/workload" | cut -d' ' -f2)
 top10=$(head -n 10 "$WORK/workload" | awk '{ t += $2 } END { print t }')
-ones=$(awk '$2 == 1' "$WORK/workload" | wc -l)
+last=$(tail -n 1 "$WORK/workload" | cut -d' ' -f2)
 
 echo "## Latency-bound TLS drain: $N held messages to $DOMAINS domains, ${DELAY} ms each way"
 echo
 echo "\`t/bench/latency.sh\` (issue 17). As the queue drain above, but as"
 echo "mail meets the Internet: $N messages of 4 KB (\`smtp-source\`, one"
 echo "recipient each) to $DOMAINS domains, spread by Zipf's law (s = 1:"
-echo "the first domain gets $top messages, the first ten $top10, $ones"
-echo "domains one each). Each domain's MX host is an address of its own"
+echo "the first domain gets $top messages, the first ten $top10, the"
+echo "last $last). Each domain's MX host is an address of its own"
 echo "(127.0.20.1-127.0.21.250, port $MX_PORT) of one \`t/bench/delayproxy.c\`"
 echo "process, which holds every chunk of bytes ${DELAY} ms in each direction"
 echo "and opens its connection to the receiver $((3 * DELAY)) ms after"
