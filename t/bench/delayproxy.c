@@ -1,28 +1,21 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Copyright (c) 2026 The smtpdirect authors */
 /*
- * delayproxy - a TCP relay that puts the network's latency between an SMTP
- * client and a server on loopback, for t/bench/latency.sh. One process
- * listens on many addresses (the MX hosts of a benchmark) and relays every
- * accepted connection to one target (the receiving server). Every chunk of
- * bytes read in either direction is held for DELAY ms before it is written
- * on (a timestamped queue per direction: byte order is kept), an end of
- * stream is passed on as a half-close after the same delay, and the
- * connection to the target is opened 3 x DELAY ms after the accept, so that
- * a new connection's greeting arrives two round trips after connect(), as
- * over a real network (SYN, SYN-ACK, ACK, then the banner).
- *
- * It counts, the same way for every client, the connections it accepted
- * and the TLS handshakes started in them (a TLS handshake record from the
- * client right after its STARTTLS command line), and rewrites STATSFILE
- * with "conns=N tls=N open=N overflow=N" at most every 100 ms when they
- * change. Built by the script:
- *
+ * delayproxy - a TCP relay that puts a network's latency between SMTP
+ * clients and a server on loopback, for t/bench/latency.sh. One process
+ * listens on many addresses (the MX hosts) and relays each connection to
+ * one target. Every chunk read in either direction waits DELAY ms in a
+ * queue of its direction (byte order kept), an end of stream is passed on
+ * as a half-close after the same delay, and the target is connected 3 x
+ * DELAY ms after the accept (the greeting comes two round trips after
+ * connect(), as over a network). It counts, alike for every client, the
+ * connections accepted and the TLS handshakes (a handshake record right
+ * after the client's STARTTLS line) in STATSFILE, "conns=N tls=N open=N
+ * overflow=N", rewritten at most every 100 ms. Built by the script:
  *   cc -std=c11 -O2 -Wall -Wextra -Werror -o delayproxy delayproxy.c
- *
  * Usage: delayproxy [-d MS] [-m MAXCONN] [-b SOURCE_IP] -s STATSFILE
- *            -t TARGET_IP:PORT -f LISTEN_FILE
- * LISTEN_FILE holds one IPv4 IP:PORT a line. Runs until SIGTERM/SIGINT.
+ *            -t TARGET_IP:PORT -f LISTEN_FILE   (one IPv4 IP:PORT a line)
+ * Runs until SIGTERM or SIGINT.
  */
 #define _GNU_SOURCE
 
@@ -156,33 +149,23 @@ dp_parse_addr(const char *s, struct sockaddr_in *sa)
 	return inet_pton(AF_INET, host, &sa->sin_addr) == 1;
 }
 
-/* dp_arm - register END for EVENTS (0: none) when that changed */
+/* dp_ctl - epoll_ctl OP for END with EVENTS; exit on failure */
 static void
-dp_arm(struct dp_end *end, uint32_t events)
+dp_ctl(struct dp_end *end, int op, uint32_t events)
 {
-	struct epoll_event ev;
+	struct epoll_event ev = {.events = events, .data.ptr = end};
 
-	if (end->fd < 0 || end->armed == events || end->armed == DP_UNWATCHED)
-		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.ptr = end;
-	if (epoll_ctl(dp_ep, EPOLL_CTL_MOD, end->fd, &ev) < 0)
+	if (epoll_ctl(dp_ep, op, end->fd, &ev) < 0)
 		dp_die("epoll_ctl");
 	end->armed = events;
 }
 
-/* dp_add - register a new descriptor with no events */
+/* dp_arm - register END for EVENTS (0: none) when that changed */
 static void
-dp_add(struct dp_end *end)
+dp_arm(struct dp_end *end, uint32_t events)
 {
-	struct epoll_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.data.ptr = end;
-	if (epoll_ctl(dp_ep, EPOLL_CTL_ADD, end->fd, &ev) < 0)
-		dp_die("epoll_ctl");
-	end->armed = 0;
+	if (end->fd >= 0 && end->armed != events && end->armed != DP_UNWATCHED)
+		dp_ctl(end, EPOLL_CTL_MOD, events);
 }
 
 /* dp_dir_fini - free a direction's chunks */
@@ -348,7 +331,7 @@ dp_connect(struct dp_conn *c)
 	    bind(c->srv.fd, (struct sockaddr *)&dp_source, sizeof(dp_source)) <
 	        0)
 		return false;
-	dp_add(&c->srv);
+	dp_ctl(&c->srv, EPOLL_CTL_ADD, 0);
 	c->connecting = true;
 	if (connect(c->srv.fd, (struct sockaddr *)&dp_target,
 	        sizeof(dp_target)) == 0) {
@@ -419,7 +402,7 @@ dp_accept(struct dp_end *l)
 		c->srv.fd = -1;
 		c->srv.conn = c;
 		c->connect_due = dp_now() + 3 * dp_delay;
-		dp_add(&c->cli);
+		dp_ctl(&c->cli, EPOLL_CTL_ADD, 0);
 		c->next = dp_conns;
 		if (dp_conns != NULL)
 			dp_conns->prev = c;
@@ -478,8 +461,7 @@ dp_listen_all(const char *file, struct dp_end *ls)
 		if (bind(ls[n].fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 		    listen(ls[n].fd, 128) < 0)
 			dp_die(line);
-		dp_add(&ls[n]);
-		dp_arm(&ls[n], EPOLLIN);
+		dp_ctl(&ls[n], EPOLL_CTL_ADD, EPOLLIN);
 		n++;
 	}
 	fclose(f);
