@@ -27,12 +27,8 @@ chmod 755 "$P"
 chmod 644 "$P"/*.key
 
 pf_init "$A" 25960
-pf_conf "default_transport = discard:tls test" \
-    "smtpd_tls_loglevel = 1" "smtpd_tls_security_level = may" \
-    "smtpd_tls_chain_files = $P/good.key, $P/good.chain"
-# smtpd's TLS needs the TLS manager (entropy, session cache).
-printf 'tlsmgr    unix  -       -       n       1000?   1       tlsmgr\n' \
-    >>"$PF_CONF/master.cf"
+pf_conf "default_transport = discard:tls test"
+pf_tls "$P/good.key" "$P/good.chain" may
 # One listener per server kind, each overriding main.cf.
 listener() { # listener PORT -o NAME=VALUE...
 	local port=$1

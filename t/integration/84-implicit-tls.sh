@@ -29,11 +29,8 @@ chmod 755 "$P"
 chmod 644 "$P"/*.key
 
 pf_init "$A" 25970
-pf_conf "default_transport = discard:implicit test" \
-    "smtpd_tls_loglevel = 1" "smtpd_tls_security_level = encrypt" \
-    "smtpd_tls_chain_files = $P/good.key, $P/good.chain"
-printf 'tlsmgr    unix  -       -       n       1000?   1       tlsmgr\n' \
-    >>"$PF_CONF/master.cf"
+pf_conf "default_transport = discard:implicit test"
+pf_tls "$P/good.key" "$P/good.chain" encrypt
 for port in 465 25971; do
 	printf '%s:%s inet n - n - - smtpd -o smtpd_tls_wrappermode=yes\n' \
 	    "$A" "$port" >>"$PF_CONF/master.cf"

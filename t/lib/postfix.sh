@@ -12,6 +12,7 @@
 #
 #   pf_init ADDR PORT      write main.cf and master.cf (smtpd on ADDR:PORT)
 #   pf_conf NAME=VALUE...  change main.cf (postconf -e)
+#   pf_tls KEY CHAIN LEVEL smtpd offers TLS (and tlsmgr runs)
 #   pf_pipe NAME MAXPROC ATTRS...  add a pipe(8) service to master.cf:
 #                          ATTRS are its attribute lines, e.g.
 #                          "flags=q user=nobody" "argv=/bin/cat"
@@ -116,6 +117,16 @@ EOF
 # pf_conf NAME=VALUE... - set main.cf parameters.
 pf_conf() {
 	"$PF_SBIN/postconf" -c "$PF_CONF" -e "$@"
+}
+
+# pf_tls KEY CHAIN LEVEL - smtpd offers TLS with this key and chain at
+# smtpd_tls_security_level LEVEL, logging each handshake; and the TLS
+# manager (entropy, session cache) that smtpd's TLS needs.
+pf_tls() {
+	pf_conf "smtpd_tls_loglevel = 1" "smtpd_tls_security_level = $3" \
+	    "smtpd_tls_chain_files = $1, $2"
+	printf 'tlsmgr    unix  -       -       n       1000?   1       tlsmgr\n' \
+	    >>"$PF_CONF/master.cf"
 }
 
 # pf_pipe NAME MAXPROC ATTR... - append a pipe(8) service to master.cf.

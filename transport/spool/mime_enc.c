@@ -164,7 +164,8 @@ mime_2047_field(const char *name, size_t nlen, const char *value, size_t n,
     struct sbuf *out)
 {
 	const unsigned char *v = (const unsigned char *)value;
-	const char *cs = mime_is_utf8(v, n) ? "UTF-8" : "unknown-8bit";
+	bool utf8 = mime_is_utf8(v, n);
+	const char *cs = utf8 ? "UTF-8" : "unknown-8bit";
 	size_t head = strlen("=?") + strlen(cs) + strlen("?Q?"), i = 0, k, j;
 	size_t room, used, tl;
 	char tok[4 * 3];
@@ -177,9 +178,7 @@ mime_2047_field(const char *name, size_t nlen, const char *value, size_t n,
 		room = 75 - 2; /* "?=" closes the word */
 		do {
 			/* A whole character: one UTF-8 sequence together. */
-			k = mime_utf8_len(v + i, n - i);
-			if (k == 0 || strcmp(cs, "UTF-8") != 0)
-				k = 1;
+			k = utf8 ? mime_utf8_len(v + i, n - i) : 1;
 			for (j = 0, tl = 0; j < k; j++)
 				tl += mime_2047_char(v[i + j], tok + tl);
 			if (used + tl > room && used > head)
