@@ -18,8 +18,10 @@
  *
  *	When no worker is idle, the keeper says so at once and the caller
  *	has the core program deliver (front.h), while the keeper starts
- *	one more worker (up to max_concurrent, at most WORKER_MAX) for the
- *	next message. Workers are the keeper's children and run the core
+ *	one more worker for the next message. The pool holds up to
+ *	WORKER_SPARE times max_concurrent workers (at most WORKER_MAX):
+ *	max_concurrent still bounds the messages in flight, and the
+ *	spare ones, idle, keep their sessions for the next message. Workers are the keeper's children and run the core
  *	program file the caller names (a caller naming another one makes
  *	the keeper retire and the caller deliver without it), reload
  *	the configuration and the override map when their files change,
@@ -31,8 +33,12 @@
  *	deliver_keep_*), and tells the keeper, each time it is free
  *	again, which recipient domains they served: the keeper gives a
  *	request with a recipient in one of them to that worker, else to
- *	any idle one. A worker QUITs them when they expire and when it
- *	exits.
+ *	any idle one, and when only busy workers keep a session to the
+ *	request's destination it starts one more worker, so that the
+ *	next request for a busy destination finds an idle worker
+ *	holding a session to it (as Postfix's smtp(8) processes share
+ *	one connection cache). A worker QUITs them when they expire and
+ *	when it exits.
  *
  *	A worker says "deliver by yourself" only before it has read
  *	anything of the message. Once the caller's request has reached
@@ -56,6 +62,7 @@
 #include "deliver_args.h"
 
 #define WORKER_MAX 64 /* most workers one keeper runs */
+#define WORKER_SPARE 2 /* pool size: this many times max_concurrent */
 #define WORKER_MAX_USE 1000 /* messages a worker delivers before exiting */
 #define WORKER_FD 3 /* a worker's socket to its keeper */
 #define WORKER_ANSWER_SLACK_MS 30000 /* waited past deliver_time_limit */

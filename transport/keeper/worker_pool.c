@@ -144,19 +144,30 @@ worker_spawn(struct worker_pool *p)
 /*
  * worker_pick - the idle worker to take request blob: one that keeps a
  * session for a recipient's domain, else the last idle one; p->n when
- * none is idle
+ * none is idle. *busy_holder: no idle worker keeps such a session, a
+ * busy one does (its domains are those it reported when last idle).
  */
 static size_t
-worker_pick(const struct worker_pool *p, const void *blob, size_t len)
+worker_pick(const struct worker_pool *p, const void *blob, size_t len,
+    bool *busy_holder)
 {
 	size_t i, any = p->n;
+	bool serves;
 
+	*busy_holder = false;
 	for (i = p->n; i-- > 0;) {
-		if (p->w[i].state != WORKER_IDLE)
+		if (p->w[i].state == WORKER_STARTING)
 			continue;
-		if (worker_req_serves(
-		        blob, len, p->w[i].domains, p->w[i].domains_len))
+		serves = worker_req_serves(
+		    blob, len, p->w[i].domains, p->w[i].domains_len);
+		if (p->w[i].state == WORKER_BUSY) {
+			*busy_holder = *busy_holder || serves;
+			continue;
+		}
+		if (serves) {
+			*busy_holder = false;
 			return i;
+		}
 		if (any == p->n)
 			any = i;
 	}
@@ -172,7 +183,7 @@ worker_pool_dispatch(struct worker_pool *p, int c, const void *blob, size_t len,
 	int pass[4];
 	size_t i;
 	bool sent = false;
-	bool known, same;
+	bool known, same, busy_holder = false;
 
 	pass[0] = c;
 	memcpy(pass + 1, fds, 3 * sizeof(int));
@@ -183,23 +194,28 @@ worker_pool_dispatch(struct worker_pool *p, int c, const void *blob, size_t len,
 		p->max = hint.max_workers < WORKER_MAX ? hint.max_workers
 		                                       : WORKER_MAX;
 		p->idle_ms = hint.idle_ms;
-		while (!sent && (i = worker_pick(p, blob, len)) < p->n) {
+		while (!sent &&
+		    (i = worker_pick(p, blob, len, &busy_holder)) < p->n) {
 			if (scache_sendv(p->w[i].fd, SCACHE_OP_DELIVER, "",
 			        blob, len, pass, 4)) {
 				p->w[i].state = WORKER_BUSY;
 				p->w[i].since_ms = mono_now_ms();
-				p->w[i].domains_len = 0;
 				sent = true;
 			} else {
 				worker_drop(p, i); /* gone: never took it */
 			}
 		}
 	}
-	if (!sent) {
+	if (!sent)
 		(void)scache_send(c, SCACHE_OP_NO, "", "", 0, -1);
-		if (same && p->n < p->max)
-			worker_spawn(p);
-	}
+	/*
+	 * One more worker when none was idle, or when only busy ones keep
+	 * a session for the request's destination: with spare workers
+	 * idle, the next request for a busy destination finds one of
+	 * them holding a session to it (worker.h, WORKER_SPARE).
+	 */
+	if ((!sent || busy_holder) && same && p->n < p->max)
+		worker_spawn(p);
 	for (i = 0; i < 3; i++)
 		close(fds[i]);
 	/* Retire only for a well-formed request of another program file. */

@@ -75,8 +75,9 @@ worker_submit(const char *dir, const char *exe, const struct deliver_args *a,
 	memset(&hint, 0, sizeof(hint));
 	if (!worker_exe_id(exe, &hint.exe_dev, &hint.exe_ino))
 		return WORKER_SUBMIT_INLINE;
-	hint.max_workers =
-	    (uint32_t)(max_workers < WORKER_MAX ? max_workers : WORKER_MAX);
+	hint.max_workers = (uint32_t)(max_workers < WORKER_MAX / WORKER_SPARE
+	        ? max_workers * WORKER_SPARE
+	        : WORKER_MAX);
 	hint.idle_ms = (uint32_t)(idle_ms > UINT32_MAX ? UINT32_MAX : idle_ms);
 	if ((len = worker_req_encode(buf, sizeof(buf), &hint, a)) == 0)
 		return WORKER_SUBMIT_INLINE;
