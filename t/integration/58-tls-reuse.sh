@@ -50,6 +50,8 @@ srv idle 27505 --idle-timeout 1
 srv idle421 27506 --idle-timeout 1 \
     --idle-reply '421 4.4.2 smtpserver.test Error: timeout exceeded'
 srv lim 27507 --txn-limit 2 --limit-reply '421 4.7.0 Error: too many messages'
+# The slow TLS server answers MAIL after 2 s: time to find its holder busy.
+srv slowtls 27511 --delay mail=2
 mkdir -p "$WORK/warm" "$WORK/slow"
 bg_start python3 "$TOP/t/lib/smtpserver.py" --listen "$WARM:27509" \
     --dir "$WORK/warm" --lifetime 300
@@ -70,6 +72,7 @@ max.example     $A:27504
 idle.example    $A:27505
 idle421.example $A:27506
 lim.example     $A:27507
+slowtls.example $A:27511
 MAP
 chmod 600 "$WORK/map"
 conf() {
@@ -217,6 +220,36 @@ send T11 t11@tls.example
 use T11 11
 [ "$(worker_of T11)" = "$W" ] || fail "T11 not by worker $W"
 check main 1 1
+
+# 1c. A message for a destination whose only session is kept by a busy
+# worker goes to an idle worker (a new session), and the keeper starts
+# one more worker, so that idle workers keep sessions to a destination
+# that gets mail faster than one session carries it (WORKER_SPARE).
+send Y1 y1@slowtls.example
+nw=$(workers "$K" | wc -l)
+run Y2 y2@slowtls.example &
+y2=$!
+n=0
+while [ "$(grep -c ' in MAIL' "$WORK/slowtls/commands.log")" -lt 2 ] &&
+	[ $n -lt 100 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+send Y3 y3@slowtls.example
+wait "$y2" || fail "Y2 failed"
+use Y1 1
+use Y2 2
+use Y3 1
+[ "$(worker_of Y2)" = "$(worker_of Y1)" ] || fail "Y2 not by Y1's worker"
+[ "$(worker_of Y3)" != "$(worker_of Y1)" ] || fail "Y3 by the busy worker"
+n=0
+while [ "$(workers "$K" | wc -l)" -le "$nw" ] && [ $n -lt 100 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+[ "$(workers "$K" | wc -l)" -eq $((nw + 1)) ] ||
+	fail "want $((nw + 1)) workers after Y3: $(workers "$K")"
+check slowtls 2 2
 
 # 2. A may session is not used for verify; the verify one is kept too,
 # and may goes on on its own.
