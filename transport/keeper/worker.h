@@ -21,7 +21,8 @@
  *	one more worker for the next message. The pool holds up to
  *	WORKER_SPARE times max_concurrent workers (at most WORKER_MAX):
  *	max_concurrent still bounds the messages in flight, and the
- *	spare ones, idle, keep their sessions for the next message. Workers are the keeper's children and run the core
+ *	spare ones, idle, keep their sessions for the next message.
+ *	Workers are the keeper's children and run the core
  *	program file the caller names (a caller naming another one makes
  *	the keeper retire and the caller deliver without it), reload
  *	the configuration and the override map when their files change,
@@ -80,11 +81,12 @@ enum worker_submit {
 /*
  * Hand the run a (a->conf absolute) to a worker of state_dir dir,
  * waiting at most wait_ms for the answer; exe is the core program file
- * the workers must run (a keeper running another one retires), and
- * max_workers and idle_ms are the keeper's pool size and idle time.
+ * the workers must run (a keeper running another one retires),
+ * max_concurrent the host's cap (the keeper's pool is WORKER_SPARE times
+ * that) and idle_ms the workers' idle time.
  */
 enum worker_submit worker_submit(const char *dir, const char *exe,
-    const struct deliver_args *a, unsigned long max_workers,
+    const struct deliver_args *a, unsigned long max_concurrent,
     unsigned long idle_ms, long long wait_ms, int *rc);
 
 #endif

@@ -62,7 +62,7 @@ worker_answer(int s, long long wait_ms, int *rc)
 /* worker_submit - hand the run to a worker, or say why not */
 enum worker_submit
 worker_submit(const char *dir, const char *exe, const struct deliver_args *a,
-    unsigned long max_workers, unsigned long idle_ms, long long wait_ms,
+    unsigned long max_concurrent, unsigned long idle_ms, long long wait_ms,
     int *rc)
 {
 	static char buf[SCACHE_REQ_MAX];
@@ -75,8 +75,8 @@ worker_submit(const char *dir, const char *exe, const struct deliver_args *a,
 	memset(&hint, 0, sizeof(hint));
 	if (!worker_exe_id(exe, &hint.exe_dev, &hint.exe_ino))
 		return WORKER_SUBMIT_INLINE;
-	hint.max_workers = (uint32_t)(max_workers < WORKER_MAX / WORKER_SPARE
-	        ? max_workers * WORKER_SPARE
+	hint.max_workers = (uint32_t)(max_concurrent < WORKER_MAX / WORKER_SPARE
+	        ? max_concurrent * WORKER_SPARE
 	        : WORKER_MAX);
 	hint.idle_ms = (uint32_t)(idle_ms > UINT32_MAX ? UINT32_MAX : idle_ms);
 	if ((len = worker_req_encode(buf, sizeof(buf), &hint, a)) == 0)
