@@ -143,7 +143,8 @@ worker_spawn(struct worker_pool *p)
 
 /*
  * worker_pick - the idle worker to take request blob: one that keeps a
- * session for a recipient's domain, else the last idle one; p->n when
+ * session for a recipient's domain, else the idle one that keeps the
+ * fewest (the others stay free for their own domains); p->n when
  * none is idle. *busy_holder: no idle worker keeps such a session, a
  * busy one does (its domains are those it reported when last idle).
  */
@@ -168,7 +169,7 @@ worker_pick(const struct worker_pool *p, const void *blob, size_t len,
 			*busy_holder = false;
 			return i;
 		}
-		if (any == p->n)
+		if (any == p->n || p->w[i].domains_len < p->w[any].domains_len)
 			any = i;
 	}
 	return any;
