@@ -178,9 +178,13 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 		return false;
 	deliver_smtp_peer(ctx, t, &peer);
 	rc = xcalloc(g->n, sizeof(*rc));
-	for (i = 0; i < g->n; i++)
-		if (out[g->idx[i]].status == DELIVER_RCPT_PENDING)
-			rc[n++].addr = ctx->rcpts[g->idx[i]];
+	for (i = 0; i < g->n; i++) {
+		if (out[g->idx[i]].status != DELIVER_RCPT_PENDING)
+			continue;
+		rc[n].addr = ctx->rcpts[g->idx[i]];
+		rc[n++].orcpt =
+		    ctx->orcpts != NULL ? ctx->orcpts[g->idx[i]] : NULL;
+	}
 	why_reset(&why);
 	memset(&ans, 0, sizeof(ans));
 	if (!deliver_dane(ctx, t, &peer, &ans, tlsa, &why)) {
@@ -205,6 +209,7 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 		goto out;
 	}
 	txn.sender = ctx->sender;
+	txn.envid = ctx->envid;
 	txn.spool = ctx->spool;
 	txn.rcpt = rc;
 	txn.nrcpt = n;

@@ -88,6 +88,10 @@ struct deliver_ctx {
 	const char *queue_id; /* for logs and retry state; may be "" */
 	char **rcpts; /* recipients */
 	size_t nrcpt; /* entries in rcpts */
+	const char *envid; /* RFC 3461 ENVID to pass on; NULL: none */
+	const char *const *orcpts; /* per recipient, its original address
+				      for ORCPT (RFC 3461), an entry NULL
+				      for none; NULL: none for all */
 	long retries; /* -r value, or -1: from the state */
 	const struct ovr_map *map; /* override map, NULL for none */
 	unsigned mx_port; /* port for MX delivery */

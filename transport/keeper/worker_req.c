@@ -19,8 +19,11 @@ struct worker_fixed {
 	int64_t start_ms; /* a->start_ms */
 	int64_t retries; /* a->retries */
 	int32_t verbose; /* a->verbose */
-	uint32_t nrcpt; /* strings after conf, sender and queue id */
+	uint32_t nrcpt; /* recipients after conf, sender, queue id, envid */
+	uint32_t norcpt; /* original recipients after them: 0 or nrcpt */
 };
+
+#define WORKER_REQ_HEAD_STRINGS 4 /* conf, sender, queue id, envid */
 
 /* worker_exe_id - the identity of a program file */
 bool
@@ -51,6 +54,7 @@ size_t
 worker_req_encode(void *out, size_t size, const struct worker_hint *hint,
     const struct deliver_args *a)
 {
+	const char *envid = a->envid != NULL ? a->envid : "";
 	struct worker_fixed f;
 	char *buf = out;
 	size_t off = 0, i;
@@ -63,14 +67,19 @@ worker_req_encode(void *out, size_t size, const struct worker_hint *hint,
 	f.retries = a->retries;
 	f.verbose = a->verbose;
 	f.nrcpt = (uint32_t)a->nrcpt;
+	f.norcpt = a->orcpts != NULL ? f.nrcpt : 0;
 	ok = worker_put(buf, size, &off, hint, sizeof(*hint)) &&
 	    worker_put(buf, size, &off, &f, sizeof(f)) &&
 	    worker_put(buf, size, &off, a->conf, strlen(a->conf) + 1) &&
 	    worker_put(buf, size, &off, a->sender, strlen(a->sender) + 1) &&
-	    worker_put(buf, size, &off, a->queue_id, strlen(a->queue_id) + 1);
+	    worker_put(buf, size, &off, a->queue_id, strlen(a->queue_id) + 1) &&
+	    worker_put(buf, size, &off, envid, strlen(envid) + 1);
 	for (i = 0; ok && i < a->nrcpt; i++)
 		ok = worker_put(
 		    buf, size, &off, a->rcpts[i], strlen(a->rcpts[i]) + 1);
+	for (i = 0; ok && i < f.norcpt; i++)
+		ok = worker_put(
+		    buf, size, &off, a->orcpts[i], strlen(a->orcpts[i]) + 1);
 	return ok ? off : 0;
 }
 
@@ -91,7 +100,8 @@ worker_req_decode(const void *in, size_t len, struct deliver_args *a)
 	const size_t head =
 	    sizeof(struct worker_hint) + sizeof(struct worker_fixed);
 	const char *buf = in, *p, *end = buf + len, *nul;
-	const char *str[3] = {NULL, NULL, NULL};
+	const char *str[WORKER_REQ_HEAD_STRINGS] = {NULL};
+	const size_t nh = WORKER_REQ_HEAD_STRINGS;
 	struct worker_fixed f;
 	size_t i;
 
@@ -100,18 +110,22 @@ worker_req_decode(const void *in, size_t len, struct deliver_args *a)
 		return false;
 	memcpy(&f, buf + sizeof(struct worker_hint), sizeof(f));
 	if (f.nrcpt == 0 || f.nrcpt > WORKER_RCPT_MAX || f.verbose < 0 ||
-	    f.verbose > 10)
+	    f.verbose > 10 || (f.norcpt != 0 && f.norcpt != f.nrcpt))
 		return false;
 	p = buf + head;
 	a->rcpts = xcalloc(f.nrcpt, sizeof(char *));
-	for (i = 0; i < 3 + (size_t)f.nrcpt; i++) {
+	if (f.norcpt != 0)
+		a->orcpts = xcalloc(f.norcpt, sizeof(char *));
+	for (i = 0; i < nh + (size_t)f.nrcpt + f.norcpt; i++) {
 		if (p >= end ||
 		    (nul = memchr(p, '\0', (size_t)(end - p))) == NULL)
 			goto bad;
-		if (i < 3)
+		if (i < nh)
 			str[i] = p;
+		else if (i < nh + f.nrcpt)
+			a->rcpts[i - nh] = (char *)p;
 		else
-			a->rcpts[i - 3] = (char *)p;
+			a->orcpts[i - nh - f.nrcpt] = (char *)p;
 		p = nul + 1;
 	}
 	if (p != end || str[0][0] != '/')
@@ -119,6 +133,7 @@ worker_req_decode(const void *in, size_t len, struct deliver_args *a)
 	a->conf = str[0];
 	a->sender = str[1];
 	a->queue_id = str[2];
+	a->envid = str[3];
 	a->nrcpt = f.nrcpt;
 	a->retries = (long)f.retries;
 	a->verbose = f.verbose;
@@ -130,12 +145,14 @@ bad:
 	return false;
 }
 
-/* worker_req_free - the rcpts array (the strings are the buffer's) */
+/* worker_req_free - the arrays (the strings are the buffer's) */
 void
 worker_req_free(struct deliver_args *a)
 {
 	free(a->rcpts);
+	free(a->orcpts);
 	a->rcpts = NULL;
+	a->orcpts = NULL;
 	a->nrcpt = 0;
 }
 
@@ -161,16 +178,22 @@ worker_req_serves(const void *in, size_t len, const char *domains, size_t dlen)
 	const size_t head =
 	    sizeof(struct worker_hint) + sizeof(struct worker_fixed);
 	const char *buf = in, *p, *end = buf + len, *nul, *at;
-	size_t i, n;
+	struct worker_fixed f;
+	size_t i, n, last;
 
 	if (len < head || dlen == 0)
 		return false;
+	memcpy(&f, buf + sizeof(struct worker_hint), sizeof(f));
+	/* The recipients, not the original recipients after them. */
+	last = WORKER_REQ_HEAD_STRINGS +
+	    (f.nrcpt < WORKER_SERVES_RCPTS ? f.nrcpt : WORKER_SERVES_RCPTS);
 	p = buf + head;
-	for (i = 0; i < 3 + WORKER_SERVES_RCPTS && p < end; i++, p = nul + 1) {
+	for (i = 0; i < last && p < end; i++, p = nul + 1) {
 		if ((nul = memchr(p, '\0', (size_t)(end - p))) == NULL)
 			return false;
-		/* The configuration, the sender, the queue id: skipped. */
-		if (i < 3 || (at = memrchr(p, '@', (size_t)(nul - p))) == NULL)
+		/* The configuration, sender, queue id, envid: skipped. */
+		if (i < WORKER_REQ_HEAD_STRINGS ||
+		    (at = memrchr(p, '@', (size_t)(nul - p))) == NULL)
 			continue;
 		n = (size_t)(nul - at - 1);
 		if (n > 0 && at[n] == '.')
