@@ -24,19 +24,19 @@ static const struct {
 	const char *orcpt[3]; /* a.orcpts when ok, NULL: none given */
 	const char *why; /* a word of why.text when not ok */
 } da_cases[] = {
-    {"no DSN arguments", {"-f", "s@x.test", "--", "r@y.test", NULL}, true,
-        "", {NULL}, NULL},
-    {"ENVID", {"-f", "s@x.test", "-E", "Q1+=x", "--", "r@y.test", NULL},
-        true, "Q1+=x", {NULL}, NULL},
-    {"empty ENVID, as ${envid} without one",
-        {"-f", "s@x.test", "-E", "", "--", "r@y.test", NULL}, true, "",
+    {"no DSN arguments", {"-f", "s@x.test", "--", "r@y.test", NULL}, true, "",
         {NULL}, NULL},
+    {"ENVID", {"-f", "s@x.test", "-E", "Q1+=x", "--", "r@y.test", NULL}, true,
+        "Q1+=x", {NULL}, NULL},
+    {"empty ENVID, as ${envid} without one",
+        {"-f", "s@x.test", "-E", "", "--", "r@y.test", NULL}, true, "", {NULL},
+        NULL},
     {"one ORCPT",
-        {"-f", "s@x.test", "--orcpt=o@y.test", "--", "r@y.test", NULL},
-        true, "", {"o@y.test"}, NULL},
+        {"-f", "s@x.test", "--orcpt=o@y.test", "--", "r@y.test", NULL}, true,
+        "", {"o@y.test"}, NULL},
     {"ORCPTs in the order of the recipients, one empty, one in <>",
-        {"-f", "s@x.test", "-q", "Q", "--orcpt=a.orig@y.test", "--orcpt=",
-            "--orcpt=<c.orig@y.test>", "--", "a@y.test", "b@y.test",
+        {"-f", "s@x.test", "-q", "Q", "--orcpt=a.orig@y.test",
+            "--orcpt=", "--orcpt=<c.orig@y.test>", "--", "a@y.test", "b@y.test",
             "c@y.test", NULL},
         true, "", {"a.orig@y.test", "", "c.orig@y.test"}, NULL},
     {"fewer ORCPTs than recipients",
@@ -53,8 +53,8 @@ static const struct {
     {"-E without its value", {"-f", "s@x.test", "-E", NULL}, false, NULL,
         {NULL}, "bad option -E"},
     {"an unknown long option",
-        {"-f", "s@x.test", "--notify=SUCCESS", "--", "a@y.test", NULL},
-        false, NULL, {NULL}, "--notify=SUCCESS"},
+        {"-f", "s@x.test", "--notify=SUCCESS", "--", "a@y.test", NULL}, false,
+        NULL, {NULL}, "--notify=SUCCESS"},
 };
 
 START_TEST(test_deliver_args_parse_dsn)

@@ -107,18 +107,16 @@ START_TEST(test_smtp_dsn_params_only_with_dsn)
 	char buf[SMTP_DSN_PARAM_MAX];
 	unsigned dsn = SMTP_CAP_ESMTP | SMTP_CAP_DSN;
 
-	ck_assert_str_eq(
-	    smtp_dsn_mail_param(dsn, "id 1+2", buf, sizeof(buf)),
+	ck_assert_str_eq(smtp_dsn_mail_param(dsn, "id 1+2", buf, sizeof(buf)),
 	    " ENVID=id+201+2B2");
 	ck_assert_str_eq(
 	    smtp_dsn_rcpt_param(dsn, "a+b@example.com", buf, sizeof(buf)),
 	    " ORCPT=rfc822;a+2Bb@example.com");
 	/* A server without DSN gets neither. */
-	ck_assert_str_eq(smtp_dsn_mail_param(SMTP_CAP_ESMTP, "id", buf,
-	                     sizeof(buf)),
-	    "");
-	ck_assert_str_eq(smtp_dsn_rcpt_param(SMTP_CAP_ESMTP, "a@example.com",
-	                     buf, sizeof(buf)),
+	ck_assert_str_eq(
+	    smtp_dsn_mail_param(SMTP_CAP_ESMTP, "id", buf, sizeof(buf)), "");
+	ck_assert_str_eq(smtp_dsn_rcpt_param(
+	                     SMTP_CAP_ESMTP, "a@example.com", buf, sizeof(buf)),
 	    "");
 	/* None given, or one that may not go. */
 	ck_assert_str_eq(smtp_dsn_mail_param(dsn, NULL, buf, sizeof(buf)), "");

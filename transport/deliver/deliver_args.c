@@ -62,8 +62,8 @@ deliver_args_unbracket(const char *s)
  * the wrong recipients) into *list; false with why on misuse
  */
 static bool
-deliver_args_orcpt(int argc, char **argv, char ***list, size_t *n,
-    struct why *why)
+deliver_args_orcpt(
+    int argc, char **argv, char ***list, size_t *n, struct why *why)
 {
 	if (optarg == argv[optind - 1]) {
 		why_set(why, "4.3.5",

@@ -17,6 +17,7 @@ deliver_last_set(struct deliver_last *last, const struct why *why,
 	last->why = *why;
 	last->peer = peer;
 	last->rcpt = false;
+	last->refused = false;
 }
 
 /* deliver_judge - run the policy; keep the module's text, take its code */
@@ -202,6 +203,7 @@ deliver_connect(struct deliver_ctx *ctx, const struct deliver_target *t,
 		act = deliver_judge(deliver_fail_of(*sp, st, &why),
 		    deliver_stage_of(*sp), &dpeer, &why);
 		deliver_last_set(last, &why, t);
+		last->refused = act == DELIVER_HOST_REFUSES;
 		/* A refused AUTH: the host's other addresses would refuse too. */
 		if (act == DELIVER_NEXT_HOST)
 			*skip_host = true;

@@ -68,7 +68,9 @@ struct deliver_target {
  * to try (hosts in route order, each host's addresses in turn).
  * Returns SD_OK with *n >= 1, SD_TEMP (try later), or SD_PERM (the
  * domain does not exist, 5.1.2, or publishes a null MX, 5.1.10), with
- * why filled.
+ * why filled. On SD_OK why is empty, or says why a host of the route
+ * has no target (no address now, or beyond max): that host is not
+ * tried, so the route cannot bounce for the hosts that were (RFC 7504).
  */
 typedef enum sd_status (*deliver_resolve_fn)(void *ctx, const struct route *r,
     struct deliver_target *out, size_t max, size_t *n, struct why *why);

@@ -40,6 +40,9 @@ struct deliver_last {
 					      NULL when none did */
 	bool rcpt; /* the last try ended at RCPT: each recipient still
 		      pending has that server's reply to it in its outcome */
+	bool refused; /* the last try met a host that accepts no mail at
+			 all (RFC 7504 521 greeting; why is 5.x.x): a
+			 permanent answer, for that host only */
 };
 
 /* A try failed for every recipient in it: why, from peer (or NULL). */
@@ -79,8 +82,8 @@ void deliver_relay_log(
 
 /*
  * Connect to t as peer and say hello: *sp a ready session. False with
- * last set (and *skip_host when the host's other addresses would fail
- * alike).
+ * last set (last->refused for a 521 greeting; *skip_host when the
+ * host's other addresses would fail alike).
  */
 bool deliver_connect(struct deliver_ctx *ctx, const struct deliver_target *t,
     const struct smtp_peer *peer, struct deliver_last *last, bool *skip_host,

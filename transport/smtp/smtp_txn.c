@@ -147,7 +147,8 @@ smtp_txn_put(struct smtp_txn_run *x, size_t k)
 		        ? " BODY=8BITMIME"
 		        : "",
 		    x->utf8 ? " SMTPUTF8" : "",
-		    smtp_dsn_mail_param(s->caps, x->t->envid, dsn, sizeof(dsn)));
+		    smtp_dsn_mail_param(
+		        s->caps, x->t->envid, dsn, sizeof(dsn)));
 	} else if (k <= x->m) {
 		const struct smtp_rcpt *r = &x->t->rcpt[x->order[k - 1]];
 
