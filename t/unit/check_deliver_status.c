@@ -285,7 +285,7 @@ START_TEST(test_deliver_status_classify_table)
 {
 	const struct classify_case *c = &classify_cases[_i];
 	struct deliver_attempt a = {
-	    c->fail, c->stage, c->peer, c->code, c->dsn, c->text};
+	    c->fail, c->stage, c->peer, c->code, c->dsn, c->text, false};
 	enum deliver_action got;
 	struct why why;
 
@@ -305,11 +305,29 @@ START_TEST(test_deliver_status_classify_table)
 }
 END_TEST
 
+START_TEST(test_deliver_status_classify_521_skipped_by_policy)
+{
+	struct deliver_attempt a = {DELIVER_FAIL_REPLY, DELIVER_STAGE_GREETING,
+	    &mx, 521, "5.3.2", "521 5.3.2 no mail here", true};
+	struct why why;
+
+	/* greeting_521_bounces = no: as Postfix, any 5xx greeting. */
+	why_reset(&why);
+	ck_assert_int_eq(
+	    deliver_status_classify(&a, &why), DELIVER_NEXT_ADDRESS);
+	ck_assert_str_eq(why.dsn, "4.3.2");
+	a.skip_521 = false;
+	ck_assert_int_eq(
+	    deliver_status_classify(&a, &why), DELIVER_HOST_REFUSES);
+	ck_assert_str_eq(why.dsn, "5.3.2");
+}
+END_TEST
+
 START_TEST(test_deliver_status_classify_long_reply_keeps_suffix)
 {
 	char reply[3000];
-	struct deliver_attempt a = {
-	    DELIVER_FAIL_REPLY, DELIVER_STAGE_RCPT, &mx, 550, "5.1.1", reply};
+	struct deliver_attempt a = {DELIVER_FAIL_REPLY, DELIVER_STAGE_RCPT, &mx,
+	    550, "5.1.1", reply, false};
 	const char *suffix = "... (in reply to RCPT TO command)";
 	struct why why;
 	size_t len;
@@ -420,7 +438,7 @@ END_TEST
 START_TEST(test_deliver_status_line_from_classify)
 {
 	struct deliver_attempt a = {DELIVER_FAIL_CONNECT,
-	    DELIVER_STAGE_GREETING, &mx, 0, NULL, "timed out"};
+	    DELIVER_STAGE_GREETING, &mx, 0, NULL, "timed out", false};
 	struct deliver_outcome o;
 	struct why why;
 	char line[600];
@@ -536,6 +554,7 @@ deliver_status_suite(void)
 	    sizeof(classify_cases) / sizeof(classify_cases[0]));
 	tcase_add_test(
 	    tc, test_deliver_status_classify_long_reply_keeps_suffix);
+	tcase_add_test(tc, test_deliver_status_classify_521_skipped_by_policy);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("exit");

@@ -33,7 +33,8 @@
  *	  the route could not be tried). RFC 7504 speaks of the host, not
  *	  of the domain, and RFC 5321 section 5.1 has the client try the
  *	  other MX hosts; Postfix defers instead (5xx greetings skipped,
- *	  the last one's code made 4).
+ *	  the last one's code made 4), and so do we with skip_521
+ *	  (greeting_521_bounces = no).
  *	- STARTTLS refused while TLS is required, AUTH refused: 4.x.x (our
  *	  policy or credentials, never the recipient's fault).
  *	- 4xx to MAIL, RCPT, DATA or end of data: next host (other addresses
@@ -144,6 +145,8 @@ struct deliver_attempt {
 			     lines separated by CRLF or LF, not cleaned;
 			     others: our detail ("Connection refused") or,
 			     for DNS, CAPABILITY and LOCAL, the reason */
+	bool skip_521; /* policy: greeting_521_bounces = no, a 521
+			  greeting is skipped as any 5xx greeting */
 };
 
 /* A recipient's delivery state; zero means not decided yet. */

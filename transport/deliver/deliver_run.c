@@ -188,8 +188,8 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 	memset(&ans, 0, sizeof(ans));
 	if (!deliver_dane(ctx, t, &peer, &ans, tlsa, &why)) {
 		dns_answer_fini(&ans);
-		deliver_judge(
-		    DELIVER_FAIL_TLS, DELIVER_STAGE_STARTTLS, &dpeer, &why);
+		deliver_judge(ctx, DELIVER_FAIL_TLS, DELIVER_STAGE_STARTTLS,
+		    &dpeer, &why);
 		deliver_last_set(last, &why, NULL);
 		*skip_host = true;
 		goto out;
@@ -237,7 +237,7 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 			deliver_finish(
 			    ctx, o, DELIVER_RCPT_SENT, &rc[k].why, &dpeer);
 		} else if (!rc[k].accepted && rc[k].why.smtp_code >= 400) {
-			act = deliver_judge(DELIVER_FAIL_REPLY,
+			act = deliver_judge(ctx, DELIVER_FAIL_REPLY,
 			    DELIVER_STAGE_RCPT, &dpeer, &rc[k].why);
 			if (act == DELIVER_BOUNCE)
 				deliver_finish(ctx, o, DELIVER_RCPT_BOUNCED,
@@ -261,9 +261,9 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 	/* Before QUIT, whose reply may be slow to come. */
 	deliver_record(ctx, out, false);
 	if (st != SD_OK) {
-		act = deliver_judge(deliver_gone(ctx)
-		        ? DELIVER_FAIL_LOCAL
-		        : deliver_fail_of(s, st, &why),
+		act = deliver_judge(ctx,
+		    deliver_gone(ctx) ? DELIVER_FAIL_LOCAL
+		                      : deliver_fail_of(s, st, &why),
 		    deliver_stage_of(s), &dpeer, &why);
 		deliver_last_set(last, &why, t);
 		if (act == DELIVER_NEXT_HOST)

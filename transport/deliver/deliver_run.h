@@ -116,6 +116,7 @@ struct deliver_ctx {
 				  nothing more is sent, the rest defers */
 	void *wanted_ctx; /* its argument */
 	bool keep_8bit; /* !downgrade_8bit (smtp_txn.keep_8bit) */
+	bool skip_521; /* !greeting_521_bounces (deliver_attempt) */
 	bool has_record; /* set by deliver_run(): the message had a record
 			    in the retry state */
 	bool record_failed; /* a delivery could not be recorded: start no

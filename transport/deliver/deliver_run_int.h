@@ -50,11 +50,13 @@ void deliver_last_set(struct deliver_last *last, const struct why *why,
     const struct deliver_target *peer);
 
 /*
- * Run the failure policy on a failure of kind fail at stage: why keeps
- * the module's text and takes the policy's code. Returns the action.
+ * Run the failure policy, as ctx configures it, on a failure of kind
+ * fail at stage: why keeps the module's text and takes the policy's
+ * code. Returns the action.
  */
-enum deliver_action deliver_judge(enum deliver_fail fail,
-    enum deliver_stage stage, const struct deliver_peer *peer, struct why *why);
+enum deliver_action deliver_judge(const struct deliver_ctx *ctx,
+    enum deliver_fail fail, enum deliver_stage stage,
+    const struct deliver_peer *peer, struct why *why);
 
 /* The kind of a session failure (s may be NULL: no session). */
 enum deliver_fail deliver_fail_of(

@@ -187,7 +187,7 @@ deliver_status_reply(const struct deliver_attempt *a, struct why *why)
 	has_dsn = deliver_status_reply_dsn(dsn, sizeof(dsn), code, a->dsn);
 
 	/* RFC 7504: this host accepts no mail, whoever asks. */
-	if (a->stage == DELIVER_STAGE_GREETING && code == 521) {
+	if (a->stage == DELIVER_STAGE_GREETING && code == 521 && !a->skip_521) {
 		why_set_reply(why, code, dsn,
 		    "host %s refused to talk to me: %s", name, reply);
 		return DELIVER_HOST_REFUSES;
