@@ -167,6 +167,7 @@ deliver_resolve_mx(struct deliver_resolver *res, const struct route *r,
 	struct dns_mxset set;
 	struct dns *dns;
 	enum dns_status st;
+	struct why left;
 	size_t i;
 
 	if (r->domain[0] == '[')
@@ -191,7 +192,10 @@ deliver_resolve_mx(struct deliver_resolver *res, const struct route *r,
 		if (set.hosts[i].addrs_n == 0) {
 			msg_info("%s: MX host %s skipped: %s", r->domain,
 			    set.hosts[i].name, set.hosts[i].why.text);
-			deliver_fill_left(f, &set.hosts[i].why);
+			why_set(&left, "4.4.3",
+			    "%s: MX host %s not tried: %.300s", r->domain,
+			    set.hosts[i].name, set.hosts[i].why.text);
+			deliver_fill_left(f, &left);
 		}
 		deliver_fill_host(
 		    f, &set.hosts[i], r->mx_port, (unsigned)i, NULL, set.mx.ad);
@@ -212,7 +216,7 @@ deliver_resolve_hops(struct deliver_resolver *res, const struct route *r,
 {
 	struct dns_host h;
 	struct dns *dns;
-	struct why last;
+	struct why last, left;
 	size_t i;
 
 	why_set(&last, "4.4.3", "%s: the override lists no server", r->domain);
@@ -233,7 +237,11 @@ deliver_resolve_hops(struct deliver_resolver *res, const struct route *r,
 			msg_warn("%s: override server %s (line %lu) skipped: "
 			         "%s",
 			    r->domain, hop->host, hop->rule->line, last.text);
-			deliver_fill_left(f, &last);
+			why_set(&left, "4.4.3",
+			    "%s: override server %s (line %lu) not tried: "
+			    "%.300s",
+			    r->domain, hop->host, hop->rule->line, last.text);
+			deliver_fill_left(f, &left);
 		}
 		dns_host_fini(&h);
 	}
