@@ -93,15 +93,29 @@ worker_req_hint(const void *buf, size_t len, struct worker_hint *hint)
 	return true;
 }
 
+/*
+ * worker_req_next - the string at *p, which must end before end; *p
+ * moves past it. NULL when it does not end inside.
+ */
+static char *
+worker_req_next(const char **p, const char *end)
+{
+	const char *s = *p, *nul;
+
+	if (s >= end || (nul = memchr(s, '\0', (size_t)(end - s))) == NULL)
+		return NULL;
+	*p = nul + 1;
+	return (char *)s;
+}
+
 /* worker_req_decode - the worker's part; every string must end inside */
 bool
 worker_req_decode(const void *in, size_t len, struct deliver_args *a)
 {
 	const size_t head =
 	    sizeof(struct worker_hint) + sizeof(struct worker_fixed);
-	const char *buf = in, *p, *end = buf + len, *nul;
-	const char *str[WORKER_REQ_HEAD_STRINGS] = {NULL};
-	const size_t nh = WORKER_REQ_HEAD_STRINGS;
+	const char *buf = in, *p, *end = buf + len;
+	char *str[WORKER_REQ_HEAD_STRINGS];
 	struct worker_fixed f;
 	size_t i;
 
@@ -113,20 +127,18 @@ worker_req_decode(const void *in, size_t len, struct deliver_args *a)
 	    f.verbose > 10 || (f.norcpt != 0 && f.norcpt != f.nrcpt))
 		return false;
 	p = buf + head;
+	for (i = 0; i < WORKER_REQ_HEAD_STRINGS; i++)
+		if ((str[i] = worker_req_next(&p, end)) == NULL)
+			return false;
 	a->rcpts = xcalloc(f.nrcpt, sizeof(char *));
-	if (f.norcpt != 0)
-		a->orcpts = xcalloc(f.norcpt, sizeof(char *));
-	for (i = 0; i < nh + (size_t)f.nrcpt + f.norcpt; i++) {
-		if (p >= end ||
-		    (nul = memchr(p, '\0', (size_t)(end - p))) == NULL)
+	for (i = 0; i < f.nrcpt; i++)
+		if ((a->rcpts[i] = worker_req_next(&p, end)) == NULL)
 			goto bad;
-		if (i < nh)
-			str[i] = p;
-		else if (i < nh + f.nrcpt)
-			a->rcpts[i - nh] = (char *)p;
-		else
-			a->orcpts[i - nh - f.nrcpt] = (char *)p;
-		p = nul + 1;
+	if (f.norcpt != 0) {
+		a->orcpts = xcalloc(f.norcpt, sizeof(char *));
+		for (i = 0; i < f.norcpt; i++)
+			if ((a->orcpts[i] = worker_req_next(&p, end)) == NULL)
+				goto bad;
 	}
 	if (p != end || str[0][0] != '/')
 		goto bad;
