@@ -21,7 +21,10 @@ struct worker_fixed {
 	int32_t verbose; /* a->verbose */
 	uint32_t nrcpt; /* recipients after conf, sender, queue id, envid */
 	uint32_t norcpt; /* original recipients after them: 0 or nrcpt */
+	uint32_t spare; /* 0: no padding, so that a request has one form */
 };
+
+_Static_assert(sizeof(struct worker_fixed) == 32, "no padding in a request");
 
 #define WORKER_REQ_HEAD_STRINGS 4 /* conf, sender, queue id, envid */
 
@@ -124,7 +127,8 @@ worker_req_decode(const void *in, size_t len, struct deliver_args *a)
 		return false;
 	memcpy(&f, buf + sizeof(struct worker_hint), sizeof(f));
 	if (f.nrcpt == 0 || f.nrcpt > WORKER_RCPT_MAX || f.verbose < 0 ||
-	    f.verbose > 10 || (f.norcpt != 0 && f.norcpt != f.nrcpt))
+	    f.verbose > 10 || (f.norcpt != 0 && f.norcpt != f.nrcpt) ||
+	    f.spare != 0)
 		return false;
 	p = buf + head;
 	for (i = 0; i < WORKER_REQ_HEAD_STRINGS; i++)
