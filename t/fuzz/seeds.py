@@ -95,11 +95,14 @@ def dns():
 
 
 def wire():
-    def req(conf, sender, qid, rcpts, nrcpt=None):
+    def req(conf, sender, qid, rcpts, nrcpt=None, envid="", orcpts=()):
         hint = struct.pack("<QQII", 1, 2, 4, 10000)
-        fixed = struct.pack("<qqiI", 12345, -1, 0,
-                            len(rcpts) if nrcpt is None else nrcpt)
-        strs = b"".join(s.encode() + b"\0" for s in [conf, sender, qid] + rcpts)
+        fixed = struct.pack("<qqiIII", 12345, -1, 0,
+                            len(rcpts) if nrcpt is None else nrcpt,
+                            len(orcpts), 0)
+        strs = b"".join(s.encode() + b"\0"
+                        for s in [conf, sender, qid, envid] + rcpts +
+                        list(orcpts))
         return hint + fixed + strs
 
     def msg(op, key, blob):
@@ -108,6 +111,9 @@ def wire():
 
     good = req("/etc/smtpdirect.conf", "a@b.test", "Q1", ["c@d.test", "e@f.test"])
     put("wire", "deliver", msg("D", b"", good))
+    put("wire", "dsn", msg("D", b"", req(
+        "/etc/smtpdirect.conf", "a@b.test", "Q2", ["c@d.test", "e@f.test"],
+        envid="Q2 id+=", orcpts=("orig@d.test", ""))))
     put("wire", "several", msg("G", b"smtp 127.0.0.1 25 h may", b"") +
         b"\xff\xfe" + msg("D", b"", req("relative", "", "", ["x"])) +
         b"\xff\xfe" + msg("D", b"", good[:-3]) + b"\xff\xfe" +

@@ -107,6 +107,9 @@ until sink_has relay "Subject: smtpdirect test" 1; do
 done
 sink_has relay "X-Rcpt-Args: <you@example.net>" 1 ||
 	fail "recipient: $(sink_grep relay "smtpdirect test")"
+# The relay offers DSN: the original recipient went on as ORCPT.
+sink_has relay "X-Rcpt-Args: <you@example.net> ORCPT=rfc822;you@example.net" 1 ||
+	fail "ORCPT: $(sink_grep relay "smtpdirect test")"
 pf_wait_log 'to=<you@example.net>, relay=smtpdirect, .*dsn=2\.0\.0, status=sent \(delivered via smtpdirect service\)' 60
 pf_wait_queue_empty 60
 grep -F 'to=<you@example.net>' "$PF_LOG" | grep -F relay=smtpdirect

@@ -199,9 +199,13 @@ def cmd_deliver(args):
         o = args.pop(0)
         if o == "--":
             break
-        if o in ("-c", "-f", "-q", "-r") and not args:
+        if o in ("-c", "-f", "-q", "-r", "-E") and not args:
             die(EX_TEMPFAIL, "4.3.0 option %s needs a value" % o)
-        if o == "-c":
+        if o == "-E" or o.startswith("--orcpt="):
+            # RFC 3461 parameters: the stand-in does not pass them on.
+            if o == "-E":
+                args.pop(0)
+        elif o == "-c":
             conf_path = args.pop(0)
         elif o == "-f":
             sender = args.pop(0)

@@ -121,6 +121,7 @@ START_TEST(test_deliver_resolve_override_literals_in_priority_order)
 	                   "x.example [::1]:2527 $priority:5\n",
 	    "x.example", &r);
 	ck_assert_int_eq(deliver_resolve(&res, &r, t, 4, &n, &why), SD_OK);
+	ck_assert_str_eq(why.text, ""); /* no host left out */
 	ck_assert_uint_eq(n, 2);
 	ck_assert_str_eq(t[0].addr, "::1");
 	ck_assert_uint_eq(t[0].port, 2527);
@@ -155,6 +156,34 @@ START_TEST(test_deliver_resolve_unresolvable_override_name_skipped)
 	ck_assert_str_eq(t[0].addr, "127.0.0.5");
 	ck_assert_uint_eq(t[0].host_index, 1);
 	ck_assert_uint_gt(resolve_sends, 0);
+	/* The host left out is said (the route must not bounce for the
+	 * hosts that were tried alone, RFC 7504). */
+	ck_assert_str_eq(why.dsn, "4.4.3");
+	ck_assert_ptr_nonnull(strstr(why.text, "test server refuses"));
+	route_fini(&r);
+	ovr_map_free(map);
+	deliver_resolver_fini(&res);
+}
+END_TEST
+
+START_TEST(test_deliver_resolve_beyond_max_said)
+{
+	struct deliver_target t[2];
+	struct deliver_resolver res;
+	struct ovr_map *map;
+	struct route r;
+	struct why why;
+	size_t n;
+
+	resolve_init(&res);
+	map = resolve_plan("x.example 127.0.0.5:2526\n"
+	                   "x.example 127.0.0.6:2526\n"
+	                   "x.example 127.0.0.7:2526\n",
+	    "x.example", &r);
+	ck_assert_int_eq(deliver_resolve(&res, &r, t, 2, &n, &why), SD_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(why.dsn, "4.4.3");
+	ck_assert_ptr_nonnull(strstr(why.text, "127.0.0.7"));
 	route_fini(&r);
 	ovr_map_free(map);
 	deliver_resolver_fini(&res);
@@ -198,6 +227,7 @@ deliver_resolve_suite(void)
 	    tc, test_deliver_resolve_override_literals_in_priority_order);
 	tcase_add_test(
 	    tc, test_deliver_resolve_unresolvable_override_name_skipped);
+	tcase_add_test(tc, test_deliver_resolve_beyond_max_said);
 	tcase_add_test(tc, test_deliver_resolve_dns_failure_defers);
 	suite_add_tcase(s, tc);
 	return s;

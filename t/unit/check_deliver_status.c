@@ -63,6 +63,35 @@ static const struct classify_case classify_cases[] = {
         554, "5.7.1", "554-5.7.1 no\r\n554 5.7.1 really\r\n",
         DELIVER_NEXT_ADDRESS, "4.7.1",
         "host " MXN " refused to talk to me: 554-5.7.1 no 554 5.7.1 really"},
+    {"greeting 521 is the host's permanent refusal", DELIVER_FAIL_REPLY,
+        DELIVER_STAGE_GREETING, &mx, 521, "5.3.2",
+        "521 5.3.2 Service currently unavailable\r\n", DELIVER_HOST_REFUSES,
+        "5.3.2",
+        "host " MXN
+        " refused to talk to me: 521 5.3.2 Service currently unavailable"},
+    {"greeting 521 without a code reads 5.3.2", DELIVER_FAIL_REPLY,
+        DELIVER_STAGE_GREETING, &mx, 521, NULL,
+        "521 mx.example.com does not accept mail", DELIVER_HOST_REFUSES,
+        "5.3.2",
+        "host " MXN
+        " refused to talk to me: 521 mx.example.com does not accept mail"},
+    {"greeting 521 5.0.0 reads 5.3.2", DELIVER_FAIL_REPLY,
+        DELIVER_STAGE_GREETING, &mx, 521, "5.0.0", "521 no mail",
+        DELIVER_HOST_REFUSES, "5.3.2",
+        "host " MXN " refused to talk to me: 521 no mail"},
+    {"greeting 521 keeps a code of its own", DELIVER_FAIL_REPLY,
+        DELIVER_STAGE_GREETING, &mx, 521, "5.7.1",
+        "521 5.7.1 Service unavailable; client [192.0.2.9] blocked",
+        DELIVER_HOST_REFUSES, "5.7.1",
+        "host " MXN " refused to talk to me: 521 5.7.1 Service unavailable; "
+        "client [192.0.2.9] blocked"},
+    {"greeting 521 with a code of class 4", DELIVER_FAIL_REPLY,
+        DELIVER_STAGE_GREETING, &mx, 521, "4.3.2", "521 4.3.2 odd",
+        DELIVER_HOST_REFUSES, "5.3.2",
+        "host " MXN " refused to talk to me: 521 4.3.2 odd"},
+    {"ehlo 521 is not RFC 7504's: next address", DELIVER_FAIL_REPLY,
+        DELIVER_STAGE_EHLO, &mx, 521, NULL, "521 no", DELIVER_NEXT_ADDRESS,
+        "4.3.2", "host " MXN " refused to talk to me: 521 no"},
     {"greeting 450", DELIVER_FAIL_REPLY, DELIVER_STAGE_GREETING, &mx, 450, NULL,
         "450 later", DELIVER_NEXT_ADDRESS, "4.0.0",
         "host " MXN " refused to talk to me: 450 later"},
@@ -121,6 +150,22 @@ static const struct classify_case classify_cases[] = {
         DELIVER_BOUNCE, "5.1.3",
         "host " MXN " said: 501 5.1.3 bad address (in reply to RCPT TO "
         "command)"},
+    {"rcpt 556 null MX", DELIVER_FAIL_REPLY, DELIVER_STAGE_RCPT, &mx, 556,
+        "5.1.10",
+        "556 5.1.10 <a@nomail.test>: Recipient address rejected: Domain "
+        "nomail.test does not accept mail (nullMX)",
+        DELIVER_BOUNCE, "5.1.10",
+        "host " MXN " said: 556 5.1.10 <a@nomail.test>: Recipient address "
+        "rejected: Domain nomail.test does not accept mail (nullMX) (in "
+        "reply to RCPT TO command)"},
+    {"rcpt 556 without a code reads 5.1.10", DELIVER_FAIL_REPLY,
+        DELIVER_STAGE_RCPT, &mx, 556, "5.0.0",
+        "556 Domain does not accept mail", DELIVER_BOUNCE, "5.1.10",
+        "host " MXN " said: 556 Domain does not accept mail (in reply to "
+        "RCPT TO command)"},
+    {"mail 556 bounces the transaction", DELIVER_FAIL_REPLY, DELIVER_STAGE_MAIL,
+        &mx, 556, NULL, "556 no mail", DELIVER_BOUNCE, "5.1.10",
+        "host " MXN " said: 556 no mail (in reply to MAIL FROM command)"},
     {"rcpt 450 greylisted", DELIVER_FAIL_REPLY, DELIVER_STAGE_RCPT, &mx, 450,
         "4.2.0", "450 4.2.0 greylisted", DELIVER_NEXT_HOST, "4.2.0",
         "host " MXN " said: 450 4.2.0 greylisted (in reply to RCPT TO "
@@ -240,7 +285,7 @@ START_TEST(test_deliver_status_classify_table)
 {
 	const struct classify_case *c = &classify_cases[_i];
 	struct deliver_attempt a = {
-	    c->fail, c->stage, c->peer, c->code, c->dsn, c->text};
+	    c->fail, c->stage, c->peer, c->code, c->dsn, c->text, false};
 	enum deliver_action got;
 	struct why why;
 
@@ -260,11 +305,29 @@ START_TEST(test_deliver_status_classify_table)
 }
 END_TEST
 
+START_TEST(test_deliver_status_classify_521_skipped_by_policy)
+{
+	struct deliver_attempt a = {DELIVER_FAIL_REPLY, DELIVER_STAGE_GREETING,
+	    &mx, 521, "5.3.2", "521 5.3.2 no mail here", true};
+	struct why why;
+
+	/* greeting_521_bounces = no: as Postfix, any 5xx greeting. */
+	why_reset(&why);
+	ck_assert_int_eq(
+	    deliver_status_classify(&a, &why), DELIVER_NEXT_ADDRESS);
+	ck_assert_str_eq(why.dsn, "4.3.2");
+	a.skip_521 = false;
+	ck_assert_int_eq(
+	    deliver_status_classify(&a, &why), DELIVER_HOST_REFUSES);
+	ck_assert_str_eq(why.dsn, "5.3.2");
+}
+END_TEST
+
 START_TEST(test_deliver_status_classify_long_reply_keeps_suffix)
 {
 	char reply[3000];
-	struct deliver_attempt a = {
-	    DELIVER_FAIL_REPLY, DELIVER_STAGE_RCPT, &mx, 550, "5.1.1", reply};
+	struct deliver_attempt a = {DELIVER_FAIL_REPLY, DELIVER_STAGE_RCPT, &mx,
+	    550, "5.1.1", reply, false};
 	const char *suffix = "... (in reply to RCPT TO command)";
 	struct why why;
 	size_t len;
@@ -327,6 +390,11 @@ static const struct exit_case exit_cases[] = {
         MSG_EX_NOHOST, 0},
     {"other permanent", 1, {{DELIVER_RCPT_BOUNCED, "5.7.1"}},
         MSG_EX_UNAVAILABLE, 0},
+    {"every host said 521", 1, {{DELIVER_RCPT_BOUNCED, "5.3.2"}},
+        MSG_EX_UNAVAILABLE, 0},
+    {"556 at RCPT", 2,
+        {{DELIVER_RCPT_BOUNCED, "5.1.10"}, {DELIVER_RCPT_SENT, "2.0.0"}},
+        MSG_EX_NOHOST, 0},
     {"user and other picks other", 3,
         {{DELIVER_RCPT_BOUNCED, "5.1.1"}, {DELIVER_RCPT_BOUNCED, "5.7.1"},
             {DELIVER_RCPT_BOUNCED, "5.2.2"}},
@@ -370,7 +438,7 @@ END_TEST
 START_TEST(test_deliver_status_line_from_classify)
 {
 	struct deliver_attempt a = {DELIVER_FAIL_CONNECT,
-	    DELIVER_STAGE_GREETING, &mx, 0, NULL, "timed out"};
+	    DELIVER_STAGE_GREETING, &mx, 0, NULL, "timed out", false};
 	struct deliver_outcome o;
 	struct why why;
 	char line[600];
@@ -486,6 +554,7 @@ deliver_status_suite(void)
 	    sizeof(classify_cases) / sizeof(classify_cases[0]));
 	tcase_add_test(
 	    tc, test_deliver_status_classify_long_reply_keeps_suffix);
+	tcase_add_test(tc, test_deliver_status_classify_521_skipped_by_policy);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("exit");

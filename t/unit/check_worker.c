@@ -24,6 +24,7 @@ wk_args(struct deliver_args *a, char **rcpts)
 {
 	memset(a, 0, sizeof(*a));
 	a->conf = "/etc/smtpdirect/smtpdirect.conf";
+	a->envid = "";
 	a->sender = "alice@example.org";
 	a->queue_id = "4XyZ12";
 	a->retries = 3;
@@ -69,8 +70,42 @@ START_TEST(test_worker_req_round_trip)
 	ck_assert_uint_eq(b.nrcpt, 2);
 	ck_assert_str_eq(b.rcpts[0], "bob@example.com");
 	ck_assert_str_eq(b.rcpts[1], "carol@example.net");
+	ck_assert_str_eq(b.envid, "");
+	ck_assert_ptr_null(b.orcpts);
 	worker_req_free(&b);
 	ck_assert_ptr_null(b.rcpts);
+}
+END_TEST
+
+START_TEST(test_worker_req_round_trip_dsn)
+{
+	struct deliver_args a, b;
+	char *rcpts[2], *orcpts[2] = {"bob.alias@example.com", ""};
+	size_t len;
+
+	wk_args(&a, rcpts);
+	a.envid = "QQ314159+=x";
+	a.orcpts = orcpts;
+	len = wk_encode(&a, sizeof(wk_buf));
+	ck_assert_uint_gt(len, 0);
+	ck_assert(worker_req_decode(wk_buf, len, &b));
+	ck_assert_str_eq(b.envid, "QQ314159+=x");
+	ck_assert_uint_eq(b.nrcpt, 2);
+	ck_assert_str_eq(b.rcpts[0], "bob@example.com");
+	ck_assert_str_eq(b.rcpts[1], "carol@example.net");
+	ck_assert_ptr_nonnull(b.orcpts);
+	ck_assert_str_eq(b.orcpts[0], "bob.alias@example.com");
+	ck_assert_str_eq(b.orcpts[1], "");
+	worker_req_free(&b);
+	ck_assert_ptr_null(b.orcpts);
+	/* The original recipients are not recipients: their domains do
+	 * not draw the request to a worker. */
+	orcpts[1] = "x@elsewhere.test";
+	len = wk_encode(&a, sizeof(wk_buf));
+	ck_assert(!worker_req_serves(wk_buf, len, "elsewhere.test", 15));
+	/* Every truncation is refused, the original recipients too. */
+	for (; len > 0; len--)
+		ck_assert(!worker_req_decode(wk_buf, len - 1, &b));
 }
 END_TEST
 
@@ -137,6 +172,11 @@ START_TEST(test_worker_req_malformed_refused)
 	len = wk_encode(&a, sizeof(wk_buf));
 	memset(wk_buf + sizeof(struct worker_hint) + 20, 0xff, 4);
 	ck_assert(!worker_req_decode(wk_buf, len, &b));
+	/* Original recipients of another count than the recipients. */
+	len = wk_encode(&a, sizeof(wk_buf));
+	memset(wk_buf + sizeof(struct worker_hint) + 24, 0x01, 1);
+	ck_assert(!worker_req_decode(wk_buf, len, &b));
+	ck_assert_ptr_null(b.orcpts);
 }
 END_TEST
 
@@ -200,6 +240,7 @@ worker_suite(void)
 	TCase *tc = tcase_create("request");
 
 	tcase_add_test(tc, test_worker_req_round_trip);
+	tcase_add_test(tc, test_worker_req_round_trip_dsn);
 	tcase_add_test(tc, test_worker_req_null_sender_and_no_queue_id);
 	tcase_add_test(tc, test_worker_req_does_not_fit);
 	tcase_add_test(tc, test_worker_req_malformed_refused);

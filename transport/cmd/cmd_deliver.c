@@ -114,6 +114,45 @@ cmd_deliver_state(const struct deliver_args *a, const struct cfg *cfg,
 	return false;
 }
 
+/*
+ * cmd_deliver_dsn - the RFC 3461 parameters to pass on: the ENVID, and
+ * into *orcpts (one entry per recipient, NULL for none; the caller
+ * frees the array) the original recipients, each only when RFC 3461
+ * allows it (smtp.h); one that it does not is logged and left out,
+ * never a reason to defer
+ */
+static void
+cmd_deliver_dsn(
+    const struct deliver_args *a, struct deliver_ctx *ctx, const char ***orcpts)
+{
+	const char *qid = a->queue_id[0] != '\0' ? a->queue_id : "NOQUEUE";
+	char rcpt[DELIVER_LOG_RCPT_MAX];
+	size_t i;
+
+	if (a->envid[0] != '\0' && smtp_dsn_envid_ok(a->envid))
+		ctx->envid = a->envid;
+	else if (a->envid[0] != '\0')
+		msg_info("%s: ENVID not passed on: not 1 to %d printable "
+		         "US-ASCII characters (RFC 3461)",
+		    qid, SMTP_DSN_ENVID_MAX);
+	if (a->orcpts == NULL)
+		return;
+	*orcpts = xcalloc(a->nrcpt, sizeof(**orcpts));
+	for (i = 0; i < a->nrcpt; i++) {
+		if (a->orcpts[i][0] == '\0')
+			continue;
+		if (smtp_dsn_orcpt_ok(a->orcpts[i])) {
+			(*orcpts)[i] = a->orcpts[i];
+			continue;
+		}
+		msg_info("%s: to=<%s>: ORCPT not passed on: the original "
+		         "recipient is not printable US-ASCII or longer than "
+		         "RFC 3461 allows",
+		    qid, why_printable_line(rcpt, sizeof(rcpt), a->rcpts[i]));
+	}
+	ctx->orcpts = *orcpts;
+}
+
 /* cmd_deliver_run - deliver the message on stdin as a asks */
 int
 cmd_deliver_run(const struct deliver_args *a, struct ovr_map *given,
@@ -126,6 +165,7 @@ cmd_deliver_run(const struct deliver_args *a, struct ovr_map *given,
 	struct slot *slot = NULL;
 	struct deliver_outcome *out = NULL;
 	const struct deliver_outcome *pick = NULL;
+	const char **orcpts = NULL;
 	struct deliver_ctx ctx;
 	enum smtp_tls_version tls_min;
 	struct deliver_resolver res;
@@ -207,6 +247,7 @@ cmd_deliver_run(const struct deliver_args *a, struct ovr_map *given,
 	ctx.queue_id = a->queue_id;
 	ctx.rcpts = a->rcpts;
 	ctx.nrcpt = a->nrcpt;
+	cmd_deliver_dsn(a, &ctx, &orcpts);
 	ctx.retries = a->retries;
 	ctx.map = map;
 	ctx.mx_port = cfg->mx_port;
@@ -230,6 +271,7 @@ cmd_deliver_run(const struct deliver_args *a, struct ovr_map *given,
 	ctx.smtp.auth_without_tls = !cfg->auth_requires_tls;
 	ctx.tls_policy = cfg->tls_policy;
 	ctx.keep_8bit = !cfg->downgrade_8bit;
+	ctx.skip_521 = !cfg->greeting_521_bounces;
 	ctx.rng = &rng;
 	ctx.scache_dir = sdir_keeper_ok(sd.trust) ? cfg->state_dir : NULL;
 	ctx.scache_keep_ms = cfg->session_cache_time * 1000;
@@ -251,6 +293,7 @@ out:
 	if (caller != NULL && !caller->answer(caller->arg, rc) && out != NULL)
 		deliver_remember(&ctx, out);
 	free(out);
+	free(orcpts);
 	deliver_resolver_fini(&res);
 	slot_release(slot);
 	retry_close(retry);

@@ -62,7 +62,9 @@ cmd_usage_print(void *fp)
 {
 	fputs(
 	    "usage: smtpdirect deliver [-v] [-c FILE] -f SENDER [-q QUEUE_ID] "
-	    "[-r RETRIES] -- RECIPIENT...\n"
+	    "[-r RETRIES]\n"
+	    "                  [-E ENVID] [--orcpt=ADDRESS]... -- "
+	    "RECIPIENT...\n"
 	    "       smtpdirect route [-v] [-c FILE] [-s SIZE] [-r RETRIES] "
 	    "[-o text|exim|postfix] ADDRESS|DOMAIN\n"
 	    "       smtpdirect lint [-c FILE] [OVERRIDES_FILE...]\n"

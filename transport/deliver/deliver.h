@@ -25,13 +25,25 @@
  *	  as 4.x.x. Postfix skips 5xx greetings too (smtp_skip_5xx_greeting
  *	  = yes); unlike Postfix a 5xx to HELO never bounces, as it mostly
  *	  judges our helo_name, which is the administrator's.
+ *	- greeting 521 (RFC 7504: the host accepts no mail at all):
+ *	  DELIVER_HOST_REFUSES, 5.x.x (the server's code, else 5.3.2, the
+ *	  code IANA lists with 521): next address, as for any greeting;
+ *	  when the addresses run out the route bounces if every one tried
+ *	  answered so, and defers if any failed otherwise (or a host of
+ *	  the route could not be tried). RFC 7504 speaks of the host, not
+ *	  of the domain, and RFC 5321 section 5.1 has the client try the
+ *	  other MX hosts; Postfix defers instead (5xx greetings skipped,
+ *	  the last one's code made 4), and so do we with skip_521
+ *	  (greeting_521_bounces = no).
  *	- STARTTLS refused while TLS is required, AUTH refused: 4.x.x (our
  *	  policy or credentials, never the recipient's fault).
  *	- 4xx to MAIL, RCPT, DATA or end of data: next host (other addresses
  *	  of one host share its policy); 552 to RCPT counts as 452 (RFC 5321
  *	  section 4.5.3.1.10).
  *	- 5xx to RCPT: bounce that recipient only; 5xx to MAIL, DATA or end
- *	  of data: bounce every recipient of the transaction.
+ *	  of data: bounce every recipient of the transaction. 556 (RFC 7504
+ *	  section 4: a domain that accepts no mail) is one of them; with no
+ *	  enhanced code or 5.0.0 it reads 5.1.10, as 521 reads 5.3.2.
  *	- a 5xx that reads as our protocol mistake (500-504 or 555 without
  *	  an enhanced code, or with a 5.5.x one): 4.5.x, next host.
  *	- a reply code that is not 4xx or 5xx where a refusal was reported:
@@ -52,7 +64,8 @@
  * ERRORS
  *	No function here fails; bad reason codes are replaced by safe ones.
  * SEE ALSO
- *	SPEC sections 2 and 6; RFC 5321 section 4.2, RFC 3463, RFC 2920.
+ *	SPEC sections 2 and 6; RFC 5321 sections 4.2 and 5.1, RFC 3463,
+ *	RFC 2920, RFC 7504.
  */
 #ifndef SMTPDIRECT_DELIVER_H
 #define SMTPDIRECT_DELIVER_H
@@ -104,7 +117,11 @@ enum deliver_action {
 	DELIVER_NEXT_ADDRESS, /* this connection is useless: next address */
 	DELIVER_NEXT_HOST, /* this host refused for now: next host */
 	DELIVER_DEFER, /* stop trying: defer */
-	DELIVER_BOUNCE /* stop trying: bounce */
+	DELIVER_BOUNCE, /* stop trying: bounce */
+	DELIVER_HOST_REFUSES /* this host accepts no mail at all (RFC 7504
+				521 greeting): next address; the route
+				bounces only if every address tried says
+				so, else it defers */
 };
 
 /* The server one attempt talked to. */
@@ -128,6 +145,8 @@ struct deliver_attempt {
 			     lines separated by CRLF or LF, not cleaned;
 			     others: our detail ("Connection refused") or,
 			     for DNS, CAPABILITY and LOCAL, the reason */
+	bool skip_521; /* policy: greeting_521_bounces = no, a 521
+			  greeting is skipped as any 5xx greeting */
 };
 
 /* A recipient's delivery state; zero means not decided yet. */
@@ -156,16 +175,16 @@ struct deliver_outcome {
 
 /*
  * Decide what to do after a failed attempt. When the result is
- * DELIVER_NEXT_ADDRESS the connection is of no further use and the
- * verdict concerns every recipient still pending in it. Otherwise at
- * DELIVER_STAGE_RCPT it concerns that recipient only, and at other
- * stages every recipient still pending in the transaction. why
- * receives the enhanced code (class 4 unless the action is
- * DELIVER_BOUNCE) and text such as "host mx[192.0.2.1] said: 550 5.1.1
+ * DELIVER_NEXT_ADDRESS or DELIVER_HOST_REFUSES the connection is of no
+ * further use and the verdict concerns every recipient still pending
+ * in it. Otherwise at DELIVER_STAGE_RCPT it concerns that recipient
+ * only, and at other stages every recipient still pending in the
+ * transaction. why receives the enhanced code (class 4 unless the
+ * action is DELIVER_BOUNCE or DELIVER_HOST_REFUSES) and text such as "host mx[192.0.2.1] said: 550 5.1.1
  * <a@b>: unknown (in reply to RCPT TO command)"; remote text is
  * cleaned.
  * Returns: DELIVER_NEXT_ADDRESS, DELIVER_NEXT_HOST, DELIVER_DEFER,
- * DELIVER_BOUNCE.
+ * DELIVER_BOUNCE, DELIVER_HOST_REFUSES (why then 5.x.x).
  */
 enum deliver_action deliver_status_classify(
     const struct deliver_attempt *attempt, struct why *why);

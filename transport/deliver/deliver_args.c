@@ -7,6 +7,7 @@
  */
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,17 @@
 #include "deliver_args.h"
 #include "spool.h"
 #include "xalloc.h"
+
+#define DELIVER_ARGS_ORCPT 'O' /* getopt_long's value for --orcpt= */
+
+static const char deliver_args_usage[] =
+    "usage: smtpdirect deliver [-c FILE] -f SENDER [-q QUEUE_ID] "
+    "[-r RETRIES] [-E ENVID] [--orcpt=ADDRESS]... -- RECIPIENT...";
+
+static const struct option deliver_args_long[] = {
+    {"orcpt", required_argument, NULL, DELIVER_ARGS_ORCPT},
+    {NULL, 0, NULL, 0},
+};
 
 /* deliver_args_count - decimal, no sign, no overflow */
 bool
@@ -44,6 +56,27 @@ deliver_args_unbracket(const char *s)
 	return xstrdup(s);
 }
 
+/*
+ * deliver_args_orcpt - take one --orcpt=VALUE (written as one argument:
+ * a bare --orcpt would take the next argument, and pair the rest with
+ * the wrong recipients) into *list; false with why on misuse
+ */
+static bool
+deliver_args_orcpt(
+    int argc, char **argv, char ***list, size_t *n, struct why *why)
+{
+	if (optarg == argv[optind - 1]) {
+		why_set(why, "4.3.5",
+		    "write --orcpt=ADDRESS as one argument, not --orcpt "
+		    "ADDRESS");
+		return false;
+	}
+	if (*list == NULL)
+		*list = xcalloc((size_t)argc, sizeof(char *));
+	(*list)[(*n)++] = deliver_args_unbracket(optarg);
+	return true;
+}
+
 /* deliver_args_parse - parse options, environment and recipients */
 bool
 deliver_args_parse(
@@ -51,14 +84,16 @@ deliver_args_parse(
 {
 	unsigned long r;
 	const char *sender = NULL;
-	size_t i;
+	size_t i, norcpt = 0;
 	int ch;
 
 	memset(a, 0, sizeof(*a));
 	a->retries = -1;
+	a->envid = "";
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt(argc, argv, "c:f:q:r:v")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:f:q:r:vE:", deliver_args_long,
+	            NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			a->conf = optarg;
@@ -80,13 +115,21 @@ deliver_args_parse(
 		case 'v':
 			a->verbose++;
 			break;
+		case 'E':
+			a->envid = optarg;
+			break;
+		case DELIVER_ARGS_ORCPT:
+			if (!deliver_args_orcpt(
+			        argc, argv, &a->orcpts, &norcpt, why))
+				return false;
+			break;
 		default:
-			why_set(why, "4.3.5",
-			    "bad option -%c; usage: smtpdirect "
-			    "deliver [-c FILE] -f SENDER [-q "
-			    "QUEUE_ID] [-r RETRIES] -- "
-			    "RECIPIENT...",
-			    optopt);
+			if (optopt != 0)
+				why_set(why, "4.3.5", "bad option -%c; %s",
+				    optopt, deliver_args_usage);
+			else
+				why_set(why, "4.3.5", "bad option %.40s; %s",
+				    argv[optind - 1], deliver_args_usage);
 			return false;
 		}
 	}
@@ -115,6 +158,13 @@ deliver_args_parse(
 		        a->rcpts[i], strlen(a->rcpts[i]), false, why) != SD_OK)
 			return false;
 	}
+	if (a->orcpts != NULL && norcpt != a->nrcpt) {
+		why_set(why, "4.3.5",
+		    "%zu --orcpt= for %zu recipients: give one per recipient, "
+		    "in their order",
+		    norcpt, a->nrcpt);
+		return false;
+	}
 	return true;
 }
 
@@ -127,5 +177,8 @@ deliver_args_free(struct deliver_args *a)
 	for (i = 0; a->rcpts != NULL && i < a->nrcpt; i++)
 		free(a->rcpts[i]);
 	free(a->rcpts);
+	for (i = 0; a->orcpts != NULL && a->orcpts[i] != NULL; i++)
+		free(a->orcpts[i]);
+	free(a->orcpts);
 	free((char *)a->sender);
 }

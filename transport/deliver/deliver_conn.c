@@ -17,12 +17,13 @@ deliver_last_set(struct deliver_last *last, const struct why *why,
 	last->why = *why;
 	last->peer = peer;
 	last->rcpt = false;
+	last->refused = false;
 }
 
 /* deliver_judge - run the policy; keep the module's text, take its code */
 enum deliver_action
-deliver_judge(enum deliver_fail fail, enum deliver_stage stage,
-    const struct deliver_peer *peer, struct why *why)
+deliver_judge(const struct deliver_ctx *ctx, enum deliver_fail fail,
+    enum deliver_stage stage, const struct deliver_peer *peer, struct why *why)
 {
 	struct deliver_attempt a;
 	struct why verdict;
@@ -35,6 +36,7 @@ deliver_judge(enum deliver_fail fail, enum deliver_stage stage,
 	a.code = why->smtp_code;
 	a.dsn = why->dsn[0] != '\0' ? why->dsn : NULL;
 	a.text = why->text;
+	a.skip_521 = ctx->skip_521;
 	why_reset(&verdict);
 	act = deliver_status_classify(&a, &verdict);
 	/* The smtp module already quoted the reply with the peer's name. */
@@ -193,15 +195,16 @@ deliver_connect(struct deliver_ctx *ctx, const struct deliver_target *t,
 
 	why_reset(&why);
 	if (smtp_session_open(sp, peer, &ctx->smtp, &why) != SD_OK) {
-		deliver_judge(
-		    DELIVER_FAIL_CONNECT, DELIVER_STAGE_GREETING, &dpeer, &why);
+		deliver_judge(ctx, DELIVER_FAIL_CONNECT, DELIVER_STAGE_GREETING,
+		    &dpeer, &why);
 		deliver_last_set(last, &why, NULL);
 		return false;
 	}
 	if ((st = smtp_session_hello(*sp, &why)) != SD_OK) {
-		act = deliver_judge(deliver_fail_of(*sp, st, &why),
+		act = deliver_judge(ctx, deliver_fail_of(*sp, st, &why),
 		    deliver_stage_of(*sp), &dpeer, &why);
 		deliver_last_set(last, &why, t);
+		last->refused = act == DELIVER_HOST_REFUSES;
 		/* A refused AUTH: the host's other addresses would refuse too. */
 		if (act == DELIVER_NEXT_HOST)
 			*skip_host = true;

@@ -17,7 +17,17 @@ struct deliver_fill {
 	struct deliver_target *out; /* caller's array */
 	size_t max; /* its size */
 	size_t n; /* filled */
+	bool left_out; /* a host of the route has no target here */
+	struct why left; /* why (the last one left out) */
 };
+
+/* deliver_fill_left - a host of the route gets no target: why */
+static void
+deliver_fill_left(struct deliver_fill *f, const struct why *why)
+{
+	f->left_out = true;
+	f->left = *why;
+}
 
 /* deliver_resolver_init - copy the options; open nothing yet */
 void
@@ -70,9 +80,15 @@ deliver_fill_one(struct deliver_fill *f, const char *host, const char *addr,
     unsigned port, unsigned index, const struct ovr_rule *rule)
 {
 	struct deliver_target *t;
+	struct why why;
 
-	if (f->n >= f->max)
+	if (f->n >= f->max) {
+		why_set(&why, "4.4.3",
+		    "%s[%s]:%u not tried: more than %zu addresses", host, addr,
+		    port, f->max);
+		deliver_fill_left(f, &why);
 		return;
+	}
 	t = &f->out[f->n++];
 	snprintf(t->host, sizeof(t->host), "%s", host);
 	snprintf(t->addr, sizeof(t->addr), "%s", addr);
@@ -151,6 +167,7 @@ deliver_resolve_mx(struct deliver_resolver *res, const struct route *r,
 	struct dns_mxset set;
 	struct dns *dns;
 	enum dns_status st;
+	struct why left;
 	size_t i;
 
 	if (r->domain[0] == '[')
@@ -172,9 +189,14 @@ deliver_resolve_mx(struct deliver_resolver *res, const struct route *r,
 		return SD_TEMP;
 	}
 	for (i = 0; i < set.n; i++) {
-		if (set.hosts[i].addrs_n == 0)
+		if (set.hosts[i].addrs_n == 0) {
 			msg_info("%s: MX host %s skipped: %s", r->domain,
 			    set.hosts[i].name, set.hosts[i].why.text);
+			why_set(&left, "4.4.3",
+			    "%s: MX host %s not tried: %.300s", r->domain,
+			    set.hosts[i].name, set.hosts[i].why.text);
+			deliver_fill_left(f, &left);
+		}
 		deliver_fill_host(
 		    f, &set.hosts[i], r->mx_port, (unsigned)i, NULL, set.mx.ad);
 	}
@@ -194,7 +216,7 @@ deliver_resolve_hops(struct deliver_resolver *res, const struct route *r,
 {
 	struct dns_host h;
 	struct dns *dns;
-	struct why last;
+	struct why last, left;
 	size_t i;
 
 	why_set(&last, "4.4.3", "%s: the override lists no server", r->domain);
@@ -211,10 +233,16 @@ deliver_resolve_hops(struct deliver_resolver *res, const struct route *r,
 		if (dns_host_lookup(dns, hop->host, &h, &last) == DNS_OK)
 			deliver_fill_host(
 			    f, &h, hop->port, (unsigned)i, hop->rule, true);
-		else
+		else {
 			msg_warn("%s: override server %s (line %lu) skipped: "
 			         "%s",
 			    r->domain, hop->host, hop->rule->line, last.text);
+			why_set(&left, "4.4.3",
+			    "%s: override server %s (line %lu) not tried: "
+			    "%.300s",
+			    r->domain, hop->host, hop->rule->line, last.text);
+			deliver_fill_left(f, &left);
+		}
 		dns_host_fini(&h);
 	}
 	if (f->n == 0) {
@@ -251,13 +279,20 @@ deliver_resolve(void *ctx, const struct route *r, struct deliver_target *out,
     size_t max, size_t *n, struct why *why)
 {
 	struct deliver_resolver *res = ctx;
-	struct deliver_fill f = {out, max, 0};
+	struct deliver_fill f;
 	enum sd_status st;
 
+	memset(&f, 0, sizeof(f));
+	f.out = out;
+	f.max = max;
 	if (r->kind == ROUTE_MX)
 		st = deliver_resolve_mx(res, r, &f, why);
 	else
 		st = deliver_resolve_hops(res, r, &f, why);
 	*n = f.n;
+	if (st == SD_OK && f.left_out)
+		*why = f.left;
+	else if (st == SD_OK)
+		why_reset(why);
 	return st;
 }

@@ -168,25 +168,28 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 
 	/* Nothing more for a caller that is gone: the rest defers. */
 	if (deliver_gone(ctx)) {
-		why_set(&last->why, "4.3.0",
-		    "not sent: the delivery's caller is gone");
-		last->peer = NULL;
-		last->rcpt = false;
+		why_set(
+		    &why, "4.3.0", "not sent: the delivery's caller is gone");
+		deliver_last_set(last, &why, NULL);
 		return false;
 	}
 	if (deliver_unsafe(ctx, g, out))
 		return false;
 	deliver_smtp_peer(ctx, t, &peer);
 	rc = xcalloc(g->n, sizeof(*rc));
-	for (i = 0; i < g->n; i++)
-		if (out[g->idx[i]].status == DELIVER_RCPT_PENDING)
-			rc[n++].addr = ctx->rcpts[g->idx[i]];
+	for (i = 0; i < g->n; i++) {
+		if (out[g->idx[i]].status != DELIVER_RCPT_PENDING)
+			continue;
+		rc[n].addr = ctx->rcpts[g->idx[i]];
+		rc[n++].orcpt =
+		    ctx->orcpts != NULL ? ctx->orcpts[g->idx[i]] : NULL;
+	}
 	why_reset(&why);
 	memset(&ans, 0, sizeof(ans));
 	if (!deliver_dane(ctx, t, &peer, &ans, tlsa, &why)) {
 		dns_answer_fini(&ans);
-		deliver_judge(
-		    DELIVER_FAIL_TLS, DELIVER_STAGE_STARTTLS, &dpeer, &why);
+		deliver_judge(ctx, DELIVER_FAIL_TLS, DELIVER_STAGE_STARTTLS,
+		    &dpeer, &why);
 		deliver_last_set(last, &why, NULL);
 		*skip_host = true;
 		goto out;
@@ -205,6 +208,7 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 		goto out;
 	}
 	txn.sender = ctx->sender;
+	txn.envid = ctx->envid;
 	txn.spool = ctx->spool;
 	txn.rcpt = rc;
 	txn.nrcpt = n;
@@ -233,7 +237,7 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 			deliver_finish(
 			    ctx, o, DELIVER_RCPT_SENT, &rc[k].why, &dpeer);
 		} else if (!rc[k].accepted && rc[k].why.smtp_code >= 400) {
-			act = deliver_judge(DELIVER_FAIL_REPLY,
+			act = deliver_judge(ctx, DELIVER_FAIL_REPLY,
 			    DELIVER_STAGE_RCPT, &dpeer, &rc[k].why);
 			if (act == DELIVER_BOUNCE)
 				deliver_finish(ctx, o, DELIVER_RCPT_BOUNCED,
@@ -257,9 +261,9 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 	/* Before QUIT, whose reply may be slow to come. */
 	deliver_record(ctx, out, false);
 	if (st != SD_OK) {
-		act = deliver_judge(deliver_gone(ctx)
-		        ? DELIVER_FAIL_LOCAL
-		        : deliver_fail_of(s, st, &why),
+		act = deliver_judge(ctx,
+		    deliver_gone(ctx) ? DELIVER_FAIL_LOCAL
+		                      : deliver_fail_of(s, st, &why),
 		    deliver_stage_of(s), &dpeer, &why);
 		deliver_last_set(last, &why, t);
 		if (act == DELIVER_NEXT_HOST)
@@ -301,17 +305,65 @@ deliver_resolve_group(struct deliver_ctx *ctx, struct deliver_group *g)
 	    DELIVER_HOSTS_MAX, &g->nt, &g->why);
 }
 
-/* deliver_group - walk the addresses of a resolved group */
+/* deliver_pending - whether a recipient of g is still pending */
+static bool
+deliver_pending(
+    const struct deliver_group *g, const struct deliver_outcome *out)
+{
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		if (out[g->idx[i]].status == DELIVER_RCPT_PENDING)
+			return true;
+	return false;
+}
+
+/*
+ * deliver_group_end - the addresses ran out with recipients pending:
+ * bounce them when every address tried accepts no mail at all (RFC
+ * 7504, end->refused), else defer them (the code reads 4.x.x then);
+ * either with the relay that gave the reason, as Postfix logs it
+ */
+static void
+deliver_group_end(struct deliver_ctx *ctx, struct deliver_group *g,
+    struct deliver_outcome *out, const struct deliver_last *end)
+{
+	struct deliver_peer peer = {NULL, NULL, 0, 0};
+	size_t i;
+
+	if (end->peer != NULL) {
+		peer.host = end->peer->host;
+		peer.addr = end->peer->addr;
+		peer.port = end->peer->port;
+	}
+	for (i = 0; i < g->n; i++) {
+		struct deliver_outcome *o = &out[g->idx[i]];
+
+		if (o->status == DELIVER_RCPT_PENDING)
+			deliver_finish(ctx, o,
+			    end->refused ? DELIVER_RCPT_BOUNCED
+			                 : DELIVER_RCPT_DEFERRED,
+			    end->rcpt ? &o->why : &end->why,
+			    end->peer != NULL ? &peer : NULL);
+	}
+}
+
+/*
+ * deliver_group - walk the addresses of a resolved group. A try that
+ * leaves recipients pending ended temporarily for them (temp), or met
+ * a host that accepts no mail (refusal): only refusals and nothing
+ * else, no host left out by the resolver (g->why), bounce.
+ */
 static void
 deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
     struct deliver_outcome *out)
 {
 	const struct deliver_target *t = g->t;
-	struct deliver_last last;
-	struct deliver_peer peer = {NULL, NULL, 0, 0};
+	struct deliver_last last, temp, refusal;
 	size_t n = g->nt, i;
 	unsigned skip = (unsigned)-1;
-	bool skip_host;
+	bool skip_host, go, temp_seen = false, refused = false;
+	struct why why;
 
 	if (g->resolved != SD_OK) {
 		for (i = 0; i < g->n; i++)
@@ -321,47 +373,49 @@ deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
 			    &g->why, NULL);
 		return;
 	}
-	why_set(&last.why, "4.4.0", "no server for %s could be tried",
-	    g->route.domain);
-	last.peer = NULL;
-	last.rcpt = false;
+	why_set(
+	    &why, "4.4.0", "no server for %s could be tried", g->route.domain);
+	deliver_last_set(&last, &why, NULL);
+	if (g->why.text[0] != '\0') {
+		deliver_last_set(&temp, &g->why, NULL);
+		temp_seen = true;
+	}
 	for (i = 0; i < n; i++) {
 		if (t[i].host_index == skip)
 			continue;
 		if (ctx->smtp.deadline_ms > 0 &&
 		    mono_now_ms() >= ctx->smtp.deadline_ms) {
-			why_set(&last.why, "4.4.7",
+			why_set(&why, "4.4.7",
 			    "deliver_time_limit reached "
 			    "before %s[%s]:%u could be tried",
 			    t[i].host, t[i].addr, t[i].port);
-			last.peer = NULL;
-			last.rcpt = false;
+			deliver_last_set(&temp, &why, NULL);
+			temp_seen = true;
 			break;
 		}
 		skip_host = false;
-		if (!deliver_try(ctx, g, &t[i], out, &last, &skip_host)) {
+		go = deliver_try(ctx, g, &t[i], out, &last, &skip_host);
+		if (deliver_pending(g, out) && last.refused) {
+			refusal = last;
+			refused = true;
+			/* Skipped for now, as Postfix logs a host it skips. */
+			if (i + 1 < n)
+				msg_info("%s: %s",
+				    ctx->queue_id[0] != '\0' ? ctx->queue_id
+				                             : "NOQUEUE",
+				    last.why.text);
+		} else if (deliver_pending(g, out)) {
+			temp = last;
+			temp_seen = true;
+		}
+		if (!go) {
 			if (!skip_host)
 				break;
 			skip = t[i].host_index;
 		}
 	}
-	/*
-	 * Hosts ran out: pending is deferred (the code reads 4.x.x then),
-	 * with the relay that gave the last reason, as Postfix logs it.
-	 */
-	if (last.peer != NULL) {
-		peer.host = last.peer->host;
-		peer.addr = last.peer->addr;
-		peer.port = last.peer->port;
-	}
-	for (i = 0; i < g->n; i++) {
-		struct deliver_outcome *o = &out[g->idx[i]];
-
-		if (o->status == DELIVER_RCPT_PENDING)
-			deliver_finish(ctx, o, DELIVER_RCPT_DEFERRED,
-			    last.rcpt ? &o->why : &last.why,
-			    last.peer != NULL ? &peer : NULL);
-	}
+	deliver_group_end(
+	    ctx, g, out, temp_seen ? &temp : (refused ? &refusal : &last));
 }
 
 /* deliver_group_task - deliver_group() as a task of the loop */

@@ -68,7 +68,9 @@ struct deliver_target {
  * to try (hosts in route order, each host's addresses in turn).
  * Returns SD_OK with *n >= 1, SD_TEMP (try later), or SD_PERM (the
  * domain does not exist, 5.1.2, or publishes a null MX, 5.1.10), with
- * why filled.
+ * why filled. On SD_OK why is empty, or says why a host of the route
+ * has no target (no address now, or beyond max): that host is not
+ * tried, so the route cannot bounce for the hosts that were (RFC 7504).
  */
 typedef enum sd_status (*deliver_resolve_fn)(void *ctx, const struct route *r,
     struct deliver_target *out, size_t max, size_t *n, struct why *why);
@@ -88,6 +90,10 @@ struct deliver_ctx {
 	const char *queue_id; /* for logs and retry state; may be "" */
 	char **rcpts; /* recipients */
 	size_t nrcpt; /* entries in rcpts */
+	const char *envid; /* RFC 3461 ENVID to pass on; NULL: none */
+	const char *const *orcpts; /* per recipient, its original address
+				      for ORCPT (RFC 3461), an entry NULL
+				      for none; NULL: none for all */
 	long retries; /* -r value, or -1: from the state */
 	const struct ovr_map *map; /* override map, NULL for none */
 	unsigned mx_port; /* port for MX delivery */
@@ -110,6 +116,7 @@ struct deliver_ctx {
 				  nothing more is sent, the rest defers */
 	void *wanted_ctx; /* its argument */
 	bool keep_8bit; /* !downgrade_8bit (smtp_txn.keep_8bit) */
+	bool skip_521; /* !greeting_521_bounces (deliver_attempt) */
 	bool has_record; /* set by deliver_run(): the message had a record
 			    in the retry state */
 	bool record_failed; /* a delivery could not be recorded: start no

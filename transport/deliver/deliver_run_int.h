@@ -40,6 +40,9 @@ struct deliver_last {
 					      NULL when none did */
 	bool rcpt; /* the last try ended at RCPT: each recipient still
 		      pending has that server's reply to it in its outcome */
+	bool refused; /* the last try met a host that accepts no mail at
+			 all (RFC 7504 521 greeting; why is 5.x.x): a
+			 permanent answer, for that host only */
 };
 
 /* A try failed for every recipient in it: why, from peer (or NULL). */
@@ -47,11 +50,13 @@ void deliver_last_set(struct deliver_last *last, const struct why *why,
     const struct deliver_target *peer);
 
 /*
- * Run the failure policy on a failure of kind fail at stage: why keeps
- * the module's text and takes the policy's code. Returns the action.
+ * Run the failure policy, as ctx configures it, on a failure of kind
+ * fail at stage: why keeps the module's text and takes the policy's
+ * code. Returns the action.
  */
-enum deliver_action deliver_judge(enum deliver_fail fail,
-    enum deliver_stage stage, const struct deliver_peer *peer, struct why *why);
+enum deliver_action deliver_judge(const struct deliver_ctx *ctx,
+    enum deliver_fail fail, enum deliver_stage stage,
+    const struct deliver_peer *peer, struct why *why);
 
 /* The kind of a session failure (s may be NULL: no session). */
 enum deliver_fail deliver_fail_of(
@@ -79,8 +84,8 @@ void deliver_relay_log(
 
 /*
  * Connect to t as peer and say hello: *sp a ready session. False with
- * last set (and *skip_host when the host's other addresses would fail
- * alike).
+ * last set (last->refused for a 521 greeting; *skip_host when the
+ * host's other addresses would fail alike).
  */
 bool deliver_connect(struct deliver_ctx *ctx, const struct deliver_target *t,
     const struct smtp_peer *peer, struct deliver_last *last, bool *skip_host,

@@ -120,15 +120,23 @@ deliver_status_pick_dsn(
 
 /*
  * deliver_status_reply_dsn - the code of a reply: the server's enhanced
- * code when it is well formed and of the reply's class, else "C.0.0".
- * Returns true when the server's code was used.
+ * code when it is well formed and of the reply's class, else "C.0.0";
+ * for the RFC 7504 replies without a code of their own ("5.0.0" too),
+ * the code IANA lists with them: 521 5.3.2, 556 5.1.10. Returns true
+ * when the server's code was used.
  */
 static bool
 deliver_status_reply_dsn(char *out, size_t size, int code, const char *dsn)
 {
 	char cls = (char)('0' + code / 100);
+	bool ok = dsn != NULL && why_dsn_valid(dsn) && dsn[0] == cls;
 
-	if (dsn != NULL && why_dsn_valid(dsn) && dsn[0] == cls) {
+	if ((code == 521 || code == 556) &&
+	    (!ok || strcmp(dsn + 1, ".0.0") == 0)) {
+		snprintf(out, size, "%s", code == 521 ? "5.3.2" : "5.1.10");
+		return false;
+	}
+	if (ok) {
 		snprintf(out, size, "%s", dsn);
 		return true;
 	}
@@ -177,6 +185,13 @@ deliver_status_reply(const struct deliver_attempt *a, struct why *why)
 		return DELIVER_NEXT_ADDRESS;
 	}
 	has_dsn = deliver_status_reply_dsn(dsn, sizeof(dsn), code, a->dsn);
+
+	/* RFC 7504: this host accepts no mail, whoever asks. */
+	if (a->stage == DELIVER_STAGE_GREETING && code == 521 && !a->skip_521) {
+		why_set_reply(why, code, dsn,
+		    "host %s refused to talk to me: %s", name, reply);
+		return DELIVER_HOST_REFUSES;
+	}
 
 	/* Before the transaction: never the recipient's fault. */
 	switch (a->stage) {

@@ -7,8 +7,10 @@
  * DESCRIPTION
  *	A request (the blob of SCACHE_OP_DELIVER) is a struct worker_hint
  *	for the keeper, the fixed fields of the run, and NUL-terminated
- *	strings: the configuration path, the sender, the queue id and the
- *	recipients. worker_req_encode() and worker_req_decode() are pure.
+ *	strings: the configuration path, the sender, the queue id, the
+ *	ENVID ("" for none), the recipients and, when the run has them,
+ *	as many original recipients (--orcpt=). worker_req_encode() and
+ *	worker_req_decode() are pure.
  *
  *	The pool lives in the keeper: worker_pool_dispatch() passes a
  *	request with the client's socket in front to an idle worker, or
@@ -18,8 +20,9 @@
  *	domains as blob, SCACHE_OP_RETIRE before they exit.
  * OWNERSHIP
  *	worker_req_decode() fills a with pointers into the caller's buffer
- *	and a rcpts array the caller frees (worker_req_free()). The pool
- *	owns its sockets; dispatch always consumes the descriptors given.
+ *	and rcpts and orcpts arrays the caller frees (worker_req_free()).
+ *	The pool owns its sockets; dispatch always consumes the descriptors
+ *	given.
  * THREADS
  *	Not safe: the keeper is one thread.
  * ERRORS

@@ -21,6 +21,10 @@
  *	smtp_opts.tls_min_version (default TLS 1.2) is never negotiated.
  *	Credentials are sent only over TLS unless auth_without_tls; AUTH
  *	PLAIN is preferred to LOGIN. Passwords are never logged or traced.
+ *	To a server that offers DSN, a transaction's ENVID goes on MAIL
+ *	and each recipient's original address as ORCPT=rfc822;... on its
+ *	RCPT, xtext-encoded (RFC 3461, smtp_dsn.c); a value RFC 3461 does
+ *	not allow (not printable US-ASCII, too long) is left out.
  *	Every wait is bounded by its step timeout and by the session's
  *	overall deadline. The module reports; it decides no policy (no
  *	exit codes, no "try the next host"): that is deliver's job.
@@ -57,7 +61,7 @@
  *	the class 4).
  * SEE ALSO
  *	RFC 5321 (4.2 replies, 4.5.2 transparency, 4.5.3.2 timeouts),
- *	RFC 2920, 1870, 6152, 6531, 2034, 3463; RFC 3207 (STARTTLS), 4954
+ *	RFC 2920, 1870, 6152, 6531, 2034, 3463, 3461; RFC 3207 (STARTTLS), 4954
  *	and 4616 (AUTH, PLAIN), 7672 (DANE for SMTP); spool.h; why.h.
  */
 #ifndef SMTPDIRECT_SMTP_H
@@ -80,6 +84,8 @@
 #define SMTP_TLS_TEXT_MAX 160 /* smtp_session_tls_text() buffer, bytes */
 #define SMTP_TLS_NOTE_MAX 240 /* why a session that wanted TLS has none */
 #define SMTP_REUSE_VERSION 1 /* layout of struct smtp_reuse */
+#define SMTP_DSN_ENVID_MAX 100 /* longest ENVID, before xtext (RFC 3461) */
+#define SMTP_DSN_ORCPT_MAX 500 /* longest ORCPT parameter, "ORCPT=" on */
 
 /* Capabilities, from the EHLO reply (smtp_session_caps). */
 #define SMTP_CAP_ESMTP 0x01 /* EHLO was accepted */
@@ -90,6 +96,7 @@
 #define SMTP_CAP_ENHANCEDSTATUSCODES 0x20 /* RFC 2034 */
 #define SMTP_CAP_STARTTLS 0x40 /* RFC 3207 */
 #define SMTP_CAP_AUTH 0x80 /* RFC 4954; smtp_session_auth_mechs */
+#define SMTP_CAP_DSN 0x1000 /* RFC 3461 */
 
 /* Session states, for logs (smtp_state_name) and reuse decisions. */
 enum smtp_state {
@@ -165,6 +172,9 @@ struct smtp_opts {
 /* One recipient of a transaction. */
 struct smtp_rcpt {
 	const char *addr; /* in: address without <> (borrowed) */
+	const char *orcpt; /* in: the original recipient address for
+			      ORCPT (RFC 3461), without type or xtext;
+			      NULL or "": none (borrowed) */
 	bool accepted; /* out: RCPT TO got a 2xx reply */
 	enum sd_status status; /* out: SD_OK delivered, SD_TEMP, SD_PERM */
 	struct why why; /* out: the reply (also on success) or reason */
@@ -179,6 +189,8 @@ typedef bool (*smtp_wanted_fn)(void *ctx);
 /* One mail transaction. */
 struct smtp_txn {
 	const char *sender; /* address without <>, "" = null sender */
+	const char *envid; /* RFC 3461 ENVID, not encoded; NULL or "":
+			      none (borrowed) */
 	struct spool *spool; /* the message (borrowed) */
 	struct smtp_rcpt *rcpt; /* recipients (borrowed, results written) */
 	size_t nrcpt; /* entries in rcpt, at least 1 */
@@ -206,6 +218,20 @@ struct smtp_reuse {
 	long long born_ms; /* mono_now_ms() when it was connected */
 	char tls_note[SMTP_TLS_NOTE_MAX]; /* why plaintext, for logs */
 };
+
+/*
+ * Whether envid may go as ENVID (RFC 3461 section 4.4): 1 to
+ * SMTP_DSN_ENVID_MAX printable US-ASCII characters.
+ */
+bool smtp_dsn_envid_ok(const char *envid);
+
+/*
+ * Whether addr may go as ORCPT=rfc822;addr (RFC 3461 section 4.2):
+ * printable US-ASCII, the parameter at most SMTP_DSN_ORCPT_MAX long.
+ * A non-ASCII address may not: no ORCPT goes for it (the utf-8 type
+ * of RFC 6533 is not implemented).
+ */
+bool smtp_dsn_orcpt_ok(const char *addr);
 
 /* Short name of a state for logs ("RCPT TO", "message body"). */
 const char *smtp_state_name(enum smtp_state st);

@@ -12,7 +12,8 @@
  *	(smtp_proto.c); STARTTLS and the TLS layer (smtp_tls.c, and its
  *	contexts in smtp_tls_ctx.c: the only files that see OpenSSL's SSL
  *	objects) and what a session knows of
- *	its TLS (smtp_tls_info.c); AUTH (smtp_auth.c).
+ *	its TLS (smtp_tls_info.c); AUTH (smtp_auth.c); the RFC 3461
+ *	parameters (smtp_dsn.c).
  *	Not for use outside smtp_*.c and their unit tests.
  * OWNERSHIP
  *	struct smtp_io and struct smtp_reply are embedded in the session;
@@ -319,6 +320,29 @@ struct ssl_ctx_st *smtp_tls_ctx_get(struct smtp_session *s, struct why *why);
 
 /* OpenSSL's reason for its last failure, or fallback; clears the queue. */
 void smtp_tls_errtext(char *buf, size_t size, const char *fallback);
+
+/* RFC 3461 parameters (smtp_dsn.c). */
+
+#define SMTP_DSN_PARAM_MAX 512 /* one parameter with its space and NUL */
+
+/*
+ * xtext of the string in (RFC 3461 section 4: "+" and "=" and every
+ * byte outside "!" to "~" as "+HH") into out, size bytes. Returns its
+ * length, or 0 (out "") when in is empty or the text does not fit.
+ */
+size_t smtp_dsn_xtext(char *out, size_t size, const char *in);
+
+/*
+ * " ENVID=xtext" into buf (size bytes, SMTP_DSN_PARAM_MAX is enough)
+ * when caps include SMTP_CAP_DSN and envid may go; else "". Returns
+ * buf.
+ */
+const char *smtp_dsn_mail_param(
+    unsigned caps, const char *envid, char *buf, size_t size);
+
+/* " ORCPT=rfc822;xtext" into buf, or "", likewise. Returns buf. */
+const char *smtp_dsn_rcpt_param(
+    unsigned caps, const char *orcpt, char *buf, size_t size);
 
 /* AUTH (smtp_auth.c). */
 

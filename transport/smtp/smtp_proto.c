@@ -220,6 +220,8 @@ smtp_proto_cap(struct smtp_session *s, const char *p, size_t n)
 		s->caps |= SMTP_CAP_SMTPUTF8;
 	else if (strcasecmp(word, "ENHANCEDSTATUSCODES") == 0)
 		s->caps |= SMTP_CAP_ENHANCEDSTATUSCODES;
+	else if (strcasecmp(word, "DSN") == 0)
+		s->caps |= SMTP_CAP_DSN;
 	else if (strcasecmp(word, "STARTTLS") == 0)
 		s->caps |= SMTP_CAP_STARTTLS;
 	else if (strcasecmp(word, "SIZE") == 0) {

@@ -131,6 +131,7 @@ smtp_txn_put(struct smtp_txn_run *x, size_t k)
 	struct smtp_session *s = x->s;
 	const char *sender = x->t->sender;
 	char cmd[SMTP_CMD_MAX], size[40] = "", abuf[SPOOL_ADDR_MAX + 256];
+	char dsn[SMTP_DSN_PARAM_MAX];
 
 	if (k == 0) {
 		if (strcmp(sender, "<>") == 0)
@@ -140,15 +141,20 @@ smtp_txn_put(struct smtp_txn_run *x, size_t k)
 		if ((s->caps & SMTP_CAP_SIZE) && !x->down)
 			snprintf(size, sizeof(size), " SIZE=%llu",
 			    spool_size(x->t->spool));
-		snprintf(cmd, sizeof(cmd), "MAIL FROM:<%s>%s%s%s", sender, size,
+		snprintf(cmd, sizeof(cmd), "MAIL FROM:<%s>%s%s%s%s", sender,
+		    size,
 		    spool_has_8bit(x->t->spool) && (s->caps & SMTP_CAP_8BITMIME)
 		        ? " BODY=8BITMIME"
 		        : "",
-		    x->utf8 ? " SMTPUTF8" : "");
+		    x->utf8 ? " SMTPUTF8" : "",
+		    smtp_dsn_mail_param(
+		        s->caps, x->t->envid, dsn, sizeof(dsn)));
 	} else if (k <= x->m) {
-		snprintf(cmd, sizeof(cmd), "RCPT TO:<%s>",
-		    smtp_txn_addr(
-		        x->t->rcpt[x->order[k - 1]].addr, abuf, sizeof(abuf)));
+		const struct smtp_rcpt *r = &x->t->rcpt[x->order[k - 1]];
+
+		snprintf(cmd, sizeof(cmd), "RCPT TO:<%s>%s",
+		    smtp_txn_addr(r->addr, abuf, sizeof(abuf)),
+		    smtp_dsn_rcpt_param(s->caps, r->orcpt, dsn, sizeof(dsn)));
 	} else {
 		snprintf(cmd, sizeof(cmd), "DATA");
 	}

@@ -98,6 +98,8 @@ struct cfg {
 	    *tls_min_version; /* "TLSv1.2"; checked by smtp_tls_version_parse */
 	bool auth_requires_tls; /* no AUTH before STARTTLS */
 	bool downgrade_8bit; /* 8-bit MIME made 7-bit without 8BITMIME */
+	bool greeting_521_bounces; /* RFC 7504: a 521 greeting refuses
+				      for good (else skipped as 5xx) */
 	unsigned long connect_timeout; /* seconds */
 	unsigned long command_timeout; /* seconds */
 	unsigned long data_timeout; /* seconds */
