@@ -2,8 +2,8 @@
 # smtpdirect build. GNU make.
 #
 #   make            build transport/smtpdirect and transport/smtpdirect-core
-#                   (and the milter); LINK=shared links ldns, LMDB and
-#                   OpenSSL shared (see LINK below)
+#                   (and the milter), position-independent, ldns, LMDB and
+#                   OpenSSL shared; LINK=static links them in (see LINK)
 #   make check      install missing Debian packages, build, run unit tests
 #                   normally and under ASan+UBSan, static checks, integration
 #   make demo       deliver a few messages through a local DNS and SMTP sink
@@ -38,11 +38,12 @@ WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wvla
 CSTD     := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
 OPT      := -O2 -g
-# Debian's hardening flags (dpkg-buildflags with hardening=+all):
-# position-independent code, stack protector, stack clash protection,
-# control-flow protection (endbr64 landing pads), bounds-checked libc
-# calls (not with the sanitizers). Every program is linked with
-# $(HARD_LDFLAGS) below: position-independent, full RELRO.
+# Debian's hardening flags (dpkg-buildflags with hardening=+all, with
+# the stack clash and control-flow protection of later dpkg-dev on
+# amd64): position-independent code, stack protector, stack clash
+# protection, control-flow protection (endbr64 landing pads),
+# bounds-checked libc calls (not with the sanitizers). Every program is
+# linked with $(HARD_LDFLAGS) below: position-independent, full RELRO.
 # `make check` runs hardening-check on every program `make install`
 # installs (t/hardening.sh).
 HARDEN   := -fPIE -fstack-protector-strong -fstack-clash-protection \
@@ -99,19 +100,23 @@ DYN_LIBS := -lidn2
 # and smtpdirect-core, the whole program, which it runs for everything
 # else (and which delivers a message itself when no worker is idle).
 # Every program is position-independent with full RELRO
-# ($(HARD_LDFLAGS)): its own code too is at a random address.
-# LINK=static (the default): the front is a static position-independent
-# program of musl (or glibc: FRONT_LIBC below) and a few modules (no
-# dynamic loader, no symbol binding); the core has ldns, LMDB and
-# OpenSSL linked in (Debian's archives are position-independent code),
-# glibc and libidn2 shared. The price: after a security update of
-# libssl-dev, libldns-dev, liblmdb-dev, libc6-dev or musl-dev, rebuild
-# and reinstall (smtpdirect --version names the OpenSSL it carries).
-# LINK=shared links ldns, LMDB and OpenSSL shared, as a distribution
-# package would: a security update of libssl3 reaches the next process
-# started. README, "Install", gives the cost of each with the figures.
+# ($(HARD_LDFLAGS)): its own code too is at a random address. The
+# front is static from musl whatever LINK says (FRONT_LIBC below).
+# LINK says how the core links ldns, LMDB and OpenSSL:
+#   LINK=shared (the default) shared, as a distribution package would: a
+#               security update of libssl3, libldns3 or liblmdb0 reaches
+#               the next process started.
+#   LINK=static linked in (Debian's archives are position-independent
+#               code); glibc and libidn2 stay shared. After a security
+#               update of libssl-dev, libldns-dev or liblmdb-dev, rebuild
+#               and reinstall (smtpdirect --version names the OpenSSL it
+#               carries).
+# Loading the shared libraries costs about 0.7 ms of CPU at every start
+# of smtpdirect-core, which messages handed to a worker do not pay: the
+# queue drain did not move beyond its noise (README, "Install", has the
+# figures; BENCHMARKS.md, "Linking").
 # The ASan build, the unit tests and the milter always link shared.
-LINK     ?= static
+LINK     ?= shared
 ifneq ($(filter asan fuzz,$(VARIANT)),)
 LINK     := shared
 endif
@@ -144,12 +149,12 @@ ifeq ($(origin MUSL_LIB),undefined)
 MUSL_LIB   := /usr/lib/$(patsubst %-gnu,%-musl,$(shell $(CC) -dumpmachine))
 endif
 ifeq ($(origin FRONT_LIBC),undefined)
-FRONT_LIBC := $(if $(and $(filter normal,$(VARIANT)),$(shell command -v \
+FRONT_LIBC := $(if $(and $(filter-out asan fuzz,$(VARIANT)),$(shell command -v \
     $(MUSL_CC) 2>/dev/null),$(wildcard $(MUSL_LIB)/rcrt1.o)),musl,glibc)
 endif
 ifeq ($(FRONT_LIBC),musl)
-ifneq ($(VARIANT),normal)
-$(error FRONT_LIBC=musl needs VARIANT=normal)
+ifneq ($(filter asan fuzz,$(VARIANT)),)
+$(error FRONT_LIBC=musl: not with the sanitizers of VARIANT=$(VARIANT))
 endif
 FRONT_LDFLAGS := -static-pie -Wl,-z,relro,-z,now
 else ifneq ($(FRONT_LIBC),glibc)
