@@ -2,8 +2,8 @@
 # smtpdirect build. GNU make.
 #
 #   make            build transport/smtpdirect and transport/smtpdirect-core
-#                   (and the milter); LINK=shared links ldns, LMDB and
-#                   OpenSSL shared (see LINK below)
+#                   (and the milter), position-independent, ldns, LMDB and
+#                   OpenSSL shared; LINK=static links them in (see LINK)
 #   make check      install missing Debian packages, build, run unit tests
 #                   normally and under ASan+UBSan, static checks, integration
 #   make demo       deliver a few messages through a local DNS and SMTP sink
@@ -38,10 +38,16 @@ WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wvla
 CSTD     := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
 OPT      := -O2 -g
-# Debian's hardening flags (dpkg-buildflags, plus -fcf-protection):
-# stack protector, bounds-checked libc calls (not with the sanitizers),
-# control-flow protection.
-HARDEN   := -fstack-protector-strong -fcf-protection
+# Debian's hardening flags (dpkg-buildflags with hardening=+all, with
+# the stack clash and control-flow protection of later dpkg-dev on
+# amd64): position-independent code, stack protector, stack clash
+# protection, control-flow protection (endbr64 landing pads),
+# bounds-checked libc calls (not with the sanitizers). Every program is
+# linked with $(HARD_LDFLAGS) below: position-independent, full RELRO.
+# `make check` runs hardening-check on every program `make install`
+# installs (t/hardening.sh).
+HARDEN   := -fPIE -fstack-protector-strong -fstack-clash-protection \
+            -fcf-protection
 ifeq ($(filter asan fuzz,$(VARIANT)),)
 HARDEN   += -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
 endif
@@ -92,44 +98,48 @@ DYN_LIBS := -lidn2
 # (transport/front/front.h): smtpdirect, the small front an MTA starts for
 # every message, which hands the message to a resident delivery worker,
 # and smtpdirect-core, the whole program, which it runs for everything
-# else. A process per message is how pipe(8) runs us, so the front must
-# start fast. LINK=static (the default for the normal build): the front
-# is a static position-independent program of musl (or glibc: FRONT_LIBC
-# below) and a few modules (no dynamic loader, no symbol binding, full
-# ASLR); the core has ldns, LMDB and OpenSSL linked in, glibc shared,
-# and is not position-independent: loading and relocating the shared
-# libraries (most of it libcrypto's tables) cost more than a whole SMTP
-# session (BENCHMARKS.md, "Where one process spends its time"). The
-# price: after a security update of libssl-dev, libldns-dev,
-# liblmdb-dev, libc6-dev or musl-dev, rebuild
-# and reinstall (smtpdirect --version names the OpenSSL it carries), and
-# the core's own code is not at a random address (ASLR still moves the
-# stack, heap, glibc and every mapping). LINK=shared links both shared
-# and position-independent, as a distribution package would. The ASan
-# build, the unit tests and the milter always link shared.
-LINK     ?= static
+# else (and which delivers a message itself when no worker is idle).
+# Every program is position-independent with full RELRO
+# ($(HARD_LDFLAGS)): its own code too is at a random address. The
+# front is static from musl whatever LINK says (FRONT_LIBC below).
+# LINK says how the core links ldns, LMDB and OpenSSL:
+#   LINK=shared (the default) shared, as a distribution package would: a
+#               security update of libssl3, libldns3 or liblmdb0 reaches
+#               the next process started.
+#   LINK=static linked in (Debian's archives are position-independent
+#               code); glibc and libidn2 stay shared. After a security
+#               update of libssl-dev, libldns-dev or liblmdb-dev, rebuild
+#               and reinstall (smtpdirect --version names the OpenSSL it
+#               carries).
+# Loading the shared libraries costs about 0.7 ms of CPU at every start
+# of smtpdirect-core, which messages handed to a worker do not pay: the
+# queue drain did not move beyond its noise (README, "Install", has the
+# figures; BENCHMARKS.md, "Linking").
+# The ASan build, the unit tests and the milter always link shared.
+LINK     ?= shared
 ifneq ($(filter asan fuzz,$(VARIANT)),)
 LINK     := shared
 endif
+HARD_LDFLAGS := -pie -Wl,-z,relro,-z,now
 ifeq ($(LINK),static)
-BIN_LDFLAGS := -no-pie -Wl,-z,relro,-z,now
 BIN_LIBS    := -Wl,-Bstatic $(LIBS) -Wl,-Bdynamic $(DYN_LIBS) -lpthread -ldl
-FRONT_LDFLAGS := -static-pie -Wl,-z,relro,-z,now
 else ifeq ($(LINK),shared)
-BIN_LDFLAGS := -Wl,-z,relro,-z,now
 BIN_LIBS    := $(LIBS) $(DYN_LIBS)
-FRONT_LDFLAGS := -Wl,-z,relro,-z,now
 else
 $(error LINK must be static or shared, not "$(LINK)")
 endif
 
-# LINK=static links the front from musl (Debian's musl-tools, which
-# t/deps.sh installs) when it is there, else from glibc: FRONT_LIBC
-# says which. A process on musl starts without glibc's probe of the
-# CPU's features and caches, a run of cpuid instructions that each trap
-# to the hypervisor on a virtual machine; started for every message,
-# the glibc front cost about 0.3 ms more CPU (BENCHMARKS.md, "Where one
-# process spends its time").
+# The front links no library but the C library, and is started for
+# every message: whatever LINK says, it is a static position-independent
+# program of musl (Debian's musl-tools, which t/deps.sh installs) when
+# musl is there, else of glibc: FRONT_LIBC says which. A process on
+# musl starts without glibc's probe of the CPU's features and caches, a
+# run of cpuid instructions that each trap to the hypervisor on a
+# virtual machine; started for every message, the glibc front cost
+# about 0.3 ms more CPU (BENCHMARKS.md, "Where one process spends its
+# time"). FRONT_LIBC=glibc with LINK=shared links the front with glibc
+# shared: then nothing at all is linked in. The ASan and fuzz builds
+# link it with glibc shared.
 # The front's modules are compiled a second time, against musl's
 # headers; the link names musl's start files and libc.a, because
 # musl-gcc's specs know no -static-pie.
@@ -139,15 +149,20 @@ ifeq ($(origin MUSL_LIB),undefined)
 MUSL_LIB   := /usr/lib/$(patsubst %-gnu,%-musl,$(shell $(CC) -dumpmachine))
 endif
 ifeq ($(origin FRONT_LIBC),undefined)
-FRONT_LIBC := $(if $(and $(filter static,$(LINK)),$(shell command -v \
+FRONT_LIBC := $(if $(and $(filter-out asan fuzz,$(VARIANT)),$(shell command -v \
     $(MUSL_CC) 2>/dev/null),$(wildcard $(MUSL_LIB)/rcrt1.o)),musl,glibc)
 endif
 ifeq ($(FRONT_LIBC),musl)
-ifneq ($(LINK),static)
-$(error FRONT_LIBC=musl needs LINK=static)
+ifneq ($(filter asan fuzz,$(VARIANT)),)
+$(error FRONT_LIBC=musl: not with the sanitizers of VARIANT=$(VARIANT))
 endif
+FRONT_LDFLAGS := -static-pie -Wl,-z,relro,-z,now
 else ifneq ($(FRONT_LIBC),glibc)
 $(error FRONT_LIBC must be musl or glibc, not "$(FRONT_LIBC)")
+else ifeq ($(LINK),static)
+FRONT_LDFLAGS := -static-pie -Wl,-z,relro,-z,now
+else
+FRONT_LDFLAGS := $(HARD_LDFLAGS)
 endif
 # The headers the build needs, with the Debian package of each: plain
 # `make` on a machine without them stops with one line naming the
@@ -247,7 +262,8 @@ $(FLAGS): ;
 
 # The program is relinked when LINK changes.
 LINKFILE := $(O)/link
-$(call stamp,$(LINKFILE),$(LINK) $(FRONT_LIBC) $(MUSL_CC) $(MUSL_LIB))
+$(call stamp,$(LINKFILE),$(LINK) $(FRONT_LIBC) $(MUSL_CC) $(MUSL_LIB) \
+    $(HARD_LDFLAGS))
 $(LINKFILE): ;
 $(O)/transport/cmd/main.o: $(LINKFILE)
 $(O)/transport/cmd/main.o: CPPFLAGS += \
@@ -269,7 +285,7 @@ $(LIB) $(CORE_LIB):
 	ar rcs $@ $^
 
 $(BIN): $(CMD_OBJS) $(LIB) $(CORE_LIB) $(LINKFILE)
-	$(CC) $(ALL_LDFLAGS) $(BIN_LDFLAGS) -o $@ $(CMD_OBJS) $(LIB) $(CORE_LIB) \
+	$(CC) $(ALL_LDFLAGS) $(HARD_LDFLAGS) -o $@ $(CMD_OBJS) $(LIB) $(CORE_LIB) \
 	    $(BIN_LIBS)
 
 ifeq ($(FRONT_LIBC),musl)
@@ -291,8 +307,9 @@ $(FRONT): $(FRONT_OBJS) $(LIB) $(CORE_LIB) $(LINKFILE)
 endif
 
 # The milter links the core only.
-$(O)/milter/smtpdirect-milter: $(MLT_OBJS) $(CORE_LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(MLT_OBJS) $(CORE_LIB) $(MILTER_LIBS) $(LIBS) $(DYN_LIBS)
+$(O)/milter/smtpdirect-milter: $(MLT_OBJS) $(CORE_LIB) $(LINKFILE)
+	$(CC) $(ALL_LDFLAGS) $(HARD_LDFLAGS) -o $@ $(MLT_OBJS) $(CORE_LIB) \
+	    $(MILTER_LIBS) $(LIBS) $(DYN_LIBS)
 
 $(O)/t/unit/check_%: $(O)/t/unit/check_%.o $(LIB) $(CORE_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(CORE_LIB) $(CHECK_LIBS) $(LIBS) $(DYN_LIBS)

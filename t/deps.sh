@@ -20,6 +20,9 @@ PKGS="$PKGS unbound"
 PKGS="$PKGS miltertest"
 # 91-milter-postfix, 92-readme-milter: the pcre: milter_header_checks table.
 PKGS="$PKGS postfix-pcre"
+# The static checks: hardening-check on every installed program
+# (t/hardening.sh).
+PKGS="$PKGS devscripts"
 # make bench also needs the references it compares with.
 # deliver.sh: /usr/bin/time (peak RSS) and strace (system call counts).
 [ "${1:-}" = bench ] && PKGS="$PKGS hyperfine unbound msmtp time strace"

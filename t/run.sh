@@ -103,6 +103,7 @@ if [ "$ONLY" = all ] || [ "$ONLY" = static ]; then
 	run_static cppcheck make -s cppcheck
 	run_static headers-check make -s headers-check
 	run_static clang-tidy make -s tidy
+	run_static hardening sh t/hardening.sh
 	if ls man/*.[1-8] >/dev/null 2>&1; then
 		run_static manlint make -s manlint
 	fi
