@@ -79,7 +79,10 @@
 #define SMTP_TLSA_MAX 16 /* most TLSA records used for one peer */
 #define SMTP_TLS_TEXT_MAX 160 /* smtp_session_tls_text() buffer, bytes */
 #define SMTP_TLS_NOTE_MAX 240 /* why a session that wanted TLS has none */
-#define SMTP_REUSE_VERSION 1 /* layout of struct smtp_reuse */
+#define SMTP_REUSE_VERSION 2 /* layout of struct smtp_reuse */
+#define SMTP_LIMIT_DIGITS_MAX 7 /* longest LIMITS value taken, digits */
+#define SMTP_BDAT_CHUNK (256 * 1024) /* bytes of message per BDAT */
+#define SMTP_BDAT_INFLIGHT 4 /* BDAT replies awaited at most, pipelined */
 
 /* Capabilities, from the EHLO reply (smtp_session_caps). */
 #define SMTP_CAP_ESMTP 0x01 /* EHLO was accepted */
@@ -90,6 +93,8 @@
 #define SMTP_CAP_ENHANCEDSTATUSCODES 0x20 /* RFC 2034 */
 #define SMTP_CAP_STARTTLS 0x40 /* RFC 3207 */
 #define SMTP_CAP_AUTH 0x80 /* RFC 4954; smtp_session_auth_mechs */
+#define SMTP_CAP_CHUNKING 0x100 /* RFC 3030: BDAT */
+#define SMTP_CAP_LIMITS 0x200 /* RFC 9422; smtp_session_limits */
 
 /* Session states, for logs (smtp_state_name) and reuse decisions. */
 enum smtp_state {
@@ -189,6 +194,19 @@ struct smtp_txn {
 	bool keep_8bit; /* to a server without 8BITMIME, 8-bit content
 			   goes unchanged (downgrade_8bit = no), not made
 			   7-bit (spool_stream_7bit) */
+	bool chunking; /* BDAT (RFC 3030) where the server offers
+			  CHUNKING, instead of DATA */
+};
+
+/*
+ * What a server announced with LIMITS (RFC 9422) in its last EHLO
+ * reply; 0 where it announced nothing usable.
+ */
+struct smtp_limits {
+	unsigned long mail_max; /* MAILMAX: transactions in one session */
+	unsigned long rcpt_max; /* RCPTMAX: RCPT commands in one transaction */
+	unsigned long rcpt_domain_max; /* RCPTDOMAINMAX: distinct recipient
+					  domains in one transaction */
 };
 
 /* An opaque session. */
@@ -202,6 +220,7 @@ struct smtp_reuse {
 	unsigned version; /* SMTP_REUSE_VERSION */
 	unsigned caps; /* SMTP_CAP_* of the EHLO reply */
 	unsigned long long size_max; /* SIZE limit, 0 = none */
+	struct smtp_limits limits; /* LIMITS of the EHLO reply */
 	unsigned uses; /* transactions run on it so far */
 	long long born_ms; /* mono_now_ms() when it was connected */
 	char tls_note[SMTP_TLS_NOTE_MAX]; /* why plaintext, for logs */
@@ -351,6 +370,14 @@ unsigned smtp_session_caps(const struct smtp_session *s);
 
 /* The SIZE limit in bytes; 0 when none was announced. */
 unsigned long long smtp_session_size_max(const struct smtp_session *s);
+
+/*
+ * The LIMITS of the last EHLO reply (RFC 9422): all 0 when none were
+ * announced; a value that is not 1 to SMTP_LIMIT_DIGITS_MAX decimal
+ * digits, or is 0, is ignored, and so are limits of other names.
+ * Valid as long as the session.
+ */
+const struct smtp_limits *smtp_session_limits(const struct smtp_session *s);
 
 /* AUTH mechanisms announced, upper case, space-separated; "" if none. */
 const char *smtp_session_auth_mechs(const struct smtp_session *s);

@@ -151,6 +151,7 @@ struct smtp_session {
 	bool authenticated; /* AUTH succeeded */
 	unsigned caps; /* SMTP_CAP_* */
 	unsigned long long size_max; /* SIZE limit, 0 = none */
+	struct smtp_limits limits; /* LIMITS of the EHLO reply (RFC 9422) */
 	char auth_mechs[SMTP_AUTH_MECHS_MAX]; /* "PLAIN LOGIN" */
 	struct smtp_reply reply; /* the last reply */
 };
@@ -286,6 +287,18 @@ enum sd_status smtp_proto_ehlo(struct smtp_session *s, struct why *why);
  * Returns: SD_OK, SD_TEMP, SD_PERM.
  */
 enum sd_status smtp_proto_greet(struct smtp_session *s, struct why *why);
+
+/* LIMITS (smtp_limits.c). */
+
+/*
+ * Take the parameters of an EHLO LIMITS line (len bytes after the
+ * keyword and its space, RFC 9422 section 4) into lim: MAILMAX, RCPTMAX
+ * and RCPTDOMAINMAX with a value of 1 to SMTP_LIMIT_DIGITS_MAX digits,
+ * not 0; any other name, or a value not so written, is ignored. A
+ * limit given twice keeps its lower value; a limit lim already has
+ * is kept when not given.
+ */
+void smtp_limits_parse(const char *text, size_t len, struct smtp_limits *lim);
 
 /* STARTTLS (smtp_tls.c). */
 
