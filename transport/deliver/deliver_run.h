@@ -110,6 +110,14 @@ struct deliver_ctx {
 				  nothing more is sent, the rest defers */
 	void *wanted_ctx; /* its argument */
 	bool keep_8bit; /* !downgrade_8bit (smtp_txn.keep_8bit) */
+	bool chunking; /* smtp_chunking (smtp_txn.chunking) */
+	bool limits; /* smtp_limits: the servers' LIMITS (RFC 9422) are
+			honoured: RCPTMAX and RCPTDOMAINMAX split the
+			recipients over transactions, MAILMAX ends a
+			connection */
+	unsigned long rcpt_limit; /* smtp_recipient_limit: most recipients
+				     in one transaction; 0 = no limit of
+				     our own */
 	bool has_record; /* set by deliver_run(): the message had a record
 			    in the retry state */
 	bool record_failed; /* a delivery could not be recorded: start no
@@ -150,8 +158,9 @@ bool deliver_reuse_lost(const struct smtp_session *s, enum sd_status st,
 
 /*
  * End s after a transaction that ran to its end, for recipient domain
- * domain: when younger than DELIVER_REUSE_AGE_MS and with fewer than
- * DELIVER_REUSE_USES_MAX transactions, a plaintext session without
+ * domain: when younger than DELIVER_REUSE_AGE_MS, with fewer than
+ * DELIVER_REUSE_USES_MAX transactions and below its server's MAILMAX
+ * (when ctx->limits), a plaintext session without
  * credentials is kept for the next process (scache.h), and one under
  * TLS or with credentials in ctx->keep (RSET first when one is owed);
  * else QUIT. s is kept or freed either way.

@@ -98,6 +98,10 @@ struct cfg {
 	    *tls_min_version; /* "TLSv1.2"; checked by smtp_tls_version_parse */
 	bool auth_requires_tls; /* no AUTH before STARTTLS */
 	bool downgrade_8bit; /* 8-bit MIME made 7-bit without 8BITMIME */
+	bool smtp_chunking; /* BDAT where CHUNKING is offered */
+	bool smtp_limits; /* the servers' LIMITS are kept to */
+	unsigned long smtp_recipient_limit; /* recipients in a transaction,
+					       0 = no limit of our own */
 	unsigned long connect_timeout; /* seconds */
 	unsigned long command_timeout; /* seconds */
 	unsigned long data_timeout; /* seconds */
