@@ -30,10 +30,8 @@ static const struct {
     {"RCPTMAX 1", "a@x b@x c@x", 1, 0, "a@x|b@x|c@x"},
     {"RCPTMAX equal to the count", "a@x b@x", 2, 0, "a@x,b@x"},
     {"RCPTMAX above the count", "a@x b@x", 100, 0, "a@x,b@x"},
-    {"RCPTDOMAINMAX 1", "a@x b@y c@x d@z e@y", 0, 1,
-        "a@x,c@x|b@y,e@y|d@z"},
-    {"RCPTDOMAINMAX 2", "a@x b@y c@z d@x e@y", 0, 2,
-        "a@x,b@y,d@x,e@y|c@z"},
+    {"RCPTDOMAINMAX 1", "a@x b@y c@x d@z e@y", 0, 1, "a@x,c@x|b@y,e@y|d@z"},
+    {"RCPTDOMAINMAX 2", "a@x b@y c@z d@x e@y", 0, 2, "a@x,b@y,d@x,e@y|c@z"},
     {"domains compared without case", "a@X.test b@x.TEST c@y", 0, 1,
         "a@X.test,b@x.TEST|c@y"},
     {"both: RCPTMAX first", "a@x b@y c@z d@x", 2, 2, "a@x,b@y|c@z,d@x"},
@@ -128,7 +126,8 @@ db_session(const struct smtp_limits *lim, unsigned uses, int *peer)
 	p.addr = "192.0.2.1";
 	p.port = 25;
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	ck_assert_int_eq(smtp_session_adopt(&s, sv[0], &r, &p, &o, &why), SD_OK);
+	ck_assert_int_eq(
+	    smtp_session_adopt(&s, sv[0], &r, &p, &o, &why), SD_OK);
 	*peer = sv[1];
 	return s;
 }

@@ -96,8 +96,7 @@ deliver_reuse_lost(const struct smtp_session *s, enum sd_status st,
  * too old, not too worn, not at its server's MAILMAX (RFC 9422)
  */
 static bool
-deliver_reuse_young(
-    const struct deliver_ctx *ctx, const struct smtp_session *s)
+deliver_reuse_young(const struct deliver_ctx *ctx, const struct smtp_session *s)
 {
 	return mono_now_ms() - smtp_session_born(s) < DELIVER_REUSE_AGE_MS &&
 	    smtp_session_uses(s) < DELIVER_REUSE_USES_MAX &&

@@ -155,6 +155,7 @@ struct deliver_try_run {
 			  this address already */
 	struct smtp_session *s; /* the session, NULL when none */
 	bool reused; /* s was kept, and has carried nothing for us yet */
+	bool later; /* a transaction on this address came before */
 	bool ok; /* the last transaction ran to its end */
 };
 
@@ -216,8 +217,8 @@ deliver_txn_results(struct deliver_try_run *r, const size_t *pick,
 	/* A bounce is this transaction's; a deferral stops the group. */
 	for (k = 0; k < n && act == DELIVER_BOUNCE; k++)
 		if (out[pick[k]].status == DELIVER_RCPT_PENDING)
-			deliver_finish(ctx, &out[pick[k]],
-			    DELIVER_RCPT_BOUNCED, why, &dpeer);
+			deliver_finish(ctx, &out[pick[k]], DELIVER_RCPT_BOUNCED,
+			    why, &dpeer);
 	for (i = 0; i < g->n && act == DELIVER_DEFER; i++)
 		if (out[g->idx[i]].status == DELIVER_RCPT_PENDING)
 			deliver_finish(ctx, &out[g->idx[i]],
@@ -252,8 +253,8 @@ deliver_txn(struct deliver_try_run *r)
 			cand[nc++] = g->idx[i];
 	if (nc == 0 || smtp_session_state(r->s) != SMTP_ST_READY)
 		goto out;
-	/* Nothing more for a caller that is gone: the rest defers. */
-	if (deliver_gone(ctx)) {
+	/* No further transaction for a caller that is gone: it defers. */
+	if (r->later && deliver_gone(ctx)) {
 		why_set(&r->last->why, "4.3.0",
 		    "not sent: the delivery's caller is gone");
 		r->last->peer = NULL;
@@ -302,6 +303,7 @@ deliver_txn(struct deliver_try_run *r)
 		st = smtp_session_send(r->s, &txn, &why);
 	}
 	r->reused = false;
+	r->later = true;
 	more = deliver_txn_results(r, pick, rc, n, st, &why);
 
 out:

@@ -6,7 +6,9 @@
  * DESCRIPTION
  *	deliver_run() plans each recipient's route (override map with the
  *	message size and the recipient's retry count, else the domain's
- *	MX), groups recipients that share a route into one transaction,
+ *	MX), groups recipients that share a route into one transaction
+ *	(or several on one connection, as the server's LIMITS and
+ *	rcpt_limit ask: deliver_batch.c; a new connection at MAILMAX),
  *	resolves each route to addresses through a resolver callback, and
  *	tries hosts in route order and each address of a host in turn
  *	until the recipients are accepted or refused for good. Routes are

@@ -7,10 +7,14 @@
  *	smtp_session_open() connects (non-blocking, connect timeout,
  *	TCP_NODELAY); smtp_session_hello() reads the greeting and sends
  *	EHLO (HELO when EHLO is refused with 5xx) and records the
- *	capabilities; smtp_session_send() runs one mail transaction
- *	(MAIL, RCPTs, DATA pipelined per RFC 2920 where offered, then the
- *	spooled message dot-stuffed in large writes, then end of data) and
- *	reports per recipient; smtp_session_quit() and _close() end it.
+ *	capabilities (LIMITS of RFC 9422 in smtp_session_limits(); the
+ *	caller keeps to them); smtp_session_send() runs one mail
+ *	transaction (MAIL, RCPTs, DATA pipelined per RFC 2920 where
+ *	offered, then the spooled message dot-stuffed in large writes,
+ *	then end of data; or, with CHUNKING and smtp_txn.chunking, MAIL
+ *	and RCPTs, then the message in BDAT pieces, RFC 3030, pipelined
+ *	where PIPELINING is offered) and reports per recipient;
+ *	smtp_session_quit() and _close() end it.
  *	Hello also runs STARTTLS per the peer's TLS policy and AUTH with
  *	the peer's credentials (smtp_tls.c, smtp_auth.c): none; may
  *	(opportunistic: a refused STARTTLS continues in plaintext, a
@@ -57,7 +61,8 @@
  *	the class 4).
  * SEE ALSO
  *	RFC 5321 (4.2 replies, 4.5.2 transparency, 4.5.3.2 timeouts),
- *	RFC 2920, 1870, 6152, 6531, 2034, 3463; RFC 3207 (STARTTLS), 4954
+ *	RFC 2920, 1870, 6152, 6531, 2034, 3463, 3030 (BDAT), 9422
+ *	(LIMITS); RFC 3207 (STARTTLS), 4954
  *	and 4616 (AUTH, PLAIN), 7672 (DANE for SMTP); spool.h; why.h.
  */
 #ifndef SMTPDIRECT_SMTP_H
@@ -260,7 +265,11 @@ enum sd_status smtp_session_hello(struct smtp_session *s, struct why *why);
  * the status of a failure of the whole transaction, which is then
  * also in why and in every recipient not refused at RCPT. Checks done
  * before MAIL: 5.6.7 (SMTPUTF8), 5.3.4 (SIZE). A session that is not
- * ready gives SD_TEMP 4.3.0.
+ * ready gives SD_TEMP 4.3.0. With BDAT, the last piece goes only once
+ * every earlier one was accepted; a refused piece is reported as a
+ * refused end of data would be ("(in reply to BDAT command)", fail
+ * state SMTP_ST_BODY; SMTP_ST_DOT for the last piece) and leaves
+ * RSET owed, done before the next transaction.
  * Returns: SD_OK, SD_TEMP, SD_PERM.
  */
 enum sd_status smtp_session_send(

@@ -68,8 +68,8 @@ smtp_bdat_reply(struct smtp_bdat *b, enum smtp_state st, struct why *why)
 	if (rc != SD_OK)
 		return rc;
 	b->answered++;
-	rc = smtp_proto_reply_why(s,
-	    st == SMTP_ST_DOT ? "BDAT LAST command" : "BDAT command", why);
+	rc = smtp_proto_reply_why(
+	    s, st == SMTP_ST_DOT ? "BDAT LAST command" : "BDAT command", why);
 	if (rc == SD_OK && s->reply.code / 100 == 2)
 		return SD_OK;
 	b->refused = true;
@@ -110,8 +110,8 @@ smtp_bdat_write(void *ctx, const char *buf, size_t len, struct why *why)
 		/* A full piece goes once more follows: the last has bytes. */
 		if (b->len == SMTP_BDAT_CHUNK) {
 			while (b->sent - b->answered >= b->inflight)
-				if ((st = smtp_bdat_reply(b, SMTP_ST_BODY,
-				         why)) != SD_OK)
+				if ((st = smtp_bdat_reply(
+				         b, SMTP_ST_BODY, why)) != SD_OK)
 					return st;
 			if ((st = smtp_bdat_send(b, false, why)) != SD_OK)
 				return st;
@@ -175,8 +175,8 @@ smtp_bdat_abort(struct smtp_bdat *b)
 	}
 	while (b->answered < b->sent && !b->s->broken) {
 		b->s->state = SMTP_ST_BODY;
-		if (smtp_proto_reply(b->s, SMTP_ST_BODY, b->s->data_timeout_ms,
-		        &w) != SD_OK)
+		if (smtp_proto_reply(
+		        b->s, SMTP_ST_BODY, b->s->data_timeout_ms, &w) != SD_OK)
 			return;
 		b->answered++;
 		if (b->s->reply.code == 421)

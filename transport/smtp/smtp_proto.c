@@ -228,8 +228,7 @@ smtp_proto_cap(struct smtp_session *s, const char *p, size_t n)
 		s->caps |= SMTP_CAP_LIMITS;
 		if (k < n && p[k] == ' ')
 			smtp_limits_parse(p + k + 1, n - k - 1, &s->limits);
-	}
-	else if (strcasecmp(word, "SIZE") == 0) {
+	} else if (strcasecmp(word, "SIZE") == 0) {
 		s->caps |= SMTP_CAP_SIZE;
 		if (k < n && p[k] == ' ')
 			s->size_max = strtoull(p + k + 1, NULL, 10);

@@ -301,8 +301,8 @@ smtp_txn_write(void *ctx, const char *buf, size_t len, struct why *why)
  * server without 8BITMIME, dot-stuffed unless raw (BDAT)
  */
 static enum sd_status
-smtp_txn_content(struct smtp_txn_run *x, bool raw, spool_write_fn fn,
-    void *ctx, struct why *why)
+smtp_txn_content(struct smtp_txn_run *x, bool raw, spool_write_fn fn, void *ctx,
+    struct why *why)
 {
 	struct smtp_session *s = x->s;
 	struct mime_down_stats ds;
