@@ -4,12 +4,14 @@
 # `smtpdirect deliver` that its MTA kills (SIGKILL to its process group,
 # as Postfix and Exim do at their time limit) while a delivery worker
 # has its message: killed with half the message written, at the
-# server's greeting, just before the end of data and after it. The
+# server's greeting, just before the end of data (of DATA, and the
+# last piece of BDAT while the first awaits its reply) and after it. The
 # server must never accept a cut message or one for a caller that is
 # gone, and the MTA's retry with the same queue id delivers the message
 # whole, once. Also: a message whose retries completed is not sent
 # again by a later run with the same queue id (SPEC section 2).
-# Loopback 127.0.11.1-9, ports 25100-25139.
+# Loopback 127.0.11.1-9, ports 25100-25139; the BDAT server 127.0.26.6,
+# ports 28080-28089.
 set -eu
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/t/lib/common.sh"
@@ -123,6 +125,16 @@ reader_is_worker() {
 	return 1
 }
 
+# BDAT (RFC 3030): a message of two pieces, the last one held back
+# while the server keeps the reply to the first.
+awk 'BEGIN {
+	print "From: a@src.test"
+	print "Subject: pieces"
+	print ""
+	for (i = 0; i < 9000; i++) printf ".%04d a line of a message in two pieces\n", i
+	print "the last line" }' >"$W/pieces"
+fx_wire "$W/pieces" "$W/pieces.eml"
+
 # has_line FILE ERE
 has_line() {
 	grep -Eq -- "$2" "$1" 2>/dev/null
@@ -159,12 +171,15 @@ log_file = $log"
 	st_srv "$tag-greet" "$A:$((port + 2))" --delay greeting=3
 	st_srv "$tag-data" "$A:$((port + 3))" --delay data=3
 	st_srv "$tag-eod" "$A:$((port + 4))" --delay eod=3
+	st_srv "$tag-bdat" "127.0.26.6:$((28080 + (port - 25110) / 10))" --chunking \
+	    --delay bdat=3
 	{
 		echo "warm.test $A:$port"
 		echo "cut-$tag.test $A:$((port + 1))"
 		echo "greet-$tag.test $A:$((port + 2))"
 		echo "data-$tag.test $A:$((port + 3))"
 		echo "eod-$tag.test $A:$((port + 4))"
+		echo "bdat-$tag.test 127.0.26.6:$((28080 + (port - 25110) / 10))"
 	} >>"$W/map"
 	warm "$sd" "$conf" "$st"
 
@@ -183,16 +198,24 @@ log_file = $log"
 	    "$log"
 
 	# The whole message written and the pipe closed, then the kill
-	# while the server holds its greeting, its 354 to DATA: no end of
-	# data is sent, and the server discards what it got.
-	for stage in greet data; do
+	# while the server holds its greeting, its 354 to DATA, its reply
+	# to the first BDAT piece: no end of data (no BDAT LAST) is sent,
+	# and the server discards what it got.
+	for stage in greet data bdat; do
 		caller_start "$sd" "$conf" "${stage}$tag" \
 		    "u@$stage-$tag.test"
-		cat "$W/long" >&3
+		if [ $stage = bdat ]; then
+			cat "$W/pieces" >&3
+		else
+			cat "$W/long" >&3
+		fi
 		exec 3>&-
 		if [ $stage = greet ]; then
 			wait_for "a connection" has_line \
 			    "$W/$tag-$stage/commands.log" ' connect '
+		elif [ $stage = bdat ]; then
+			wait_for "BDAT" has_line \
+			    "$W/$tag-$stage/commands.log" ' in BDAT 262144$'
 		else
 			wait_for "DATA" has_line \
 			    "$W/$tag-$stage/commands.log" ' in DATA'
@@ -221,24 +244,31 @@ log_file = $log"
 	wait_for "the worker's record" has_line "$log" \
 	    "did not take its result"
 
+	st_nogrep "$tag killed at bdat: no last piece sent" ' in BDAT .* LAST' \
+	    "$W/$tag-bdat/commands.log"
+
 	# The MTA's retries: each message whole, once.
-	for c in cut greet data eod; do
+	for c in cut greet data eod bdat; do
 		case $c in
 		cut | eod) q=$(echo "$c" | tr a-z A-Z)$tag ;;
 		*) q=$c$tag ;;
 		esac
+		m=$W/long
+		[ $c != bdat ] || m=$W/pieces
 		rc=0
 		timeout 60 "$sd" deliver -c "$conf" -f a@src.test -q "$q" \
-		    -- "u@$c-$tag.test" <"$W/long" 2>"$W/err-$tag-$c" || rc=$?
+		    -- "u@$c-$tag.test" <"$m" 2>"$W/err-$tag-$c" || rc=$?
 		st_eq "$tag killed at $c: the retry exits 0" "$rc" 0
 		st_eq "$tag killed at $c: the server accepted it once" \
 		    "$(accepted "$W/$tag-$c")" 1
 	done
-	for c in cut greet data eod; do
+	for c in cut greet data eod bdat; do
+		m=$W/long.eml
+		[ $c != bdat ] || m=$W/pieces.eml
 		for f in "$W/$tag-$c"/msg-*.env; do
 			grep -q '^result: 2' "$f" || continue
 			st_cmp "$tag killed at $c: the message arrived whole" \
-			    "${f%.env}.eml" "$W/long.eml"
+			    "${f%.env}.eml" "$m"
 		done
 	done
 	st_grep "$tag killed after the end of data: the retry sends nothing" \

@@ -10,7 +10,9 @@ records what it gets:
                      the replies given, the end-of-data result
   DIR/msg-NNNN.data  the exact DATA bytes received (dot-stuffed, up to
                      but not including the final ".\\r\\n")
-  DIR/msg-NNNN.eml   the same with dot-stuffing undone
+  DIR/msg-NNNN.eml   the same with dot-stuffing undone (with BDAT both
+                     are the bytes of the BDAT commands, and the .env
+                     says "bdat: N" pieces)
   DIR/commands.log   "TIME CONN in LINE" per command received, "TIME CONN
                      flush N" per write of replies (replies are written
                      only when no more input is waiting, as Postfix's
@@ -25,7 +27,8 @@ records what it gets:
                      and the SNI name the client sent
 
 Faults are chosen with options; STAGE is one of greeting, ehlo, helo,
-mail, rcpt, data, body, eod, rset, quit, starttls, auth:
+mail, rcpt, data, body, eod, rset, quit, starttls, auth, bdat (every
+BDAT but a LAST one, whose reply is eod's):
 
   --reply STAGE=REPLY      answer STAGE with REPLY ("451 4.3.0 later");
                            "|" separates lines of a multi-line reply
@@ -41,6 +44,17 @@ mail, rcpt, data, body, eod, rset, quit, starttls, auth:
   --no-pipelining --no-size --no-8bitmime --no-smtputf8 --no-enhanced
   --size N                 the SIZE limit announced and enforced
   --advertise KEYWORD      extra EHLO line
+  --chunking               offer CHUNKING (RFC 3030) and take BDAT
+  --bdat-refuse N=REPLY    answer the Nth BDAT of a transaction with
+                           REPLY; every later BDAT of it gets 503 until
+                           RSET (RFC 3030 section 2)
+  --rcpt-max N             refuse RCPT beyond N in one transaction with
+                           452 4.5.3 (advertise it with --advertise
+                           "LIMITS RCPTMAX=N", RFC 9422)
+  --rcpt-domain-max N      refuse RCPT of a domain beyond N distinct ones
+                           in one transaction with 452 4.5.3
+  --mail-max N             answer MAIL beyond N on a connection with
+                           421 4.7.0 and close it
   --txn-limit N            after N messages on a connection, close it
                            at the next MAIL without an answer (a kept
                            connection that died while idle)
@@ -86,7 +100,7 @@ import threading
 import time
 
 STAGES = ("greeting", "ehlo", "helo", "mail", "rcpt", "data", "body",
-          "eod", "rset", "quit", "starttls", "auth")
+          "eod", "rset", "quit", "starttls", "auth", "bdat")
 LINE_MAX = 4096
 CHUNK = 65536
 OVERLONG = 5000
@@ -103,6 +117,7 @@ DEFAULT = {
     "noop": "250 2.0.0 Ok",
     "starttls": "220 2.0.0 Ready to start TLS",
     "auth": "235 2.7.0 Authentication successful",
+    "bdat": "250 2.0.0 Ok: {n} octets received",
 }
 TLS_VERSIONS = {"TLSv1": ssl.TLSVersion.TLSv1,
                 "TLSv1.1": ssl.TLSVersion.TLSv1_1,
@@ -172,6 +187,7 @@ class Session(socketserver.BaseRequestHandler):
         self.tls = None
         self.auth_user = None
         self.ntxn = 0
+        self.nmail = 0
         self.reset()
         self.request.settimeout(self.o.idle_timeout)
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -180,6 +196,11 @@ class Session(socketserver.BaseRequestHandler):
         self.mail = None
         self.rcpts = []
         self.naccepted = 0
+        self.domains = set()
+        self.bdat_n = 0
+        self.bdat_failed = False
+        self.bdat_got = 0
+        self.bdat_base = None
 
     # -- replies ---------------------------------------------------------
     def strip_esc(self, line):
@@ -320,6 +341,8 @@ class Session(socketserver.BaseRequestHandler):
             caps.append("SMTPUTF8")
         if not o.no_enhanced:
             caps.append("ENHANCEDSTATUSCODES")
+        if o.chunking:
+            caps.append("CHUNKING")
         if o.tls_cert and self.tls is None:
             caps.append("STARTTLS")
         if o.auth and (self.tls is not None or not o.auth_tls_only):
@@ -337,6 +360,12 @@ class Session(socketserver.BaseRequestHandler):
             if self.o.limit_reply:
                 self.outbuf.append((self.o.limit_reply + "\r\n").encode())
                 self.flush()
+            raise Drop()
+        self.nmail += 1
+        if self.o.mail_max and self.nmail > self.o.mail_max:
+            self.outbuf.append(b"421 4.7.0 Error: too many transactions "
+                               b"(MAILMAX)\r\n")
+            self.flush()
             raise Drop()
         if self.mail is not None:
             self.reply("mail", "503 5.5.1 Error: nested MAIL command", False)
@@ -358,13 +387,20 @@ class Session(socketserver.BaseRequestHandler):
             self.reply("rcpt", "503 5.5.1 Error: need MAIL command", False)
             return
         addr = arg.split(":", 1)[-1].strip().split(" ")[0].strip("<>")
+        domain = addr.rpartition("@")[2].lower()
         reply = self.o.replies.get("rcpt", DEFAULT["rcpt"])
         for pat, r in self.o.rcpt:
             if fnmatch.fnmatch(addr.lower(), pat.lower()):
                 reply = r
                 break
+        if self.o.rcpt_max and len(self.rcpts) >= self.o.rcpt_max:
+            reply = "452 4.5.3 Error: too many recipients (RCPTMAX)"
+        elif self.o.rcpt_domain_max and domain not in self.domains and \
+                len(self.domains) >= self.o.rcpt_domain_max:
+            reply = "452 4.5.3 Error: too many domains (RCPTDOMAINMAX)"
         if reply.startswith("2"):
             self.naccepted += 1
+            self.domains.add(domain)
         self.rcpts.append("%s %s" % (arg, reply[:3]))
         self.reply("rcpt", reply, False)
 
@@ -378,6 +414,73 @@ class Session(socketserver.BaseRequestHandler):
             return
         self.flush()
         self.receive()
+
+    # -- BDAT (RFC 3030) --------------------------------------------------
+    def cmd_bdat(self, arg):
+        parts = arg.split()
+        last = len(parts) == 2 and parts[1].upper() == "LAST"
+        if not self.o.chunking or not parts or not parts[0].isdigit() \
+                or len(parts) > 2 or (len(parts) == 2 and not last):
+            # The size is unknown: nothing can follow in step.
+            self.reply("other", "501 5.5.4 Syntax: BDAT size [LAST]",
+                       False)
+            self.flush()
+            raise Drop()
+        size = int(parts[0])
+        self.bdat_n += 1
+        refuse = self.o.bdat_refuse.get(self.bdat_n)
+        if self.mail is None or self.naccepted == 0:
+            refuse = "503 5.5.1 Error: need MAIL and RCPT before BDAT"
+        elif self.bdat_failed:
+            refuse = "503 5.5.1 Error: an earlier BDAT failed"
+        if self.bdat_base is None:
+            self.bdat_base = os.path.join(
+                self.o.dir, "msg-%04d" % self.sh.next_msg())
+            for ext in (".data", ".eml"):
+                open(self.bdat_base + ext, "wb").close()
+        with open(self.bdat_base + ".data", "ab") as raw, \
+                open(self.bdat_base + ".eml", "ab") as eml:
+            while size > 0:
+                if not self.inbuf:
+                    self.fill()
+                piece = self.inbuf[:size]
+                self.inbuf = self.inbuf[len(piece):]
+                size -= len(piece)
+                self.bdat_got += len(piece)
+                if self.bdat_got > self.o.max_message:
+                    raise Drop()
+                raw.write(piece)
+                eml.write(piece)
+                if "body" in self.o.drop and \
+                        self.bdat_got >= self.o.drop_after:
+                    raise Drop()
+        if refuse is not None:
+            self.bdat_failed = True
+            self.bdat_env("refused " + refuse)
+            self.reply("bdat", refuse, False)
+            return
+        if not last:
+            self.reply("bdat", self.o.replies.get("bdat", DEFAULT["bdat"])
+                       .replace("{n}", parts[0]), False)
+            return
+        n = int(os.path.basename(self.bdat_base)[4:])
+        result = self.o.replies.get("eod", DEFAULT["eod"])
+        result = result.replace("{id}", "%04d" % n)
+        self.bdat_env(result)
+        if result.startswith("2"):
+            self.ntxn += 1
+        self.reply("eod", result, False)
+        self.reset()
+
+    def bdat_env(self, result):
+        env = ["peer: %s:%d" % self.client_address[:2],
+               "helo: " + self.helo, "mail: %s" % self.mail,
+               "tls: %s" % (self.tls or "none"),
+               "auth: %r" % self.auth_user]
+        env += ["rcpt: " + r for r in self.rcpts]
+        env += ["bdat: %d" % self.bdat_n, "result: " + result]
+        with open(self.bdat_base + ".env", "w", encoding="utf-8") as f:
+            f.write("\n".join(env) + "\n")
 
     def cmd_rset(self, arg):
         self.reset()
@@ -595,6 +698,11 @@ def parse_args(argv):
     ap.add_argument("--auth-tls-only", action="store_true")
     ap.add_argument("--max-conn", type=int, default=50)
     ap.add_argument("--txn-limit", type=int, default=0)
+    ap.add_argument("--chunking", action="store_true")
+    ap.add_argument("--bdat-refuse", action="append", default=[])
+    ap.add_argument("--rcpt-max", type=int, default=0)
+    ap.add_argument("--rcpt-domain-max", type=int, default=0)
+    ap.add_argument("--mail-max", type=int, default=0)
     ap.add_argument("--limit-reply")
     ap.add_argument("--idle-reply")
     ap.add_argument("--idle-timeout", type=float, default=30.0)
@@ -608,6 +716,12 @@ def parse_args(argv):
             ap.error("bad --reply %r" % r)
         o.replies[stage] = text
     o.rcpt = [tuple(r.split("=", 1)) for r in o.rcpt]
+    refuse, o.bdat_refuse = o.bdat_refuse, {}
+    for r in refuse:
+        n, _, text = r.partition("=")
+        if not n.isdigit() or len(text) < 3:
+            ap.error("bad --bdat-refuse %r" % r)
+        o.bdat_refuse[int(n)] = text
     if o.tls_cert and not o.tls_key:
         ap.error("--tls-cert needs --tls-key")
     o.auth_cred = None

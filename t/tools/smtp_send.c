@@ -8,13 +8,14 @@
  * smtp_send [-v] [-H helo] [-c connect_ms] [-t command_ms] [-d data_ms]
  *	[-D deadline_ms] [-T tmpdir] [-n transactions] [-L tls_policy]
  *	[-C ca_file] [-V min_version] [-A "usage selector mtype hex"]...
- *	[-a user:password] [-P] -f sender -s [name[]addr[]]:port ...
+ *	[-a user:password] [-P] [-B] -f sender -s [name[]addr[]]:port ...
  *	recipient ...
  *
  * -L none|may|encrypt|verify|dane, -C the CA bundle, -V TLSv1.2 ...,
  * -A a TLSA record for dane, -a credentials (split at the first ':',
- * no escapes), -P allows AUTH without TLS. After hello it prints the
- * session's "tls ..." text.
+ * no escapes), -P allows AUTH without TLS, -B sends with BDAT where
+ * CHUNKING is offered. After hello it prints the session's "tls ..."
+ * text, and the LIMITS announced.
  *
  * Exit: 0 all sent, 75 some deferred, 69 some bounced (none deferred),
  * 64 usage.
@@ -48,7 +49,7 @@ send_usage(void)
 	fprintf(stderr,
 	    "usage: smtp_send [-v] [-H helo] [-c ms] [-t ms] [-d ms] "
 	    "[-D ms] [-T dir] [-n count] [-L policy] [-C ca_file] "
-	    "[-V version] [-A tlsa]... [-a user:pass] [-P] -f sender "
+	    "[-V version] [-A tlsa]... [-a user:pass] [-P] [-B] -f sender "
 	    "-s [name[]addr[]]:port ... rcpt...\n");
 	exit(MSG_EX_USAGE);
 }
@@ -114,9 +115,10 @@ send_status_name(enum sd_status st)
 static void
 send_caps(struct smtp_session *s)
 {
+	const struct smtp_limits *lim = smtp_session_limits(s);
 	unsigned c = smtp_session_caps(s);
 
-	printf("hello %s: ok caps=%s%s%s%s%s%s%s%s size=%llu auth=%s\n",
+	printf("hello %s: ok caps=%s%s%s%s%s%s%s%s%s%s size=%llu auth=%s\n",
 	    smtp_session_peer(s), c & SMTP_CAP_ESMTP ? "ESMTP," : "",
 	    c & SMTP_CAP_PIPELINING ? "PIPELINING," : "",
 	    c & SMTP_CAP_SIZE ? "SIZE," : "",
@@ -124,8 +126,13 @@ send_caps(struct smtp_session *s)
 	    c & SMTP_CAP_SMTPUTF8 ? "SMTPUTF8," : "",
 	    c & SMTP_CAP_ENHANCEDSTATUSCODES ? "ENHANCEDSTATUSCODES," : "",
 	    c & SMTP_CAP_STARTTLS ? "STARTTLS," : "",
-	    c & SMTP_CAP_AUTH ? "AUTH," : "", smtp_session_size_max(s),
+	    c & SMTP_CAP_AUTH ? "AUTH," : "",
+	    c & SMTP_CAP_CHUNKING ? "CHUNKING," : "",
+	    c & SMTP_CAP_LIMITS ? "LIMITS," : "", smtp_session_size_max(s),
 	    smtp_session_auth_mechs(s));
+	printf("limits %s: mail=%lu rcpt=%lu domains=%lu\n",
+	    smtp_session_peer(s), lim->mail_max, lim->rcpt_max,
+	    lim->rcpt_domain_max);
 }
 
 /* send_one_host - one session: hello, then count transactions */
@@ -239,10 +246,11 @@ main(int argc, char **argv)
 	struct smtp_txn t;
 	struct why why;
 	int c, count = 1;
+	bool chunking = false;
 
 	msg_init("smtp_send", MSG_TO_STDERR);
 	while (
-	    (c = getopt(argc, argv, "vH:c:t:d:D:T:n:f:s:L:C:V:A:a:P")) != -1) {
+	    (c = getopt(argc, argv, "vH:c:t:d:D:T:n:f:s:L:C:V:A:a:PB")) != -1) {
 		switch (c) {
 		case 'L':
 			if (!cfg_tls_parse(optarg, &tmpl.tls))
@@ -274,6 +282,9 @@ main(int argc, char **argv)
 			break;
 		case 'P':
 			opts.auth_without_tls = true;
+			break;
+		case 'B':
+			chunking = true;
 			break;
 		case 'v':
 			msg_verbose++;
@@ -334,6 +345,7 @@ main(int argc, char **argv)
 		t.spool = sp;
 		t.rcpt = rcpt;
 		t.nrcpt = nrcpt;
+		t.chunking = chunking;
 		send_one_host(&hosts[h], &tmpl, &opts, &t, count);
 		nrcpt = send_pending(rcpt, nrcpt, final, &nfinal);
 	}

@@ -80,7 +80,8 @@ START_TEST(test_cfg_table_has_spec_keys)
 	    "retry_max_age", "tls_min_version", "session_cache_time",
 	    "worker_idle_time", "milter_transport", "downgrade_8bit",
 	    "milter_reject_null_mx", "milter_dns_time_limit",
-	    "greeting_521_bounces"};
+	    "greeting_521_bounces", "smtp_chunking", "smtp_limits",
+	    "smtp_recipient_limit"};
 	size_t i, n;
 
 	cfg_table_get(&n);

@@ -243,6 +243,58 @@ START_TEST(test_spool_fingerprint_stable)
 }
 END_TEST
 
+START_TEST(test_spool_stream_raw_not_stuffed)
+{
+	const char *in = ".\n..a\nb\n.c\n\nlast";
+	const char *want = ".\r\n..a\r\nb\r\n.c\r\n\r\nlast\r\n";
+	struct spool *sp = spool_from(in, strlen(in));
+	struct sbuf sb;
+	struct why why;
+
+	/* BDAT: the wire form as it is, spool_size() bytes in all. */
+	sbuf_init(&sb);
+	ck_assert_int_eq(
+	    spool_stream_raw(sp, spool_sbuf_write, &sb, &why), SD_OK);
+	ck_assert_msg(
+	    sb.len == strlen(want) && memcmp(sb.data, want, sb.len) == 0,
+	    "got \"%s\", want \"%s\"", sb.data, want);
+	ck_assert_uint_eq(spool_size(sp), sb.len);
+	/* Again, after a dot-stuffed stream: the same bytes. */
+	sbuf_reset(&sb);
+	ck_assert_int_eq(spool_stream(sp, spool_sbuf_write, &sb, &why), SD_OK);
+	sbuf_reset(&sb);
+	ck_assert_int_eq(
+	    spool_stream_raw(sp, spool_sbuf_write, &sb, &why), SD_OK);
+	ck_assert(sb.len == strlen(want) && memcmp(sb.data, want, sb.len) == 0);
+	sbuf_fini(&sb);
+	spool_close(sp);
+}
+END_TEST
+
+START_TEST(test_spool_stream_raw_large_in_chunks)
+{
+	size_t n = SPOOL_CHUNK * 3 + 7, i;
+	char *in = malloc(n);
+	struct spool *sp;
+	struct sbuf sb;
+	struct why why;
+
+	ck_assert_ptr_nonnull(in);
+	for (i = 0; i < n; i++)
+		in[i] = i % 64 == 63 ? '\n' : (i % 64 == 0 ? '.' : 'x');
+	sp = spool_from(in, n);
+	sbuf_init(&sb);
+	ck_assert_int_eq(
+	    spool_stream_raw(sp, spool_sbuf_write, &sb, &why), SD_OK);
+	ck_assert_uint_eq(sb.len, spool_size(sp));
+	/* Each LF gains a CR; the last line, without one, gains CRLF. */
+	ck_assert_uint_eq(spool_size(sp), n + n / 64 + (n % 64 != 0 ? 2 : 0));
+	sbuf_fini(&sb);
+	spool_close(sp);
+	free(in);
+}
+END_TEST
+
 START_TEST(test_spool_stream_twice_same)
 {
 	struct spool *sp = spool_from("A: b\n\n.x\ny\n", 11);
@@ -554,6 +606,8 @@ spool_suite(void)
 	tcase_add_test(tc, test_spool_stream_dot_first_line);
 	tcase_add_test(tc, test_spool_stream_dot_at_chunk_boundary);
 	tcase_add_test(tc, test_spool_stream_twice_same);
+	tcase_add_test(tc, test_spool_stream_raw_not_stuffed);
+	tcase_add_test(tc, test_spool_stream_raw_large_in_chunks);
 	tcase_add_test(tc, test_spool_reused_file_holds_only_the_new_message);
 	tcase_add_test(tc, test_spool_reused_file_emptied_past_1mib);
 	tcase_add_test(tc, test_spool_stream_writer_error_passed_on);

@@ -272,6 +272,9 @@ cmd_deliver_run(const struct deliver_args *a, struct ovr_map *given,
 	ctx.tls_policy = cfg->tls_policy;
 	ctx.keep_8bit = !cfg->downgrade_8bit;
 	ctx.skip_521 = !cfg->greeting_521_bounces;
+	ctx.chunking = cfg->smtp_chunking;
+	ctx.limits = cfg->smtp_limits;
+	ctx.rcpt_limit = cfg->smtp_recipient_limit;
 	ctx.rng = &rng;
 	ctx.scache_dir = sdir_keeper_ok(sd.trust) ? cfg->state_dir : NULL;
 	ctx.scache_keep_ms = cfg->session_cache_time * 1000;

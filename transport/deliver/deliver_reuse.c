@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "deliver_run.h"
+#include "deliver_run_int.h"
 #include "mono.h"
 #include "msg.h"
 #include "scache.h"
@@ -92,13 +93,14 @@ deliver_reuse_lost(const struct smtp_session *s, enum sd_status st,
 
 /*
  * deliver_reuse_young - whether s may carry another transaction: not
- * too old, not too worn
+ * too old, not too worn, not at its server's MAILMAX (RFC 9422)
  */
 static bool
-deliver_reuse_young(const struct smtp_session *s)
+deliver_reuse_young(const struct deliver_ctx *ctx, const struct smtp_session *s)
 {
 	return mono_now_ms() - smtp_session_born(s) < DELIVER_REUSE_AGE_MS &&
-	    smtp_session_uses(s) < DELIVER_REUSE_USES_MAX;
+	    smtp_session_uses(s) < DELIVER_REUSE_USES_MAX &&
+	    !deliver_session_spent(ctx, s);
 }
 
 /*
@@ -136,7 +138,7 @@ deliver_reuse_put(const struct deliver_ctx *ctx, const struct smtp_peer *peer,
 	char key[SCACHE_KEY_MAX + 1];
 	int fd;
 
-	if (deliver_reuse_young(s)) {
+	if (deliver_reuse_young(ctx, s)) {
 		if (smtp_session_reusable(s) &&
 		    deliver_reuse_key(ctx, peer, key, sizeof(key)) &&
 		    (fd = smtp_session_detach(s, &r)) >= 0) {

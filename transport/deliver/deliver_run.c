@@ -142,97 +142,43 @@ deliver_unsafe(struct deliver_ctx *ctx, struct deliver_group *g,
 	return true;
 }
 
+/* One address's try: what deliver_try() and deliver_txn() share. */
+struct deliver_try_run {
+	struct deliver_ctx *ctx; /* the run */
+	struct deliver_group *g; /* the recipients that share the route */
+	const struct deliver_target *t; /* the address */
+	const struct smtp_peer *peer; /* t for the smtp module */
+	struct deliver_outcome *out; /* every recipient's outcome */
+	struct deliver_last *last; /* the walk's last failure */
+	bool *skip_host; /* the rest of this host is to be skipped */
+	bool *offered; /* per recipient (ctx->rcpts): in a transaction on
+			  this address already */
+	struct smtp_session *s; /* the session, NULL when none */
+	bool reused; /* s was kept, and has carried nothing for us yet */
+	bool later; /* a transaction on this address came before */
+	bool ok; /* the last transaction ran to its end */
+};
+
 /*
- * deliver_try - one address: connect (or take a kept connection),
- * hello, one transaction for the group's pending recipients. Returns
- * false when the rest of this host should be skipped (*skip_host) or
- * nothing is pending any more.
+ * deliver_txn_results - settle a transaction's recipients: pick[k] is
+ * the recipient of rc[k]; st and why are the transaction's. Returns
+ * whether another transaction may follow on the session.
  */
 static bool
-deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
-    const struct deliver_target *t, struct deliver_outcome *out,
-    struct deliver_last *last, bool *skip_host)
+deliver_txn_results(struct deliver_try_run *r, const size_t *pick,
+    struct smtp_rcpt *rc, size_t n, enum sd_status st, struct why *why)
 {
-	struct deliver_peer dpeer = {t->host, t->addr, t->port, 0};
-	struct smtp_tlsa tlsa[SMTP_TLSA_MAX];
-	struct smtp_session *s = NULL;
-	struct dns_answer ans;
-	struct smtp_peer peer;
-	struct smtp_rcpt *rc;
-	struct smtp_txn txn;
+	struct deliver_ctx *ctx = r->ctx;
+	struct deliver_group *g = r->g;
+	struct deliver_outcome *out = r->out;
+	struct deliver_peer dpeer = {r->t->host, r->t->addr, r->t->port, 0};
 	enum deliver_action act;
-	enum sd_status st;
-	struct why why;
-	size_t i, k, n = 0;
-	bool reused;
+	size_t i, k;
 
-	/* Nothing more for a caller that is gone: the rest defers. */
-	if (deliver_gone(ctx)) {
-		why_set(
-		    &why, "4.3.0", "not sent: the delivery's caller is gone");
-		deliver_last_set(last, &why, NULL);
-		return false;
-	}
-	if (deliver_unsafe(ctx, g, out))
-		return false;
-	deliver_smtp_peer(ctx, t, &peer);
-	rc = xcalloc(g->n, sizeof(*rc));
-	for (i = 0; i < g->n; i++) {
-		if (out[g->idx[i]].status != DELIVER_RCPT_PENDING)
-			continue;
-		rc[n].addr = ctx->rcpts[g->idx[i]];
-		rc[n++].orcpt =
-		    ctx->orcpts != NULL ? ctx->orcpts[g->idx[i]] : NULL;
-	}
-	why_reset(&why);
-	memset(&ans, 0, sizeof(ans));
-	if (!deliver_dane(ctx, t, &peer, &ans, tlsa, &why)) {
-		dns_answer_fini(&ans);
-		deliver_judge(ctx, DELIVER_FAIL_TLS, DELIVER_STAGE_STARTTLS,
-		    &dpeer, &why);
-		deliver_last_set(last, &why, NULL);
-		*skip_host = true;
-		goto out;
-	}
-	s = deliver_reuse_get(ctx, &peer);
-	reused = s != NULL;
-	if (s == NULL && !deliver_connect(ctx, t, &peer, last, skip_host, &s)) {
-		dns_answer_fini(&ans);
-		goto out;
-	}
-	if (reused)
-		deliver_relay_log(ctx, s);
-	/* A mark failed while this session connected: no MAIL. */
-	if (deliver_unsafe(ctx, g, out)) {
-		dns_answer_fini(&ans);
-		goto out;
-	}
-	txn.sender = ctx->sender;
-	txn.envid = ctx->envid;
-	txn.spool = ctx->spool;
-	txn.rcpt = rc;
-	txn.nrcpt = n;
-	txn.wanted = ctx->wanted;
-	txn.wanted_ctx = ctx->wanted_ctx;
-	txn.keep_8bit = ctx->keep_8bit;
-	st = smtp_session_send(s, &txn, &why);
-	if (reused && deliver_reuse_lost(s, st, rc, n)) {
-		/* Closed while kept: nothing was sent, start afresh. */
-		smtp_session_close(s);
-		s = NULL;
-		if (!deliver_connect(ctx, t, &peer, last, skip_host, &s)) {
-			dns_answer_fini(&ans);
-			goto out;
-		}
-		st = smtp_session_send(s, &txn, &why);
-	}
-	dns_answer_fini(&ans);
-	dpeer.conn_use = smtp_session_uses(s);
-	for (i = 0, k = 0; i < g->n && k < n; i++) {
-		struct deliver_outcome *o = &out[g->idx[i]];
+	dpeer.conn_use = smtp_session_uses(r->s);
+	for (k = 0; k < n; k++) {
+		struct deliver_outcome *o = &out[pick[k]];
 
-		if (o->status != DELIVER_RCPT_PENDING)
-			continue;
 		if (rc[k].status == SD_OK) {
 			deliver_finish(
 			    ctx, o, DELIVER_RCPT_SENT, &rc[k].why, &dpeer);
@@ -249,46 +195,193 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 				/* 4xx to RCPT: this host's policy, try another. */
 				/* Each keeps its own reply, as Postfix logs it. */
 				o->why = rc[k].why;
-				deliver_last_set(last, &rc[k].why, t);
-				last->rcpt = true;
-				*skip_host = true;
+				deliver_last_set(r->last, &rc[k].why, r->t);
+				r->last->rcpt = true;
+				*r->skip_host = true;
 			}
 		} else if (st != SD_OK) {
 			/* The whole transaction failed; judged below. */
 		}
-		k++;
 	}
 	/* Before QUIT, whose reply may be slow to come. */
 	deliver_record(ctx, out, false);
-	if (st != SD_OK) {
-		act = deliver_judge(ctx,
-		    deliver_gone(ctx) ? DELIVER_FAIL_LOCAL
-		                      : deliver_fail_of(s, st, &why),
-		    deliver_stage_of(s), &dpeer, &why);
-		deliver_last_set(last, &why, t);
-		if (act == DELIVER_NEXT_HOST)
-			*skip_host = true;
-		for (i = 0; i < g->n &&
-		     (act == DELIVER_BOUNCE || act == DELIVER_DEFER);
-		     i++) {
-			struct deliver_outcome *o = &out[g->idx[i]];
+	r->ok = st == SD_OK;
+	if (st == SD_OK)
+		return true;
+	act = deliver_judge(ctx,
+	    deliver_gone(ctx) ? DELIVER_FAIL_LOCAL
+	                      : deliver_fail_of(r->s, st, why),
+	    deliver_stage_of(r->s), &dpeer, why);
+	deliver_last_set(r->last, why, r->t);
+	if (act == DELIVER_NEXT_HOST)
+		*r->skip_host = true;
+	/* A bounce is this transaction's; a deferral stops the group. */
+	for (k = 0; k < n && act == DELIVER_BOUNCE; k++)
+		if (out[pick[k]].status == DELIVER_RCPT_PENDING)
+			deliver_finish(ctx, &out[pick[k]], DELIVER_RCPT_BOUNCED,
+			    why, &dpeer);
+	for (i = 0; i < g->n && act == DELIVER_DEFER; i++)
+		if (out[g->idx[i]].status == DELIVER_RCPT_PENDING)
+			deliver_finish(ctx, &out[g->idx[i]],
+			    DELIVER_RCPT_DEFERRED, why, &dpeer);
+	return act == DELIVER_BOUNCE &&
+	    smtp_session_state(r->s) == SMTP_ST_READY;
+}
 
-			if (o->status == DELIVER_RCPT_PENDING)
-				deliver_finish(ctx, o,
-				    act == DELIVER_BOUNCE
-				        ? DELIVER_RCPT_BOUNCED
-				        : DELIVER_RCPT_DEFERRED,
-				    &why, &dpeer);
-		}
-	} else {
+/*
+ * deliver_txn - the next transaction on this address: the pending
+ * recipients not yet offered to it, as many as the session's limits
+ * allow (deliver_batch.c); a session at its MAILMAX is ended and
+ * another connected first. Returns whether another may follow.
+ */
+static bool
+deliver_txn(struct deliver_try_run *r)
+{
+	struct deliver_ctx *ctx = r->ctx;
+	struct deliver_group *g = r->g;
+	struct deliver_limits lim;
+	struct smtp_rcpt *rc = NULL;
+	struct smtp_txn txn;
+	enum sd_status st;
+	struct why why;
+	size_t *cand, *pick = NULL, i, n = 0, nc = 0;
+	bool more = false;
+
+	cand = xcalloc(g->n, sizeof(*cand));
+	for (i = 0; i < g->n; i++)
+		if (r->out[g->idx[i]].status == DELIVER_RCPT_PENDING &&
+		    !r->offered[g->idx[i]])
+			cand[nc++] = g->idx[i];
+	if (nc == 0 || smtp_session_state(r->s) != SMTP_ST_READY)
+		goto out;
+	/* No further transaction for a caller that is gone: it defers. */
+	if (r->later && deliver_gone(ctx)) {
+		why_set(
+		    &why, "4.3.0", "not sent: the delivery's caller is gone");
+		deliver_last_set(r->last, &why, NULL);
+		goto out;
+	}
+	/* A mark failed while this session connected or sent: no MAIL. */
+	if (deliver_unsafe(ctx, g, r->out))
+		goto out;
+	if (deliver_session_spent(ctx, r->s)) {
+		/* MAILMAX (RFC 9422) reached: a new connection for the rest. */
+		msg_debug("%s: MAILMAX reached after %u transactions",
+		    smtp_session_peer(r->s), smtp_session_uses(r->s));
+		smtp_session_close(r->s);
+		r->s = NULL;
+		r->reused = false;
+		if (!deliver_connect(
+		        ctx, r->t, r->peer, r->last, r->skip_host, &r->s))
+			goto out;
+	}
+	deliver_limits_get(ctx, r->s, &lim);
+	pick = xcalloc(nc, sizeof(*pick));
+	n = deliver_batch_pick(ctx->rcpts, cand, nc, &lim, pick);
+	rc = xcalloc(n, sizeof(*rc));
+	for (i = 0; i < n; i++) {
+		r->offered[pick[i]] = true;
+		rc[i].addr = ctx->rcpts[pick[i]];
+		rc[i].orcpt = ctx->orcpts != NULL ? ctx->orcpts[pick[i]] : NULL;
+	}
+	why_reset(&why);
+	txn.sender = ctx->sender;
+	txn.envid = ctx->envid;
+	txn.spool = ctx->spool;
+	txn.rcpt = rc;
+	txn.nrcpt = n;
+	txn.wanted = ctx->wanted;
+	txn.wanted_ctx = ctx->wanted_ctx;
+	txn.keep_8bit = ctx->keep_8bit;
+	txn.chunking = ctx->chunking;
+	st = smtp_session_send(r->s, &txn, &why);
+	if (r->reused && deliver_reuse_lost(r->s, st, rc, n)) {
+		/* Closed while kept: nothing was sent, start afresh. */
+		smtp_session_close(r->s);
+		r->s = NULL;
+		if (!deliver_connect(
+		        ctx, r->t, r->peer, r->last, r->skip_host, &r->s))
+			goto out;
+		st = smtp_session_send(r->s, &txn, &why);
+	}
+	r->reused = false;
+	r->later = true;
+	more = deliver_txn_results(r, pick, rc, n, st, &why);
+
+out:
+	free(rc);
+	free(pick);
+	free(cand);
+	return more;
+}
+
+/*
+ * deliver_try - one address: connect (or take a kept connection),
+ * hello, then transactions for the group's pending recipients, as
+ * many as the server's limits ask. Returns false when the rest of
+ * this host should be skipped (*skip_host) or nothing is pending any
+ * more.
+ */
+static bool
+deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
+    const struct deliver_target *t, struct deliver_outcome *out,
+    struct deliver_last *last, bool *skip_host)
+{
+	struct deliver_peer dpeer = {t->host, t->addr, t->port, 0};
+	struct smtp_tlsa tlsa[SMTP_TLSA_MAX];
+	struct deliver_try_run r;
+	struct dns_answer ans;
+	struct smtp_peer peer;
+	struct why why;
+	size_t i;
+
+	memset(&r, 0, sizeof(r));
+	memset(&ans, 0, sizeof(ans));
+	/* Nothing more for a caller that is gone: the rest defers. */
+	if (deliver_gone(ctx)) {
+		why_set(
+		    &why, "4.3.0", "not sent: the delivery's caller is gone");
+		deliver_last_set(last, &why, NULL);
+		return false;
+	}
+	if (deliver_unsafe(ctx, g, out))
+		return false;
+	deliver_smtp_peer(ctx, t, &peer);
+	why_reset(&why);
+	if (!deliver_dane(ctx, t, &peer, &ans, tlsa, &why)) {
+		deliver_judge(ctx, DELIVER_FAIL_TLS, DELIVER_STAGE_STARTTLS,
+		    &dpeer, &why);
+		deliver_last_set(last, &why, NULL);
+		*skip_host = true;
+		goto out;
+	}
+	r.ctx = ctx;
+	r.g = g;
+	r.t = t;
+	r.peer = &peer;
+	r.out = out;
+	r.last = last;
+	r.skip_host = skip_host;
+	r.offered = xcalloc(ctx->nrcpt, sizeof(*r.offered));
+	r.s = deliver_reuse_get(ctx, &peer);
+	r.reused = r.s != NULL;
+	if (r.s == NULL &&
+	    !deliver_connect(ctx, t, &peer, last, skip_host, &r.s))
+		goto out;
+	if (r.reused)
+		deliver_relay_log(ctx, r.s);
+	while (deliver_txn(&r))
+		;
+	if (r.s != NULL && r.ok) {
 		/* Kept for the next process, or QUIT. */
-		deliver_reuse_put(ctx, &peer, s, g->route.domain);
-		s = NULL;
+		deliver_reuse_put(ctx, &peer, r.s, g->route.domain);
+		r.s = NULL;
 	}
 
 out:
-	smtp_session_close(s);
-	free(rc);
+	smtp_session_close(r.s);
+	dns_answer_fini(&ans);
+	free(r.offered);
 	for (i = 0; i < g->n; i++)
 		if (out[g->idx[i]].status == DELIVER_RCPT_PENDING)
 			return !*skip_host;

@@ -6,7 +6,9 @@
  * DESCRIPTION
  *	deliver_run() plans each recipient's route (override map with the
  *	message size and the recipient's retry count, else the domain's
- *	MX), groups recipients that share a route into one transaction,
+ *	MX), groups recipients that share a route into one transaction
+ *	(or several on one connection, as the server's LIMITS and
+ *	rcpt_limit ask: deliver_batch.c; a new connection at MAILMAX),
  *	resolves each route to addresses through a resolver callback, and
  *	tries hosts in route order and each address of a host in turn
  *	until the recipients are accepted or refused for good. Routes are
@@ -117,6 +119,14 @@ struct deliver_ctx {
 	void *wanted_ctx; /* its argument */
 	bool keep_8bit; /* !downgrade_8bit (smtp_txn.keep_8bit) */
 	bool skip_521; /* !greeting_521_bounces (deliver_attempt) */
+	bool chunking; /* smtp_chunking (smtp_txn.chunking) */
+	bool limits; /* smtp_limits: the servers' LIMITS (RFC 9422) are
+			honoured: RCPTMAX and RCPTDOMAINMAX split the
+			recipients over transactions, MAILMAX ends a
+			connection */
+	unsigned long rcpt_limit; /* smtp_recipient_limit: most recipients
+				     in one transaction; 0 = no limit of
+				     our own */
 	bool has_record; /* set by deliver_run(): the message had a record
 			    in the retry state */
 	bool record_failed; /* a delivery could not be recorded: start no
@@ -157,8 +167,9 @@ bool deliver_reuse_lost(const struct smtp_session *s, enum sd_status st,
 
 /*
  * End s after a transaction that ran to its end, for recipient domain
- * domain: when younger than DELIVER_REUSE_AGE_MS and with fewer than
- * DELIVER_REUSE_USES_MAX transactions, a plaintext session without
+ * domain: when younger than DELIVER_REUSE_AGE_MS, with fewer than
+ * DELIVER_REUSE_USES_MAX transactions and below its server's MAILMAX
+ * (when ctx->limits), a plaintext session without
  * credentials is kept for the next process (scache.h), and one under
  * TLS or with credentials in ctx->keep (RSET first when one is owed);
  * else QUIT. s is kept or freed either way.

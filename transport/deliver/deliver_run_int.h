@@ -3,13 +3,15 @@
 /*
  * NAME
  *	deliver_run_int - one address's connection, shared by
- *	deliver_run.c (the walk) and deliver_conn.c (connect and judge)
+ *	deliver_run.c (the walk), deliver_conn.c (connect and judge) and
+ *	deliver_batch.c (transactions within a session's limits)
  * DESCRIPTION
  *	deliver_conn.c turns a target into the smtp module's peer (TLS
  *	policy, credentials, DANE), opens and greets the session, logs
  *	the relay, and runs the failure policy (deliver_status.c) on
  *	what went wrong, remembering the last failure of a route's walk.
- *	Not for use outside deliver_run.c and deliver_conn.c.
+ *	deliver_batch.c sizes transactions to the limits of a session.
+ *	Not for use outside deliver_*.c.
  * OWNERSHIP
  *	deliver_connect() gives the caller a session to close;
  *	deliver_dane() fills ans, which the caller releases
@@ -90,5 +92,43 @@ void deliver_relay_log(
 bool deliver_connect(struct deliver_ctx *ctx, const struct deliver_target *t,
     const struct smtp_peer *peer, struct deliver_last *last, bool *skip_host,
     struct smtp_session **sp);
+
+/* deliver_batch.c: transactions within the limits of a session. */
+
+/* The limits one session sets on its transactions; 0 = none. */
+struct deliver_limits {
+	unsigned long mail_max; /* transactions on the connection (MAILMAX) */
+	unsigned long rcpt_max; /* recipients in one transaction: RCPTMAX,
+				   or smtp_recipient_limit when lower */
+	unsigned long domain_max; /* distinct recipient domains in one
+				     transaction (RCPTDOMAINMAX) */
+};
+
+/*
+ * The limits on s's transactions for ctx: what s's server announced
+ * with LIMITS (RFC 9422) when ctx->limits, and ctx->rcpt_limit.
+ */
+void deliver_limits_get(const struct deliver_ctx *ctx,
+    const struct smtp_session *s, struct deliver_limits *lim);
+
+/*
+ * Whether s has begun as many transactions as its server's MAILMAX
+ * allows (counting those of earlier processes on a kept connection):
+ * it can carry no more.
+ */
+bool deliver_session_spent(
+    const struct deliver_ctx *ctx, const struct smtp_session *s);
+
+/*
+ * The next transaction's recipients: from the n candidates cand[]
+ * (indexes into rcpts, in order), the first ones up to lim->rcpt_max
+ * of at most lim->domain_max distinct domains (the part after the last
+ * '@', compared case-insensitively); a candidate of a domain more is
+ * left for a later transaction, and those after it are still
+ * considered. The first candidate is always taken. The picked indexes
+ * go to pick (room for n), in order. Returns how many (0 when n is 0).
+ */
+size_t deliver_batch_pick(char *const *rcpts, const size_t *cand, size_t n,
+    const struct deliver_limits *lim, size_t *pick);
 
 #endif

@@ -7,10 +7,14 @@
  *	smtp_session_open() connects (non-blocking, connect timeout,
  *	TCP_NODELAY); smtp_session_hello() reads the greeting and sends
  *	EHLO (HELO when EHLO is refused with 5xx) and records the
- *	capabilities; smtp_session_send() runs one mail transaction
- *	(MAIL, RCPTs, DATA pipelined per RFC 2920 where offered, then the
- *	spooled message dot-stuffed in large writes, then end of data) and
- *	reports per recipient; smtp_session_quit() and _close() end it.
+ *	capabilities (LIMITS of RFC 9422 in smtp_session_limits(); the
+ *	caller keeps to them); smtp_session_send() runs one mail
+ *	transaction (MAIL, RCPTs, DATA pipelined per RFC 2920 where
+ *	offered, then the spooled message dot-stuffed in large writes,
+ *	then end of data; or, with CHUNKING and smtp_txn.chunking, MAIL
+ *	and RCPTs, then the message in BDAT pieces, RFC 3030, pipelined
+ *	where PIPELINING is offered) and reports per recipient;
+ *	smtp_session_quit() and _close() end it.
  *	Hello also runs STARTTLS per the peer's TLS policy and AUTH with
  *	the peer's credentials (smtp_tls.c, smtp_auth.c): none; may
  *	(opportunistic: a refused STARTTLS continues in plaintext, a
@@ -61,7 +65,8 @@
  *	the class 4).
  * SEE ALSO
  *	RFC 5321 (4.2 replies, 4.5.2 transparency, 4.5.3.2 timeouts),
- *	RFC 2920, 1870, 6152, 6531, 2034, 3463, 3461; RFC 3207 (STARTTLS), 4954
+ *	RFC 2920, 1870, 6152, 6531, 2034, 3463, 3461, 3030 (BDAT), 9422
+ *	(LIMITS); RFC 3207 (STARTTLS), 4954
  *	and 4616 (AUTH, PLAIN), 7672 (DANE for SMTP); spool.h; why.h.
  */
 #ifndef SMTPDIRECT_SMTP_H
@@ -83,9 +88,12 @@
 #define SMTP_TLSA_MAX 16 /* most TLSA records used for one peer */
 #define SMTP_TLS_TEXT_MAX 160 /* smtp_session_tls_text() buffer, bytes */
 #define SMTP_TLS_NOTE_MAX 240 /* why a session that wanted TLS has none */
-#define SMTP_REUSE_VERSION 1 /* layout of struct smtp_reuse */
+#define SMTP_REUSE_VERSION 2 /* layout of struct smtp_reuse */
 #define SMTP_DSN_ENVID_MAX 100 /* longest ENVID, before xtext (RFC 3461) */
 #define SMTP_DSN_ORCPT_MAX 500 /* longest ORCPT parameter, "ORCPT=" on */
+#define SMTP_LIMIT_DIGITS_MAX 7 /* longest LIMITS value taken, digits */
+#define SMTP_BDAT_CHUNK (256 * 1024) /* bytes of message per BDAT */
+#define SMTP_BDAT_INFLIGHT 4 /* BDAT replies awaited at most, pipelined */
 
 /* Capabilities, from the EHLO reply (smtp_session_caps). */
 #define SMTP_CAP_ESMTP 0x01 /* EHLO was accepted */
@@ -96,6 +104,8 @@
 #define SMTP_CAP_ENHANCEDSTATUSCODES 0x20 /* RFC 2034 */
 #define SMTP_CAP_STARTTLS 0x40 /* RFC 3207 */
 #define SMTP_CAP_AUTH 0x80 /* RFC 4954; smtp_session_auth_mechs */
+#define SMTP_CAP_CHUNKING 0x100 /* RFC 3030: BDAT */
+#define SMTP_CAP_LIMITS 0x200 /* RFC 9422; smtp_session_limits */
 #define SMTP_CAP_DSN 0x1000 /* RFC 3461 */
 
 /* Session states, for logs (smtp_state_name) and reuse decisions. */
@@ -201,6 +211,19 @@ struct smtp_txn {
 	bool keep_8bit; /* to a server without 8BITMIME, 8-bit content
 			   goes unchanged (downgrade_8bit = no), not made
 			   7-bit (spool_stream_7bit) */
+	bool chunking; /* BDAT (RFC 3030) where the server offers
+			  CHUNKING, instead of DATA */
+};
+
+/*
+ * What a server announced with LIMITS (RFC 9422) in its last EHLO
+ * reply; 0 where it announced nothing usable.
+ */
+struct smtp_limits {
+	unsigned long mail_max; /* MAILMAX: transactions in one session */
+	unsigned long rcpt_max; /* RCPTMAX: RCPT commands in one transaction */
+	unsigned long rcpt_domain_max; /* RCPTDOMAINMAX: distinct recipient
+					  domains in one transaction */
 };
 
 /* An opaque session. */
@@ -214,6 +237,7 @@ struct smtp_reuse {
 	unsigned version; /* SMTP_REUSE_VERSION */
 	unsigned caps; /* SMTP_CAP_* of the EHLO reply */
 	unsigned long long size_max; /* SIZE limit, 0 = none */
+	struct smtp_limits limits; /* LIMITS of the EHLO reply */
 	unsigned uses; /* transactions run on it so far */
 	long long born_ms; /* mono_now_ms() when it was connected */
 	char tls_note[SMTP_TLS_NOTE_MAX]; /* why plaintext, for logs */
@@ -267,7 +291,11 @@ enum sd_status smtp_session_hello(struct smtp_session *s, struct why *why);
  * the status of a failure of the whole transaction, which is then
  * also in why and in every recipient not refused at RCPT. Checks done
  * before MAIL: 5.6.7 (SMTPUTF8), 5.3.4 (SIZE). A session that is not
- * ready gives SD_TEMP 4.3.0.
+ * ready gives SD_TEMP 4.3.0. With BDAT, the last piece goes only once
+ * every earlier one was accepted; a refused piece is reported as a
+ * refused end of data would be ("(in reply to BDAT command)", fail
+ * state SMTP_ST_BODY; SMTP_ST_DOT for the last piece) and leaves
+ * RSET owed, done before the next transaction.
  * Returns: SD_OK, SD_TEMP, SD_PERM.
  */
 enum sd_status smtp_session_send(
@@ -377,6 +405,14 @@ unsigned smtp_session_caps(const struct smtp_session *s);
 
 /* The SIZE limit in bytes; 0 when none was announced. */
 unsigned long long smtp_session_size_max(const struct smtp_session *s);
+
+/*
+ * The LIMITS of the last EHLO reply (RFC 9422): all 0 when none were
+ * announced; a value that is not 1 to SMTP_LIMIT_DIGITS_MAX decimal
+ * digits, or is 0, is ignored, and so are limits of other names.
+ * Valid as long as the session.
+ */
+const struct smtp_limits *smtp_session_limits(const struct smtp_session *s);
 
 /* AUTH mechanisms announced, upper case, space-separated; "" if none. */
 const char *smtp_session_auth_mechs(const struct smtp_session *s);

@@ -13,7 +13,8 @@
  *	contexts in smtp_tls_ctx.c: the only files that see OpenSSL's SSL
  *	objects) and what a session knows of
  *	its TLS (smtp_tls_info.c); AUTH (smtp_auth.c); the RFC 3461
- *	parameters (smtp_dsn.c).
+ *	parameters (smtp_dsn.c); LIMITS (smtp_limits.c); BDAT
+ *	(smtp_bdat.c).
  *	Not for use outside smtp_*.c and their unit tests.
  * OWNERSHIP
  *	struct smtp_io and struct smtp_reply are embedded in the session;
@@ -152,6 +153,7 @@ struct smtp_session {
 	bool authenticated; /* AUTH succeeded */
 	unsigned caps; /* SMTP_CAP_* */
 	unsigned long long size_max; /* SIZE limit, 0 = none */
+	struct smtp_limits limits; /* LIMITS of the EHLO reply (RFC 9422) */
 	char auth_mechs[SMTP_AUTH_MECHS_MAX]; /* "PLAIN LOGIN" */
 	struct smtp_reply reply; /* the last reply */
 };
@@ -287,6 +289,61 @@ enum sd_status smtp_proto_ehlo(struct smtp_session *s, struct why *why);
  * Returns: SD_OK, SD_TEMP, SD_PERM.
  */
 enum sd_status smtp_proto_greet(struct smtp_session *s, struct why *why);
+
+/* LIMITS (smtp_limits.c). */
+
+/*
+ * Take the parameters of an EHLO LIMITS line (len bytes after the
+ * keyword and its space, RFC 9422 section 4) into lim: MAILMAX, RCPTMAX
+ * and RCPTDOMAINMAX with a value of 1 to SMTP_LIMIT_DIGITS_MAX digits,
+ * not 0; any other name, or a value not so written, is ignored. A
+ * limit given twice keeps its lower value; a limit lim already has
+ * is kept when not given.
+ */
+void smtp_limits_parse(const char *text, size_t len, struct smtp_limits *lim);
+
+/* BDAT (smtp_bdat.c), RFC 3030. */
+
+struct smtp_bdat;
+
+/* The pieces of one message on s; the caller frees with smtp_bdat_free. */
+struct smtp_bdat *smtp_bdat_new(struct smtp_session *s);
+
+/* Release b; NULL is fine. */
+void smtp_bdat_free(struct smtp_bdat *b);
+
+/*
+ * A spool_write_fn (ctx: the struct smtp_bdat): content into pieces of
+ * SMTP_BDAT_CHUNK bytes, each full one sent as "BDAT n" once more
+ * content follows, with at most SMTP_BDAT_INFLIGHT replies awaited (1
+ * without PIPELINING).
+ * Returns: SD_OK; SD_TEMP (lost, timed out: the session is broken; or
+ * a piece refused with 4xx, or answered with no 2xx), SD_PERM (a piece
+ * refused with 5xx); why quotes the reply "(in reply to BDAT command)".
+ */
+enum sd_status smtp_bdat_write(
+    void *ctx, const char *buf, size_t len, struct why *why);
+
+/*
+ * After the content: wait for the replies to every piece sent; if all
+ * were accepted and wanted (NULL: always) says the message is still
+ * wanted, send the rest as "BDAT n LAST" and read its reply into
+ * s->reply. Not wanted: the session is broken (closed without the
+ * last piece: the server discards the message), 4.3.0.
+ * Returns: SD_OK (the message was accepted), SD_TEMP, SD_PERM.
+ */
+enum sd_status smtp_bdat_last(struct smtp_bdat *b, smtp_wanted_fn wanted,
+    void *wanted_ctx, struct why *why);
+
+/*
+ * After a failure of smtp_bdat_write() or _last(): when a piece was
+ * refused, read the replies still owed so that RSET can follow; after
+ * any other failure the session is broken.
+ */
+void smtp_bdat_abort(struct smtp_bdat *b);
+
+/* Whether the last piece was accepted (the transaction has ended). */
+bool smtp_bdat_over(const struct smtp_bdat *b);
 
 /* STARTTLS (smtp_tls.c). */
 

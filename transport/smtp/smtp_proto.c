@@ -224,7 +224,13 @@ smtp_proto_cap(struct smtp_session *s, const char *p, size_t n)
 		s->caps |= SMTP_CAP_DSN;
 	else if (strcasecmp(word, "STARTTLS") == 0)
 		s->caps |= SMTP_CAP_STARTTLS;
-	else if (strcasecmp(word, "SIZE") == 0) {
+	else if (strcasecmp(word, "CHUNKING") == 0)
+		s->caps |= SMTP_CAP_CHUNKING;
+	else if (strcasecmp(word, "LIMITS") == 0) {
+		s->caps |= SMTP_CAP_LIMITS;
+		if (k < n && p[k] == ' ')
+			smtp_limits_parse(p + k + 1, n - k - 1, &s->limits);
+	} else if (strcasecmp(word, "SIZE") == 0) {
 		s->caps |= SMTP_CAP_SIZE;
 		if (k < n && p[k] == ' ')
 			s->size_max = strtoull(p + k + 1, NULL, 10);
@@ -292,6 +298,7 @@ smtp_proto_ehlo(struct smtp_session *s, struct why *why)
 
 	s->caps = 0;
 	s->size_max = 0;
+	memset(&s->limits, 0, sizeof(s->limits));
 	s->auth_mechs[0] = '\0';
 	snprintf(cmd, sizeof(cmd), "EHLO %s", s->helo_name);
 	st = smtp_proto_command(s, SMTP_ST_EHLO, cmd, SIZE_MAX, why);

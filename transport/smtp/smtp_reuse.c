@@ -34,6 +34,7 @@ smtp_session_detach(struct smtp_session *s, struct smtp_reuse *r)
 	r->version = SMTP_REUSE_VERSION;
 	r->caps = s->caps;
 	r->size_max = s->size_max;
+	r->limits = s->limits;
 	r->uses = s->uses;
 	r->born_ms = s->born_ms;
 	snprintf(r->tls_note, sizeof(r->tls_note), "%s", s->tls_note);
@@ -73,6 +74,7 @@ smtp_session_adopt(struct smtp_session **sp, int fd, const struct smtp_reuse *r,
 	s->greeted = true;
 	s->caps = r->caps;
 	s->size_max = r->size_max;
+	s->limits = r->limits;
 	s->uses = r->uses;
 	s->born_ms = r->born_ms;
 	snprintf(s->tls_note, sizeof(s->tls_note), "%.*s",

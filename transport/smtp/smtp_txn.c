@@ -4,7 +4,8 @@
  * One mail transaction: checks before MAIL (addresses, SMTPUTF8, SIZE),
  * MAIL/RCPT/DATA in flights (all in one write with PIPELINING, one at a
  * time without), the message from the spool, end of data, and the
- * per-recipient results.
+ * per-recipient results. With CHUNKING, no DATA: the message goes in
+ * BDAT commands (smtp_bdat.c).
  */
 
 #include <stdint.h>
@@ -26,6 +27,7 @@ struct smtp_txn_run {
 	size_t naccepted; /* recipients accepted so far */
 	bool utf8; /* SMTPUTF8 needed */
 	bool down; /* 8-bit content made 7-bit: no 8BITMIME offered */
+	bool bdat; /* the message goes in BDAT commands (smtp_bdat.c) */
 	bool over; /* the server ended the transaction (reply to ".") */
 };
 
@@ -124,7 +126,7 @@ smtp_txn_limits(struct smtp_txn_run *x, struct why *why)
 	return SD_OK;
 }
 
-/* smtp_txn_put - queue command k: 0 MAIL, 1..m RCPT, m+1 DATA */
+/* smtp_txn_put - queue command k: 0 MAIL, 1..m RCPT, m+1 DATA (not BDAT) */
 static enum smtp_io_rc
 smtp_txn_put(struct smtp_txn_run *x, size_t k)
 {
@@ -219,12 +221,15 @@ smtp_txn_rcpt_reply(struct smtp_txn_run *x, size_t k)
 	}
 }
 
-/* smtp_txn_envelope - MAIL, RCPTs, DATA in flights; *go: send the body */
+/*
+ * smtp_txn_envelope - MAIL, RCPTs, DATA (not with BDAT) in flights;
+ * *go: send the body
+ */
 static enum sd_status
 smtp_txn_envelope(struct smtp_txn_run *x, bool *go, struct why *why)
 {
 	struct smtp_session *s = x->s;
-	size_t sent = 0, got = 0, last = x->m + 1, end;
+	size_t sent = 0, got = 0, last = x->bdat ? x->m : x->m + 1, end;
 	enum smtp_io_rc rc;
 	enum sd_status st;
 	struct why w;
@@ -232,7 +237,7 @@ smtp_txn_envelope(struct smtp_txn_run *x, bool *go, struct why *why)
 	*go = false;
 	while (got <= last) {
 		if (got == sent) {
-			if (sent == last && x->naccepted == 0)
+			if (!x->bdat && sent == last && x->naccepted == 0)
 				return SD_OK;
 			end = last + 1;
 			if ((s->caps & SMTP_CAP_PIPELINING) == 0)
@@ -278,6 +283,7 @@ smtp_txn_envelope(struct smtp_txn_run *x, bool *go, struct why *why)
 		}
 		got++;
 	}
+	*go = x->bdat && x->naccepted > 0;
 	return SD_OK;
 }
 
@@ -296,6 +302,73 @@ smtp_txn_write(void *ctx, const char *buf, size_t len, struct why *why)
 	return SD_OK;
 }
 
+/*
+ * smtp_txn_content - the message to writer fn (ctx), made 7-bit for a
+ * server without 8BITMIME, dot-stuffed unless raw (BDAT)
+ */
+static enum sd_status
+smtp_txn_content(struct smtp_txn_run *x, bool raw, spool_write_fn fn, void *ctx,
+    struct why *why)
+{
+	struct smtp_session *s = x->s;
+	struct mime_down_stats ds;
+	enum sd_status st;
+
+	s->state = SMTP_ST_BODY;
+	msg_debug("%s: > (message content, %llu bytes)", s->peer,
+	    spool_size(x->t->spool));
+	if (!x->down)
+		return raw ? spool_stream_raw(x->t->spool, fn, ctx, why)
+		           : spool_stream(x->t->spool, fn, ctx, why);
+	st = spool_stream_7bit(x->t->spool, raw, fn, ctx, &ds, why);
+	msg_info("%s offers no 8BITMIME: message made 7-bit (%lu "
+	         "parts quoted-printable, %lu header fields as "
+	         "RFC 2047 words, %lu lines with 8-bit bytes kept "
+	         "as they were)",
+	    s->peer, ds.parts_qp, ds.fields_2047, ds.lines_8bit_kept);
+	return st;
+}
+
+/* smtp_txn_sent - the message was accepted: every accepted recipient */
+static enum sd_status
+smtp_txn_sent(struct smtp_txn_run *x, const struct why *reply)
+{
+	size_t i;
+
+	for (i = 0; i < x->t->nrcpt; i++) {
+		if (x->t->rcpt[i].accepted) {
+			x->t->rcpt[i].status = SD_OK;
+			x->t->rcpt[i].why = *reply;
+		}
+	}
+	return SD_OK;
+}
+
+/*
+ * smtp_txn_bdat - the message in BDAT commands and the reply to the
+ * last; a refused piece leaves RSET owed (x->over stays false)
+ */
+static enum sd_status
+smtp_txn_bdat(struct smtp_txn_run *x, struct why *why)
+{
+	struct smtp_bdat *b = smtp_bdat_new(x->s);
+	enum sd_status st;
+	struct why w;
+
+	st = smtp_txn_content(x, true, smtp_bdat_write, b, &w);
+	if (st == SD_OK)
+		st = smtp_bdat_last(b, x->t->wanted, x->t->wanted_ctx, &w);
+	if (st != SD_OK)
+		smtp_bdat_abort(b);
+	x->over = smtp_bdat_over(b);
+	smtp_bdat_free(b);
+	if (!x->s->broken)
+		x->s->state = SMTP_ST_READY;
+	if (st != SD_OK)
+		return smtp_txn_fail(x->t, st, &w, why);
+	return smtp_txn_sent(x, &w);
+}
+
 /* smtp_txn_body - the message, end of data, and its reply */
 static enum sd_status
 smtp_txn_body(struct smtp_txn_run *x, struct why *why)
@@ -304,23 +377,8 @@ smtp_txn_body(struct smtp_txn_run *x, struct why *why)
 	enum smtp_io_rc rc;
 	enum sd_status st;
 	struct why w;
-	size_t i;
 
-	s->state = SMTP_ST_BODY;
-	msg_debug("%s: > (message content, %llu bytes)", s->peer,
-	    spool_size(x->t->spool));
-	if (x->down) {
-		struct mime_down_stats ds;
-
-		st = spool_stream_7bit(x->t->spool, smtp_txn_write, s, &ds, &w);
-		msg_info("%s offers no 8BITMIME: message made 7-bit (%lu "
-		         "parts quoted-printable, %lu header fields as "
-		         "RFC 2047 words, %lu lines with 8-bit bytes kept "
-		         "as they were)",
-		    s->peer, ds.parts_qp, ds.fields_2047, ds.lines_8bit_kept);
-	} else {
-		st = spool_stream(x->t->spool, smtp_txn_write, s, &w);
-	}
+	st = smtp_txn_content(x, false, smtp_txn_write, s, &w);
 	if (st != SD_OK) {
 		s->broken = true;
 		return smtp_txn_fail(x->t, SD_TEMP, &w, why);
@@ -349,13 +407,7 @@ smtp_txn_body(struct smtp_txn_run *x, struct why *why)
 		s->state = SMTP_ST_READY;
 	if (st != SD_OK || s->reply.code / 100 != 2)
 		return smtp_txn_fail(x->t, st, &w, why);
-	for (i = 0; i < x->t->nrcpt; i++) {
-		if (x->t->rcpt[i].accepted) {
-			x->t->rcpt[i].status = SD_OK;
-			x->t->rcpt[i].why = w;
-		}
-	}
-	return SD_OK;
+	return smtp_txn_sent(x, &w);
 }
 
 /* smtp_session_send - one transaction */
@@ -386,6 +438,7 @@ smtp_session_send(struct smtp_session *s, struct smtp_txn *t, struct why *why)
 	x.s = s;
 	x.t = t;
 	x.order = xcalloc(t->nrcpt, sizeof(*x.order));
+	x.bdat = t->chunking && (s->caps & SMTP_CAP_CHUNKING) != 0;
 	st = smtp_txn_check(&x, why);
 	if (st == SD_OK && x.m > 0)
 		st = smtp_txn_limits(&x, why);
@@ -393,7 +446,8 @@ smtp_session_send(struct smtp_session *s, struct smtp_txn *t, struct why *why)
 		s->uses++;
 		st = smtp_txn_envelope(&x, &go, why);
 		if (go)
-			st = smtp_txn_body(&x, why);
+			st = x.bdat ? smtp_txn_bdat(&x, why)
+			            : smtp_txn_body(&x, why);
 		s->need_rset = !x.over;
 		if (!s->broken)
 			s->state = SMTP_ST_READY;

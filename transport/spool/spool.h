@@ -14,8 +14,9 @@
  *	any byte has the high bit set, and a SHA-256 fingerprint of the
  *	header block as read (line ends normalised) for the retry state.
  *	spool_stream() hands the content, dot-stuffed, to a writer in
- *	large chunks; it may be called any number of times (a second host
- *	after a failure mid-DATA). spool_addr_check() refuses envelope
+ *	large chunks (spool_stream_raw(): not dot-stuffed, for BDAT); it
+ *	may be called any number of times (a second host after a failure
+ *	mid-DATA). spool_addr_check() refuses envelope
  *	addresses that would corrupt an SMTP command.
  * OWNERSHIP
  *	spool_open() returns a spool owned by the caller; spool_close()
@@ -92,13 +93,22 @@ enum sd_status spool_stream(
     struct spool *sp, spool_write_fn fn, void *ctx, struct why *why);
 
 /*
- * spool_stream() for a server without 8BITMIME: the content goes
- * through the 8-bit downgrade of mime.h before it is dot-stuffed (its
- * size then differs from spool_size()). stats, when not NULL, receives
- * what the downgrade did. Returns as spool_stream().
+ * spool_stream() without dot-stuffing, for BDAT (RFC 3030): the bytes
+ * of the content as they are (CRLF line ends), in chunks of at most
+ * SPOOL_CHUNK bytes, spool_size() in all. Returns as spool_stream().
  */
-enum sd_status spool_stream_7bit(struct spool *sp, spool_write_fn fn, void *ctx,
-    struct mime_down_stats *stats, struct why *why);
+enum sd_status spool_stream_raw(
+    struct spool *sp, spool_write_fn fn, void *ctx, struct why *why);
+
+/*
+ * spool_stream() for a server without 8BITMIME: the content goes
+ * through the 8-bit downgrade of mime.h before it is dot-stuffed, or
+ * with raw not stuffed (BDAT); its size then differs from
+ * spool_size(). stats, when not NULL, receives what the downgrade did.
+ * Returns as spool_stream().
+ */
+enum sd_status spool_stream_7bit(struct spool *sp, bool raw, spool_write_fn fn,
+    void *ctx, struct mime_down_stats *stats, struct why *why);
 
 /*
  * Check an envelope address of len bytes (without <>; len 0 is the

@@ -20,10 +20,11 @@ spool_mime_feed(void *ctx, const char *buf, size_t len, struct why *why)
 
 /* spool_stream_7bit - the same, 8-bit content made 7-bit (mime.h) */
 enum sd_status
-spool_stream_7bit(struct spool *sp, spool_write_fn fn, void *ctx,
+spool_stream_7bit(struct spool *sp, bool raw, spool_write_fn fn, void *ctx,
     struct mime_down_stats *stats, struct why *why)
 {
-	struct spool_stuffer w = {fn, ctx, true, xmalloc(2 * SPOOL_CHUNK)};
+	struct spool_stuffer w = {
+	    fn, ctx, true, raw, raw ? NULL : xmalloc(2 * SPOOL_CHUNK)};
 	struct mime_down *m = mime_down_new(spool_stuffed, &w);
 	enum sd_status st;
 

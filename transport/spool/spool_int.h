@@ -31,11 +31,12 @@ struct spool {
 	char fpr[SPOOL_FPR_LEN + 1]; /* hex SHA-256 of the header block */
 };
 
-/* The dot-stuffing writer in front of a spool_write_fn. */
+/* The dot-stuffing writer in front of a spool_write_fn (or not: raw). */
 struct spool_stuffer {
 	spool_write_fn fn; /* the caller's writer */
 	void *ctx; /* its context */
 	bool bol; /* the next byte starts a line */
+	bool raw; /* pass the bytes on unchanged (BDAT): no dot-stuffing */
 	char *out; /* 2 * SPOOL_CHUNK bytes */
 };
 

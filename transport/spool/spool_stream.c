@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Copyright (c) 2026 The smtpdirect authors */
 /*
- * Reading the spool back: dot-stuffed chunks for DATA, and the envelope
+ * Reading the spool back: dot-stuffed chunks for DATA, the same bytes
+ * unchanged for BDAT, and the envelope
  * address check that keeps CR, LF and NUL out of SMTP commands.
  */
 
@@ -44,8 +45,11 @@ spool_stuffed(void *arg, const char *buf, size_t len, struct why *why)
 
 	while (st == SD_OK && len > 0) {
 		n = len < SPOOL_CHUNK ? len : SPOOL_CHUNK;
-		st = w->fn(
-		    w->ctx, w->out, spool_stuff(w->out, buf, n, &w->bol), why);
+		if (w->raw)
+			st = w->fn(w->ctx, buf, n, why);
+		else
+			st = w->fn(w->ctx, w->out,
+			    spool_stuff(w->out, buf, n, &w->bol), why);
 		buf += n;
 		len -= n;
 	}
@@ -88,12 +92,23 @@ spool_each(struct spool *sp, mime_out_fn fn, void *ctx, struct why *why)
 enum sd_status
 spool_stream(struct spool *sp, spool_write_fn fn, void *ctx, struct why *why)
 {
-	struct spool_stuffer w = {fn, ctx, true, xmalloc(2 * SPOOL_CHUNK)};
+	struct spool_stuffer w = {
+	    fn, ctx, true, false, xmalloc(2 * SPOOL_CHUNK)};
 	enum sd_status st;
 
 	st = spool_each(sp, spool_stuffed, &w, why);
 	free(w.out);
 	return st;
+}
+
+/* spool_stream_raw - hand the content as it is to a writer (BDAT) */
+enum sd_status
+spool_stream_raw(
+    struct spool *sp, spool_write_fn fn, void *ctx, struct why *why)
+{
+	struct spool_stuffer w = {fn, ctx, true, true, NULL};
+
+	return spool_each(sp, spool_stuffed, &w, why);
 }
 
 /* spool_ctl_name - name a control character for a reason text */

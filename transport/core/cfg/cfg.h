@@ -100,6 +100,10 @@ struct cfg {
 	bool downgrade_8bit; /* 8-bit MIME made 7-bit without 8BITMIME */
 	bool greeting_521_bounces; /* RFC 7504: a 521 greeting refuses
 				      for good (else skipped as 5xx) */
+	bool smtp_chunking; /* BDAT where CHUNKING is offered */
+	bool smtp_limits; /* the servers' LIMITS are kept to */
+	unsigned long smtp_recipient_limit; /* recipients in a transaction,
+					       0 = no limit of our own */
 	unsigned long connect_timeout; /* seconds */
 	unsigned long command_timeout; /* seconds */
 	unsigned long data_timeout; /* seconds */
