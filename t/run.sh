@@ -18,15 +18,23 @@ note_fail() {
 	failed_names="$failed_names $2"
 }
 
-# run_units VARIANT: run every Check program of that build.
+# run_units VARIANT: run every Check program of that build. Check's
+# timeouts (4 s, or the test's tcase_set_timeout()) are written for
+# the normal build; ASan+UBSan at -O1 runs the CPU-bound tests 1.7 to
+# 4 times as long, so that pass doubles them (CK_TIMEOUT_MULTIPLIER,
+# unless set by the caller). Tests that wait on the disk do not slow
+# down under ASan: their own timeouts cover a loaded machine.
 run_units() {
 	v=$1
+	mult=${CK_TIMEOUT_MULTIPLIER:-1}
+	[ "$v" != asan ] || mult=${CK_TIMEOUT_MULTIPLIER:-2}
 	for b in build/$v/t/unit/check_*; do
 		[ -x "$b" ] || continue
 		name="$v/$(basename "$b")"
 		log="$OUT/unit-$v-$(basename "$b").log"
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		CK_TIMEOUT_MULTIPLIER=$mult \
 		    timeout 600 "$b" >"$log" 2>&1
 		rc=$?
 		line=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -n 1)

@@ -36,6 +36,21 @@ worker_idle_time = 0s"
 printf 'From: a@src.test\nSubject: limits\n\nbody\n' >"$W/msg"
 fx_wire "$W/msg" "$W/msg.eml"
 
+# most DIR VERB: the most "in VERB" commands (MAIL, RCPT) the server of
+# DIR read on one connection (MAIL) or in one transaction (RCPT, counted
+# from each MAIL). commands.log holds no replies, only commands, times
+# and client ports, so a grep for a reply code there finds none, but
+# may find those digits in a time or port.
+most() {
+	awk -v v="$2" '$3 == "in" {
+		c = toupper($4)
+		if (c == "MAIL") { mail[$2]++; rcpt[$2] = 0 }
+		if (c == "RCPT") rcpt[$2]++
+		n = v == "MAIL" ? mail[$2] : rcpt[$2]
+		if (c == v && n > most) most = n
+	} END { print most + 0 }' "$1/commands.log"
+}
+
 # rcpts DIR N: transactions in DIR with exactly N accepted recipients
 rcpts() {
 	k=0
@@ -55,7 +70,8 @@ fx_check "RCPTMAX=2: five recipients" "$R/rmax" 0
 st_eq "RCPTMAX=2: three transactions of 2, 2 and 1" \
     "$(fx_msgs "$W/rmax" .):$(rcpts "$W/rmax" 2):$(rcpts "$W/rmax" 1)" 3:2:1
 st_eq "RCPTMAX=2: on one connection" "$(fx_conns "$W/rmax")" 1
-st_nogrep "RCPTMAX=2: never a third RCPT" ' 452 ' "$W/rmax/commands.log"
+st_eq "RCPTMAX=2: never a third RCPT" "$(most "$W/rmax" RCPT)" 2
+st_eq "RCPTMAX=2: never refused" "$(fx_msgs "$W/rmax" ' 452$')" 0
 for i in 1 2 3 4 5; do
 	st_eq "RCPTMAX=2: r$i got it once" \
 	    "$(fx_msgs "$W/rmax" "^rcpt: TO:<r$i@rmax.test> 250\$")" 1
@@ -85,7 +101,7 @@ st_eq "RCPTDOMAINMAX=1: x (either case) together, y together" \
     1:1
 st_eq "RCPTDOMAINMAX=1: a1 and a2 in one, b1 and b2 in one" \
     "$(rcpts "$W/dmax" 2):$(rcpts "$W/dmax" 1)" 2:1
-st_nogrep "RCPTDOMAINMAX=1: never refused" ' 452 ' "$W/dmax/commands.log"
+st_eq "RCPTDOMAINMAX=1: never refused" "$(fx_msgs "$W/dmax" ' 452$')" 0
 
 # --- MAILMAX: a new connection after two transactions ---------------------------
 st_srv mmax "$A:28002" --advertise "LIMITS MAILMAX=2 RCPTMAX=1" \
@@ -96,8 +112,8 @@ fx_deliver "$R/mmax" "$W/msg" -f a@src.test -q MMAX -- m1@mmax.test \
 fx_check "MAILMAX=2 RCPTMAX=1: five recipients" "$R/mmax" 0
 st_eq "MAILMAX=2 RCPTMAX=1: five transactions on three connections" \
     "$(fx_msgs "$W/mmax" '^result: 250'):$(fx_conns "$W/mmax")" 5:3
-st_nogrep "MAILMAX=2: never a third MAIL on a connection" '421' \
-    "$W/mmax/commands.log"
+st_eq "MAILMAX=2: never a third MAIL on a connection" \
+    "$(most "$W/mmax" MAIL)" 2
 st_eq "MAILMAX=2: each connection QUIT" \
     "$(grep -c ' in QUIT' "$W/mmax/commands.log")" 3
 
@@ -113,8 +129,8 @@ for i in 1 2 3 4; do
 done
 st_eq "MAILMAX=2, kept connections: four messages on two connections" \
     "$(fx_msgs "$W/kmax" '^result: 250'):$(fx_conns "$W/kmax")" 4:2
-st_nogrep "MAILMAX=2, kept connections: never refused" '421' \
-    "$W/kmax/commands.log"
+st_eq "MAILMAX=2, kept connections: never a third MAIL on one" \
+    "$(most "$W/kmax" MAIL)" 2
 fx_log "MAILMAX=2, kept connections: the second message reused the first's" \
     "$R/kmax2" "KMAX2: to=<k2@kmax.test>, relay=$(re_peer 28003), conn_use=2, .*status=sent"
 fx_log "MAILMAX=2, kept connections: the third on a new one" "$R/kmax3" \

@@ -54,6 +54,18 @@ send() {
 keeper_pid() {
 	keeper_pids "$WORK/state" | head -n 1
 }
+# wait_keeper - the keeper's pid once it runs (bounded): the deliver
+# that starts it exits without waiting for it to take its title
+wait_keeper() {
+	n=0
+	k=$(keeper_pid)
+	while [ -z "$k" ] && [ $n -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+		k=$(keeper_pid)
+	done
+	echo "$k"
+}
 # workers KEEPER - the pids of its idle or busy workers
 workers() {
 	for s in /proc/[0-9]*/stat; do
@@ -84,7 +96,7 @@ messages() {
 
 # 1. No keeper yet: delivered here, and the keeper is started.
 send W1 a@work.example
-K=$(keeper_pid)
+K=$(wait_keeper)
 [ -n "$K" ] || fail "no keeper after the first message"
 # 2. No worker idle: delivered here again; the keeper starts one.
 send W2 b@work.example
@@ -198,7 +210,7 @@ grep -q "^smtpdirect: cannot run $WORK/lone/smtpdirect-core: " "$WORK/err" ||
 # 9. Idle workers and the keeper exit by themselves.
 send I1 j@work.example
 send I2 k@work.example
-K=$(keeper_pid)
+K=$(wait_keeper)
 [ -n "$K" ] || fail "no keeper"
 n=0
 while [ -e "$WORK/state/scache.sock" ] && [ $n -lt 100 ]; do
