@@ -114,7 +114,7 @@ DYN_LIBS := -lidn2
 # Loading the shared libraries costs about 0.7 ms of CPU at every start
 # of smtpdirect-core, which messages handed to a worker do not pay: the
 # queue drain did not move beyond its noise (README, "Install", has the
-# figures; BENCHMARKS.md, "Linking").
+# figures; BENCHMARKS.md, "Linking", which t/bench/linking.sh writes).
 # The ASan build, the unit tests and the milter always link shared.
 LINK     ?= shared
 ifneq ($(filter asan fuzz,$(VARIANT)),)

@@ -24,8 +24,9 @@ PKGS="$PKGS postfix-pcre"
 # (t/hardening.sh).
 PKGS="$PKGS devscripts"
 # make bench also needs the references it compares with.
-# deliver.sh: /usr/bin/time (peak RSS) and strace (system call counts).
-[ "${1:-}" = bench ] && PKGS="$PKGS hyperfine unbound msmtp time strace"
+# deliver.sh: /usr/bin/time (peak RSS) and strace (system call counts);
+# linking.sh: perf (perf stat -e task-clock).
+[ "${1:-}" = bench ] && PKGS="$PKGS hyperfine unbound msmtp time strace linux-perf"
 # make fuzz: clang and its libFuzzer runtime (t/fuzz).
 [ "${1:-}" = fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev"
 

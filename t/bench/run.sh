@@ -30,8 +30,17 @@ trap 'rm -f "$tmp"' EXIT
 	echo
 } >"$tmp"
 
-for b in t/bench/*.sh; do
-	[ "$b" = t/bench/run.sh ] && continue
+# Glob order, but linking.sh right after drain.sh: its section runs
+# drain.sh again with two builds and stands beside the drain's own (and
+# after deliver.sh, whose LINK=static build it shares).
+order=$(for b in t/bench/*.sh; do
+	case $b in
+	t/bench/run.sh | t/bench/linking.sh) ;;
+	*) echo "$b" ;;
+	esac
+done | awk '{ print } $0 == "t/bench/drain.sh" { print "t/bench/linking.sh"; d = 1 }
+    END { if (!d) print "t/bench/linking.sh" }')
+for b in $order; do
 	echo "bench: $b" >&2
 	if ! sh "$b" >>"$tmp"; then
 		echo "bench: $b failed" >&2
