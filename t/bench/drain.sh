@@ -228,7 +228,7 @@ pct_med=$(round_pcts | sort -n | awk '{ r[NR] = $0 } END { print r[int((NR + 1) 
 
 echo "## Queue drain: $N held messages through Postfix"
 echo
-echo "\`t/bench/drain.sh\` (issue #6). A private Postfix $(postconf -h mail_version)"
+echo "\`t/bench/drain.sh\` (issue #6). A private Postfix $(postconf -d -h mail_version)"
 echo "(t/lib/postfix.sh: its own config_directory and queue_directory,"
 echo "smtpd on $PF_A:$PF_P) receives $N messages from \`smtp-source\` (4096"
 echo "bytes of body each, a distinct recipient each, \`-N\`), all put on"
