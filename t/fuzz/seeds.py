@@ -152,5 +152,19 @@ def cmap():
                                0x10, 2, 0xff]))
 
 
-for f in (ovr, cfg, reply, dns, wire, mlt_hdr, spool, mime, cmap):
+def sts():
+    # Even first byte: TXT records cut at 0xff; odd: a policy body,
+    # then MX host names.
+    put("sts", "txt", b"\x00v=spf1 -all\xffv=STSv1; id=20160831085700Z;")
+    put("sts", "txt-several", b"\x00v=STSv1; id=a\xffv=STSv1;id=b; x=y")
+    put("sts", "txt-bad", b"\x00v=STSv1 ;\tid=a b;;")
+    put("sts", "policy", b"\x01version: STSv1\r\nmode: enforce\r\n"
+        b"mx: mail.example.com\r\nmx: *.example.net\r\nmax_age: 604800\r\n"
+        b"\xffmail.example.com\xffa.example.net\xffa.b.example.net")
+    put("sts", "policy-odd", b"\x01\nversion:STSv1\nmode: testing\n"
+        b"mode: none\nmx: A.B.\nmax_age: 9999999999\next.x: v a l\n\n"
+        b"\xffa.b.\xff*.b")
+
+
+for f in (ovr, cfg, reply, dns, wire, mlt_hdr, spool, mime, cmap, sts):
     f()
