@@ -156,7 +156,7 @@ endif
 # name the missing ones otherwise. Skipped for goals that build nothing.
 BUILD_HEADERS := ldns/ldns.h:libldns-dev lmdb.h:liblmdb-dev \
     openssl/ssl.h:libssl-dev idn2.h:libidn2-dev \
-    libmilter/mfapi.h:libmilter-dev
+    libmilter/mfapi.h:libmilter-dev curl/curl.h:libcurl4-openssl-dev
 # check, demo, bench and fuzz install the packages first, then make again.
 NOBUILD_GOALS := deps clean format format-check manlint uninstall check demo \
     bench fuzz

@@ -214,6 +214,7 @@ cmd_deliver_run(const struct deliver_args *a, struct ovr_map *given,
 	ctx.retry = retry;
 	cmd_dns_opts(cfg, &sd, servers, &dopts);
 	deliver_resolver_init(&res, &dopts, ctx.smtp.deadline_ms);
+	res.sts = cmd_sts_new(cfg, &sd);
 	ctx.resolve = deliver_resolve;
 	ctx.resolve_ctx = &res;
 	ctx.tlsa = deliver_resolve_tlsa;
@@ -251,7 +252,10 @@ out:
 	if (caller != NULL && !caller->answer(caller->arg, rc) && out != NULL)
 		deliver_remember(&ctx, out);
 	free(out);
+	/* Off the message's path: its caller has its answer. */
+	deliver_resolver_refresh(&res);
 	deliver_resolver_fini(&res);
+	sts_free(res.sts);
 	slot_release(slot);
 	retry_close(retry);
 	spool_close(spool);

@@ -154,9 +154,8 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
     struct deliver_last *last, bool *skip_host)
 {
 	struct deliver_peer dpeer = {t->host, t->addr, t->port, 0};
-	struct smtp_tlsa tlsa[SMTP_TLSA_MAX];
 	struct smtp_session *s = NULL;
-	struct dns_answer ans;
+	struct deliver_tls plan;
 	struct smtp_peer peer;
 	struct smtp_rcpt *rc;
 	struct smtp_txn txn;
@@ -182,9 +181,8 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 		if (out[g->idx[i]].status == DELIVER_RCPT_PENDING)
 			rc[n++].addr = ctx->rcpts[g->idx[i]];
 	why_reset(&why);
-	memset(&ans, 0, sizeof(ans));
-	if (!deliver_dane(ctx, t, &peer, &ans, tlsa, &why)) {
-		dns_answer_fini(&ans);
+	if (!deliver_tls_plan(ctx, t, g->route.domain, &peer, &plan, &why)) {
+		deliver_tls_fini(&plan);
 		deliver_judge(
 		    DELIVER_FAIL_TLS, DELIVER_STAGE_STARTTLS, &dpeer, &why);
 		deliver_last_set(last, &why, NULL);
@@ -193,15 +191,19 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 	}
 	s = deliver_reuse_get(ctx, &peer);
 	reused = s != NULL;
-	if (s == NULL && !deliver_connect(ctx, t, &peer, last, skip_host, &s)) {
-		dns_answer_fini(&ans);
+	if (s == NULL &&
+	    !deliver_connect(ctx, t, &peer, &plan, last, skip_host, &s)) {
+		deliver_tls_failed(&plan, g->route.domain, s, &last->why);
+		deliver_tls_fini(&plan);
 		goto out;
 	}
 	if (reused)
-		deliver_relay_log(ctx, s);
+		deliver_relay_log(ctx, s, &plan);
+	else
+		deliver_tls_check(ctx, t, g->route.domain, &plan, s);
 	/* A mark failed while this session connected: no MAIL. */
 	if (deliver_unsafe(ctx, g, out)) {
-		dns_answer_fini(&ans);
+		deliver_tls_fini(&plan);
 		goto out;
 	}
 	txn.sender = ctx->sender;
@@ -216,13 +218,17 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 		/* Closed while kept: nothing was sent, start afresh. */
 		smtp_session_close(s);
 		s = NULL;
-		if (!deliver_connect(ctx, t, &peer, last, skip_host, &s)) {
-			dns_answer_fini(&ans);
+		if (!deliver_connect(
+		        ctx, t, &peer, &plan, last, skip_host, &s)) {
+			deliver_tls_failed(
+			    &plan, g->route.domain, s, &last->why);
+			deliver_tls_fini(&plan);
 			goto out;
 		}
+		deliver_tls_check(ctx, t, g->route.domain, &plan, s);
 		st = smtp_session_send(s, &txn, &why);
 	}
-	dns_answer_fini(&ans);
+	deliver_tls_fini(&plan);
 	dpeer.conn_use = smtp_session_uses(s);
 	for (i = 0, k = 0; i < g->n && k < n; i++) {
 		struct deliver_outcome *o = &out[g->idx[i]];

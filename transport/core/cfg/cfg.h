@@ -91,6 +91,8 @@ struct cfg {
 	char *milter_transport; /* X-SMTPDirect-Transport value */
 	bool milter_reject_null_mx; /* the milter's check at RCPT */
 	unsigned long milter_dns_time_limit; /* seconds, one RCPT lookup */
+	bool mta_sts; /* honour recipient domains' MTA-STS policies */
+	unsigned long mta_sts_fetch_timeout; /* seconds, one policy fetch */
 	unsigned mx_port; /* port for direct MX delivery */
 	enum cfg_tls tls_policy; /* STARTTLS policy */
 	char *tls_ca_file; /* CA bundle; "" = system store */
