@@ -80,7 +80,8 @@ START_TEST(test_cfg_table_has_spec_keys)
 	    "retry_max_age", "tls_min_version", "session_cache_time",
 	    "worker_idle_time", "milter_transport", "downgrade_8bit",
 	    "milter_reject_null_mx", "milter_dns_time_limit", "mta_sts",
-	    "mta_sts_fetch_timeout"};
+	    "mta_sts_fetch_timeout", "tlsrpt", "tlsrpt_contact",
+	    "tlsrpt_organization", "tlsrpt_sendmail"};
 	size_t i, n;
 
 	cfg_table_get(&n);

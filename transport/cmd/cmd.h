@@ -91,6 +91,9 @@ int cmd_compile(int argc, char **argv);
 /* smtpdirect policy: the MTA-STS policy of a domain, and its effect. */
 int cmd_policy(int argc, char **argv);
 
+/* smtpdirect tlsrpt: send the daily TLS reports (RFC 8460). */
+int cmd_tlsrpt(int argc, char **argv);
+
 /* smtpdirect resolve: show the MX set through the resolver. */
 int cmd_resolve(int argc, char **argv);
 

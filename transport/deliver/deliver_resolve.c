@@ -77,6 +77,26 @@ deliver_resolver_refresh(struct deliver_resolver *res)
 	sts_refresh(res->sts, res->dns, time(NULL), deadline);
 }
 
+/* deliver_resolve_report - a failed policy fetch, for TLS reports */
+static void
+deliver_resolve_report(struct deliver_resolver *res, const char *domain,
+    const struct sts_lookup *l)
+{
+	struct tlsrpt_session r;
+
+	if (res->tally == NULL)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.domain = domain;
+	r.type = TLSRPT_T_STS;
+	r.ident = "";
+	r.result = l->fetch == STS_FETCH_WEBPKI ? TLSRPT_STS_WEBPKI_INVALID
+	    : l->fetch == STS_FETCH_INVALID     ? TLSRPT_STS_POLICY_INVALID
+	                                        : TLSRPT_STS_POLICY_FETCH_ERROR;
+	r.reason = l->fetch_why.text;
+	tlsrpt_tally_add(res->tally, time(NULL), &r);
+}
+
 /*
  * deliver_resolve_sts - the MTA-STS answer for an MX route's domain,
  * kept until deliver_resolver_fini(); NULL without a context
@@ -95,6 +115,8 @@ deliver_resolve_sts(
 	res->sts_answers = a;
 	l = &a->l;
 	sts_get(res->sts, dns, domain, time(NULL), res->deadline_ms, l);
+	if (l->fetch_now && l->fetch != STS_FETCH_OK)
+		deliver_resolve_report(res, domain, l);
 	if (l->source != STS_SRC_NONE)
 		msg_debug("%s: MTA-STS policy %s, mode %s, from %s, expires "
 		          "in %lld s%s",

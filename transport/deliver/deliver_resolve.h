@@ -43,6 +43,7 @@
 #include "deliver_run.h"
 #include "dns.h"
 #include "sts.h"
+#include "tlsrpt.h"
 
 struct deliver_sts_answer;
 
@@ -55,6 +56,8 @@ struct deliver_resolver {
 	bool tried; /* dns_open() was called */
 	struct why open_why; /* why it failed */
 	struct sts *sts; /* MTA-STS context (the caller's), NULL: none */
+	struct tlsrpt_tally *tally; /* failed policy fetches are counted
+				       here (the caller's), or NULL */
 	struct deliver_sts_answer *sts_answers; /* one per MX route */
 };
 

@@ -182,6 +182,7 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 			rc[n++].addr = ctx->rcpts[g->idx[i]];
 	why_reset(&why);
 	if (!deliver_tls_plan(ctx, t, g->route.domain, &peer, &plan, &why)) {
+		deliver_tls_report(ctx, t, g->route.domain, &plan, NULL, false);
 		deliver_tls_fini(&plan);
 		deliver_judge(
 		    DELIVER_FAIL_TLS, DELIVER_STAGE_STARTTLS, &dpeer, &why);
@@ -193,14 +194,17 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 	reused = s != NULL;
 	if (s == NULL &&
 	    !deliver_connect(ctx, t, &peer, &plan, last, skip_host, &s)) {
+		deliver_tls_report(ctx, t, g->route.domain, &plan, s, true);
 		deliver_tls_failed(&plan, g->route.domain, s, &last->why);
 		deliver_tls_fini(&plan);
 		goto out;
 	}
-	if (reused)
+	if (reused) {
 		deliver_relay_log(ctx, s, &plan);
-	else
+	} else {
+		deliver_tls_report(ctx, t, g->route.domain, &plan, s, true);
 		deliver_tls_check(ctx, t, g->route.domain, &plan, s);
+	}
 	/* A mark failed while this session connected: no MAIL. */
 	if (deliver_unsafe(ctx, g, out)) {
 		deliver_tls_fini(&plan);
@@ -220,11 +224,14 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 		s = NULL;
 		if (!deliver_connect(
 		        ctx, t, &peer, &plan, last, skip_host, &s)) {
+			deliver_tls_report(
+			    ctx, t, g->route.domain, &plan, s, true);
 			deliver_tls_failed(
 			    &plan, g->route.domain, s, &last->why);
 			deliver_tls_fini(&plan);
 			goto out;
 		}
+		deliver_tls_report(ctx, t, g->route.domain, &plan, s, true);
 		deliver_tls_check(ctx, t, g->route.domain, &plan, s);
 		st = smtp_session_send(s, &txn, &why);
 	}

@@ -47,6 +47,7 @@
 #include "smtp.h"
 #include "spool.h"
 #include "sts.h"
+#include "tlsrpt.h"
 #include "why.h"
 
 #define DELIVER_ADDR_MAX 64 /* longest numeric address text */
@@ -115,6 +116,8 @@ struct deliver_ctx {
 				  nothing more is sent, the rest defers */
 	void *wanted_ctx; /* its argument */
 	bool keep_8bit; /* !downgrade_8bit (smtp_txn.keep_8bit) */
+	struct tlsrpt_tally *tally; /* TLS results of MX sessions (TLS
+				       reports), or NULL: not counted */
 	bool has_record; /* set by deliver_run(): the message had a record
 			    in the retry state */
 	bool record_failed; /* a delivery could not be recorded: start no

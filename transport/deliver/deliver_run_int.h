@@ -49,6 +49,8 @@ struct deliver_tls {
 			      override, or DANE decides) */
 	bool sts_match; /* the MX host matches the policy (sts set) */
 	bool dane; /* validated, usable TLSA records decide */
+	bool tlsa_failed; /* the TLSA lookup failed: host not tried */
+	size_t ntlsa; /* records in tlsa */
 	struct dns_answer ans; /* the TLSA answer (deliver_tls_fini) */
 	struct smtp_tlsa tlsa[SMTP_TLSA_MAX]; /* records for the peer */
 };
@@ -112,6 +114,15 @@ void deliver_tls_failed(const struct deliver_tls *plan, const char *domain,
 void deliver_tls_check(const struct deliver_ctx *ctx,
     const struct deliver_target *t, const char *domain,
     const struct deliver_tls *plan, const struct smtp_session *s);
+
+/*
+ * Count the TLS result of a try to t for TLS reports (ctx->tally): not
+ * made (tried false: the plan refused the host), or made as session s
+ * (new, not kept; NULL when the connection failed: nothing counted).
+ */
+void deliver_tls_report(struct deliver_ctx *ctx, const struct deliver_target *t,
+    const char *domain, const struct deliver_tls *plan,
+    const struct smtp_session *s, bool tried);
 
 /* Log the relay line of a session ready for a transaction. */
 void deliver_relay_log(const struct deliver_ctx *ctx,

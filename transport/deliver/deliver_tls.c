@@ -8,9 +8,11 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "deliver_run_int.h"
 #include "msg.h"
+#include "sbuf.h"
 
 /* deliver_tls_sts - the MTA-STS answer that governs t, or NULL */
 static const struct sts_lookup *
@@ -44,6 +46,7 @@ deliver_tls_dane(struct deliver_ctx *ctx, const struct deliver_target *t,
 		return true;
 	st = ctx->tlsa(ctx->resolve_ctx, t->host, t->port, &plan->ans, why);
 	if (st == DNS_TEMP) {
+		plan->tlsa_failed = true;
 		snprintf(reason, sizeof(reason), "%s", why->text);
 		why_set(why, "4.7.5",
 		    "TLSA lookup for %s port %u failed, so it is not tried: "
@@ -67,6 +70,7 @@ deliver_tls_dane(struct deliver_ctx *ctx, const struct deliver_target *t,
 	p->tls = CFG_TLS_DANE;
 	p->tlsa = plan->tlsa;
 	p->ntlsa = i;
+	plan->ntlsa = i;
 	plan->dane = usable > 0;
 	return true;
 }
@@ -198,4 +202,111 @@ deliver_tls_explain(struct deliver_ctx *ctx, const struct deliver_target *t,
 		        : "");
 	deliver_tls_fini(&plan);
 	return ok;
+}
+
+/* deliver_tls_result - a session's TLS fault as an RFC 8460 result */
+static enum tlsrpt_result
+deliver_tls_result(enum tlsrpt_type type, const struct smtp_session *s)
+{
+	switch (smtp_session_tls_fault(s)) {
+	case SMTP_TLS_FAULT_NONE:
+		return TLSRPT_OK;
+	case SMTP_TLS_FAULT_NOT_OFFERED:
+	case SMTP_TLS_FAULT_REFUSED:
+		return TLSRPT_STARTTLS_NOT_SUPPORTED;
+	case SMTP_TLS_FAULT_HANDSHAKE:
+		return TLSRPT_VALIDATION_FAILURE;
+	default:
+		break;
+	}
+	/* No policy asks for a certificate: TLS was had, which is all. */
+	if (type == TLSRPT_T_NONE)
+		return TLSRPT_OK;
+	if (type == TLSRPT_T_TLSA)
+		return TLSRPT_TLSA_INVALID;
+	switch (smtp_session_tls_fault(s)) {
+	case SMTP_TLS_FAULT_NAME:
+		return TLSRPT_CERT_HOST_MISMATCH;
+	case SMTP_TLS_FAULT_EXPIRED:
+		return TLSRPT_CERT_EXPIRED;
+	case SMTP_TLS_FAULT_UNTRUSTED:
+		return TLSRPT_CERT_NOT_TRUSTED;
+	default:
+		return TLSRPT_VALIDATION_FAILURE;
+	}
+}
+
+/* deliver_tls_strings - policy-string and mx-host of the policy */
+static void
+deliver_tls_strings(const struct deliver_target *t,
+    const struct deliver_tls *plan, struct sbuf *str, struct sbuf *mx)
+{
+	const struct sts_policy *p;
+	size_t i, j;
+
+	if (plan->dane || plan->tlsa_failed) {
+		for (i = 0; i < plan->ntlsa; i++) {
+			sbuf_printf(str, "%s%u %u %u ", i > 0 ? "\n" : "",
+			    plan->tlsa[i].usage, plan->tlsa[i].selector,
+			    plan->tlsa[i].mtype);
+			for (j = 0; j < plan->tlsa[i].len; j++)
+				sbuf_printf(str, "%02x", plan->tlsa[i].data[j]);
+		}
+		sbuf_puts(mx, t->host);
+		return;
+	}
+	if (plan->sts == STS_MODE_NONE)
+		return;
+	p = &t->sts->policy;
+	sbuf_printf(str, "version: STSv1\nmode: %s", sts_mode_name(p->mode));
+	for (i = 0; i < p->mx_n; i++) {
+		sbuf_printf(str, "\nmx: %s", p->mx[i]);
+		sbuf_printf(mx, "%s%s", i > 0 ? "\n" : "", p->mx[i]);
+	}
+	sbuf_printf(str, "\nmax_age: %lu", p->max_age);
+}
+
+/* deliver_tls_report - one try's TLS result, counted */
+void
+deliver_tls_report(struct deliver_ctx *ctx, const struct deliver_target *t,
+    const char *domain, const struct deliver_tls *plan,
+    const struct smtp_session *s, bool tried)
+{
+	struct tlsrpt_session r;
+	struct sbuf str, mx;
+
+	if (ctx->tally == NULL || t->rule != NULL || (tried && s == NULL))
+		return;
+	memset(&r, 0, sizeof(r));
+	r.domain = domain;
+	r.type = plan->dane || plan->tlsa_failed ? TLSRPT_T_TLSA
+	    : plan->sts != STS_MODE_NONE         ? TLSRPT_T_STS
+	                                         : TLSRPT_T_NONE;
+	r.ident = r.type == TLSRPT_T_TLSA ? t->host
+	    : r.type == TLSRPT_T_STS      ? t->sts->id
+	                                  : "";
+	r.mx = t->host;
+	r.receiving_ip = t->addr;
+	if (!tried) {
+		r.result = plan->tlsa_failed ? TLSRPT_DNSSEC_INVALID
+		                             : TLSRPT_VALIDATION_FAILURE;
+		r.reason = plan->tlsa_failed ? "TLSA lookup failed"
+		                             : "MX host not in the policy";
+	} else {
+		/* A session that failed before STARTTLS: no TLS result. */
+		if (smtp_session_tls_fault(s) == SMTP_TLS_FAULT_NONE &&
+		    !smtp_session_tls_active(s))
+			return;
+		r.result = deliver_tls_result(r.type, s);
+		r.sending_ip = smtp_session_local_addr(s);
+		r.reason = smtp_session_tls_fault_text(s);
+	}
+	sbuf_init(&str);
+	sbuf_init(&mx);
+	deliver_tls_strings(t, plan, &str, &mx);
+	r.strings = sbuf_str(&str);
+	r.mx_hosts = sbuf_str(&mx);
+	tlsrpt_tally_add(ctx->tally, time(NULL), &r);
+	sbuf_fini(&str);
+	sbuf_fini(&mx);
 }

@@ -400,6 +400,9 @@ enum smtp_tls_fault smtp_session_tls_fault(const struct smtp_session *s);
  */
 const char *smtp_session_tls_fault_text(const struct smtp_session *s);
 
+/* Our address on the connection, as text; "" when unknown. */
+const char *smtp_session_local_addr(const struct smtp_session *s);
+
 /*
  * Whether a TLSA record is one RFC 7672 lets SMTP use: usage DANE-TA(2)
  * or DANE-EE(3), selector 0 or 1, matching type 0, 1 or 2 with data

@@ -33,6 +33,8 @@
 
 #include <sys/types.h>
 
+#include <arpa/inet.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -144,6 +146,7 @@ struct smtp_session {
 	int tls_bits, tls_alg_bits; /* cipher strength */
 	char tls_note[SMTP_TLS_NOTE_MAX]; /* TLS wanted, plaintext: why */
 	enum smtp_tls_fault tls_fault; /* for TLS reports */
+	char local[INET6_ADDRSTRLEN]; /* our address, "" when unknown */
 	char tls_fault_text[96]; /* OpenSSL's verification error */
 	char *user; /* AUTH user (owned, wiped), NULL = no AUTH */
 	size_t user_len; /* bytes in user */

@@ -66,6 +66,13 @@ smtp_session_tls_fault_text(const struct smtp_session *s)
 	return s->tls_fault_text;
 }
 
+/* smtp_session_local_addr - our end of the connection */
+const char *
+smtp_session_local_addr(const struct smtp_session *s)
+{
+	return s->local;
+}
+
 /* smtp_session_tls_active - the session runs over TLS */
 bool
 smtp_session_tls_active(const struct smtp_session *s)

@@ -124,6 +124,7 @@ struct sts_lookup {
 	enum sts_fetch_result fetch; /* a fetch made now, or the failed
 					fetch that stands for the domain
 					(STS_RETRY_SECS) */
+	bool fetch_now; /* fetch was made by this lookup */
 	struct why fetch_why; /* its reason when it failed */
 };
 

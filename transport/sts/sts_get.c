@@ -145,6 +145,7 @@ sts_fetch_now(struct sts *s, struct dns *dns, const char *domain,
 	enum sts_fetch_result r;
 	unsigned long ms = sts_time_left(s, deadline_ms);
 
+	memset(&p, 0, sizeof(p));
 	if (!s->http_tried) {
 		s->http_tried = true;
 		if (http_open(&s->http, &s->http_why) != HTTP_OK)
@@ -260,6 +261,7 @@ sts_get(struct sts *s, struct dns *dns, const char *domain, time_t now,
 		memset(&e, 0, sizeof(e));
 	out->fetch = sts_fetch_now(
 	    s, dns, domain, id, now, deadline_ms, &e, &out->fetch_why);
+	out->fetch_now = true;
 	(void)sts_cache_put(c, domain, &e);
 	if (out->fetch == STS_FETCH_OK)
 		sts_use(&e, STS_SRC_FETCHED, out);

@@ -99,6 +99,11 @@ struct cfg {
 	char
 	    *tls_min_version; /* "TLSv1.2"; checked by smtp_tls_version_parse */
 	bool auth_requires_tls; /* no AUTH before STARTTLS */
+	bool tlsrpt; /* count TLS results for TLS reports (RFC 8460) */
+	char *tlsrpt_organization; /* organization-name; "" = helo name */
+	char *tlsrpt_contact; /* contact-info and From: of mailed reports;
+				 "" = postmaster@ the helo name */
+	char *tlsrpt_sendmail; /* sendmail(1) for mailto: reports */
 	bool downgrade_8bit; /* 8-bit MIME made 7-bit without 8BITMIME */
 	unsigned long connect_timeout; /* seconds */
 	unsigned long command_timeout; /* seconds */

@@ -99,6 +99,19 @@ static const struct cfg_param cfg_table[] = {
         "lowest TLS protocol version: TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3"},
     {"tls_policy", "may", CFG_T_TLS, 0, 0, offsetof(struct cfg, tls_policy),
         "STARTTLS policy: none, may, encrypt, verify or dane"},
+    {"tlsrpt", "yes", CFG_T_BOOL, 0, 1, offsetof(struct cfg, tlsrpt),
+        "count TLS results per recipient domain and day for TLS reports "
+        "(RFC 8460)"},
+    {"tlsrpt_contact", "", CFG_T_STRING, 0, 255,
+        offsetof(struct cfg, tlsrpt_contact),
+        "contact address in TLS reports and their From:; empty = "
+        "postmaster@ the helo name"},
+    {"tlsrpt_organization", "", CFG_T_STRING, 0, 255,
+        offsetof(struct cfg, tlsrpt_organization),
+        "organization name in TLS reports; empty = the helo name"},
+    {"tlsrpt_sendmail", "/usr/sbin/sendmail", CFG_T_PATH, 1, CFG_PATH_MAX,
+        offsetof(struct cfg, tlsrpt_sendmail),
+        "the local MTA's sendmail(1), which mails TLS reports"},
     {"worker_idle_time", "10s", CFG_T_DURATION, 0, 3600,
         offsetof(struct cfg, worker_idle_time),
         "how long an idle delivery worker waits for the next message; "
