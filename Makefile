@@ -89,7 +89,7 @@ FLAGS      := $(O)/flags
 FLAGS_TEXT  = $(CC) $(CPPFLAGS) $(ALL_CFLAGS)
 $(call stamp,$(FLAGS),$(FLAGS_TEXT))
 
-LIBS     := -lldns -llmdb -lssl -lcrypto
+LIBS     := -lldns -llmdb -lssl -lcrypto -lz
 # Always linked shared, whatever LINK says: libidn2 (internationalised
 # domain names, idn.h) and the libunistring it needs.
 DYN_LIBS := -lidn2
@@ -171,7 +171,8 @@ endif
 # name the missing ones otherwise. Skipped for goals that build nothing.
 BUILD_HEADERS := ldns/ldns.h:libldns-dev lmdb.h:liblmdb-dev \
     openssl/ssl.h:libssl-dev idn2.h:libidn2-dev \
-    libmilter/mfapi.h:libmilter-dev
+    libmilter/mfapi.h:libmilter-dev curl/curl.h:libcurl4-openssl-dev \
+    zlib.h:zlib1g-dev
 # check, demo, bench and fuzz install the packages first, then make again.
 NOBUILD_GOALS := deps clean format format-check manlint uninstall check demo \
     bench fuzz

@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="gcc make musl-tools pkg-config check libsubunit-dev libldns-dev ldnsutils
-libidn2-dev liblmdb-dev libssl-dev openssl libmilter-dev postfix nsd mandoc cppcheck
+libidn2-dev liblmdb-dev libssl-dev libcurl4-openssl-dev zlib1g-dev openssl libmilter-dev postfix nsd mandoc cppcheck
 clang-format clang-tidy python3 procps
 libc6 libcrypt1 libdb5.3 libgnutls-dane0 libgnutls30 libidn12 libidn2-0
 libnsl2 libpcre2-8-0 util-linux passwd"

@@ -3,7 +3,7 @@
 /*
  * Fuzz target: what the resolver does with the answers it gets
  * (dns.h): MX, implicit MX and null MX, A/AAAA, CNAME chains, TLSA,
- * truncation, compression pointers. The resolver runs over a
+ * TXT, truncation, compression pointers. The resolver runs over a
  * dns_send_fn that answers each query with the next piece of the input
  * (pieces are cut at "\xde\xad"; none left: a timeout). The first byte
  * of the input chooses the lookup. The first byte of a piece chooses
@@ -158,7 +158,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dns_answer_fini(&ans);
 		break;
 	default:
-		(void)dns_lookup(dns, "fuzz.test", DNS_T_AAAA, &ans, &why);
+		/* A first byte of 128 or more: TXT (MTA-STS, TLS reports). */
+		(void)dns_lookup(dns, "fuzz.test",
+		    data[0] & 0x80 ? DNS_T_TXT : DNS_T_AAAA, &ans, &why);
 		fuzz_dns_answer_check(&ans);
 		dns_answer_format(&ans, &sb);
 		dns_answer_fini(&ans);

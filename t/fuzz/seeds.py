@@ -90,6 +90,11 @@ def dns():
     put("dns", "loop", b"\x04" + dns_q(0, 1, 0, rr(b"\xc0\x2a", 28, bytes(16))))
     tlsa = rr(QNAME, 52, bytes([3, 1, 1]) + bytes(range(32)))
     put("dns", "tlsa", b"\x02" + dns_q(0x20, 1, 0, tlsa))
+    # TXT (first byte 0x84: 4 modulo 5, 128 or more): two records, one
+    # of two strings.
+    txt = rr(QNAME, 16, b"\x08v=STSv1;\x07 id=abc") + \
+        rr(QNAME, 16, b"\x0bv=spf1 -all")
+    put("dns", "txt", b"\x84" + dns_q(0, 2, 0, txt))
     # A whole reply: ID (overwritten), flags with TC, then nothing.
     put("dns", "raw-tc", b"\x03\x00" + b"\x00\x00\x82\x00" + bytes(8))
 
@@ -158,5 +163,31 @@ def cmap():
                                0x10, 2, 0xff]))
 
 
-for f in (ovr, cfg, reply, dns, wire, mlt_hdr, spool, mime, cmap):
+def sts():
+    # Even first byte: TXT records cut at 0xff; odd: a policy body,
+    # then MX host names.
+    put("sts", "txt", b"\x00v=spf1 -all\xffv=STSv1; id=20160831085700Z;")
+    put("sts", "txt-several", b"\x00v=STSv1; id=a\xffv=STSv1;id=b; x=y")
+    put("sts", "txt-bad", b"\x00v=STSv1 ;\tid=a b;;")
+    put("sts", "policy", b"\x01version: STSv1\r\nmode: enforce\r\n"
+        b"mx: mail.example.com\r\nmx: *.example.net\r\nmax_age: 604800\r\n"
+        b"\xffmail.example.com\xffa.example.net\xffa.b.example.net")
+    put("sts", "policy-odd", b"\x01\nversion:STSv1\nmode: testing\n"
+        b"mode: none\nmx: A.B.\nmax_age: 9999999999\next.x: v a l\n\n"
+        b"\xffa.b.\xff*.b")
+
+
+def tlsrpt():
+    # Even first byte: TXT records cut at 0xff; odd: a stored record.
+    put("tlsrpt", "txt", b"\x00v=spf1 -all\xffv=TLSRPTv1; "
+        b"rua=mailto:tlsrpt@example.com,https://r.example/v1 ;x=y")
+    put("tlsrpt", "txt-bad", b"\x00v=TLSRPTv1;rua=;\xffv=TLSRPTv1 rua=x")
+    put("tlsrpt", "rec", b"\x01tlsrpt 1\nP\t1\t3\t2\tid1\t"
+        b"version: STSv1\\nmode: testing\\nmx: *.a.test\\nmax_age: 86400"
+        b"\t*.a.test\nF\t0\t2\t2\t192.0.2.1\tmx.a.test\t198.51.100.7\t"
+        b"hostname\\tmismatch\nP\t0\t1\t0\t\t\t\n")
+
+
+for f in (ovr, cfg, reply, dns, wire, mlt_hdr, spool, mime, cmap, sts,
+          tlsrpt):
     f()

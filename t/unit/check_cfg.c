@@ -81,7 +81,9 @@ START_TEST(test_cfg_table_has_spec_keys)
 	    "worker_idle_time", "milter_transport", "downgrade_8bit",
 	    "milter_reject_null_mx", "milter_dns_time_limit",
 	    "greeting_521_bounces", "smtp_chunking", "smtp_limits",
-	    "smtp_recipient_limit"};
+	    "smtp_recipient_limit", "mta_sts", "mta_sts_fetch_timeout",
+	    "tlsrpt", "tlsrpt_contact", "tlsrpt_organization",
+	    "tlsrpt_sendmail"};
 	size_t i, n;
 
 	cfg_table_get(&n);

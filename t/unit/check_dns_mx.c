@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Copyright (c) 2026 The smtpdirect authors */
-/* Unit tests of dns_mx_lookup, dns_host_lookup and dns_tlsa_lookup. */
+/*
+ * Unit tests of dns_mx_lookup, dns_host_lookup, dns_tlsa_lookup and
+ * TXT lookups.
+ */
 
 #include <sys/socket.h>
 
@@ -39,6 +42,10 @@ static const struct canned t_zone[] = {
     {"_25._tcp.a.test", DNS_T_TLSA, 0, 0, CANNED_AD,
         "_25._tcp.a.test. 300 IN TLSA 3 1 1 "
         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        NULL},
+    {"_mta-sts.a.test", DNS_T_TXT, 0, 0, 0,
+        "_mta-sts.a.test. 300 IN TXT \"v=STSv1; \" \"id=20240101\"|"
+        "_mta-sts.a.test. 300 IN TXT \"other\"",
         NULL},
     {"nx.test", 0, 0, LDNS_RCODE_NXDOMAIN, 0, NULL, CANNED_SOA},
     {"gone.test", 0, 0, LDNS_RCODE_NXDOMAIN, 0, NULL, CANNED_SOA},
@@ -271,6 +278,36 @@ START_TEST(test_dns_tlsa_lookup_keeps_ad_bit)
 }
 END_TEST
 
+START_TEST(test_dns_lookup_txt_joins_strings)
+{
+	struct canned_ctx cx;
+	struct dns_answer ans;
+	struct why why;
+	struct sbuf out;
+	struct dns *dns = canned_open(&cx, t_zone, NULL);
+
+	ck_assert_int_eq(
+	    dns_lookup(dns, "_mta-sts.a.test", DNS_T_TXT, &ans, &why), DNS_OK);
+	ck_assert_uint_eq(ans.n, 2);
+	ck_assert_uint_eq(ans.recs[0].len, 20);
+	ck_assert_str_eq(
+	    (const char *)ans.recs[0].data, "v=STSv1; id=20240101");
+	ck_assert_str_eq((const char *)ans.recs[1].data, "other");
+	sbuf_init(&out);
+	dns_answer_format(&ans, &out);
+	ck_assert_ptr_nonnull(strstr(sbuf_str(&out), "TXT OK"));
+	ck_assert_ptr_nonnull(
+	    strstr(sbuf_str(&out), "\"v=STSv1; id=20240101\""));
+	sbuf_fini(&out);
+	dns_answer_fini(&ans);
+	ck_assert_int_eq(
+	    dns_lookup(dns, "_mta-sts.b.test", DNS_T_TXT, &ans, &why),
+	    DNS_NXDOMAIN);
+	dns_answer_fini(&ans);
+	dns_close(dns);
+}
+END_TEST
+
 START_TEST(test_dns_mxset_format_names_sources)
 {
 	struct dns_mxset set;
@@ -313,6 +350,7 @@ dns_mx_suite(void)
 	    sizeof(t_families) / sizeof(t_families[0]));
 	tcase_add_test(tc, test_dns_host_lookup_literal_needs_no_query);
 	tcase_add_test(tc, test_dns_tlsa_lookup_keeps_ad_bit);
+	tcase_add_test(tc, test_dns_lookup_txt_joins_strings);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -27,6 +27,7 @@
 #include "dns.h"
 #include "ovr.h"
 #include "sdir.h"
+#include "sts.h"
 #include "why.h"
 
 /* smtpdirect deliver: the pipe transport. */
@@ -87,6 +88,12 @@ int cmd_check(int argc, char **argv);
 /* smtpdirect compile: build the compiled override map in state_dir. */
 int cmd_compile(int argc, char **argv);
 
+/* smtpdirect policy: the MTA-STS policy of a domain, and its effect. */
+int cmd_policy(int argc, char **argv);
+
+/* smtpdirect tlsrpt: send the daily TLS reports (RFC 8460). */
+int cmd_tlsrpt(int argc, char **argv);
+
 /* smtpdirect resolve: show the MX set through the resolver. */
 int cmd_resolve(int argc, char **argv);
 
@@ -118,5 +125,12 @@ bool cmd_map_load(const struct cfg *cfg, struct ovr_map **out, struct why *why);
  */
 void cmd_dns_opts(const struct cfg *cfg, const struct sdir_info *sd,
     struct dns_server *servers, struct dns_opts *opts);
+
+/*
+ * The MTA-STS context of the configuration (its cache in state_dir
+ * where sd, what sdir_check() found of it, allows a DNS cache), or
+ * NULL when mta_sts = no. Free with sts_free().
+ */
+struct sts *cmd_sts_new(const struct cfg *cfg, const struct sdir_info *sd);
 
 #endif

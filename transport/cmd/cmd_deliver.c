@@ -255,6 +255,11 @@ cmd_deliver_run(const struct deliver_args *a, struct ovr_map *given,
 	ctx.retry = retry;
 	cmd_dns_opts(cfg, &sd, servers, &dopts);
 	deliver_resolver_init(&res, &dopts, ctx.smtp.deadline_ms);
+	res.sts = cmd_sts_new(cfg, &sd);
+	/* TLS results, counted where a DNS cache may be kept. */
+	if (cfg->tlsrpt && dopts.cache_dir != NULL)
+		ctx.tally = tlsrpt_tally_new();
+	res.tally = ctx.tally;
 	ctx.resolve = deliver_resolve;
 	ctx.resolve_ctx = &res;
 	ctx.tlsa = deliver_resolve_tlsa;
@@ -297,7 +302,14 @@ out:
 		deliver_remember(&ctx, out);
 	free(out);
 	free(orcpts);
+	/* Off the message's path: its caller has its answer. */
+	deliver_resolver_refresh(&res);
 	deliver_resolver_fini(&res);
+	sts_free(res.sts);
+	if (ctx.tally != NULL &&
+	    tlsrpt_tally_flush(ctx.tally, cfg->state_dir, &why) != SD_OK)
+		msg_warn("TLS report counts not kept: %s", why.text);
+	tlsrpt_tally_free(ctx.tally);
 	slot_release(slot);
 	retry_close(retry);
 	spool_close(spool);

@@ -125,3 +125,22 @@ cmd_dns_opts(const struct cfg *cfg, const struct sdir_info *sd,
 	opts->family = cmd_dns_family(cfg->dns_address_family);
 	opts->prefer = cmd_dns_prefer(cfg->dns_address_preference);
 }
+
+/* cmd_sts_new - the MTA-STS context of the configuration, or NULL */
+struct sts *
+cmd_sts_new(const struct cfg *cfg, const struct sdir_info *sd)
+{
+	struct sts_opts o;
+
+	if (!cfg->mta_sts)
+		return NULL;
+	memset(&o, 0, sizeof(o));
+	/* As the DNS cache: not in another user's or everybody's state_dir. */
+	o.state_dir = sd->trust == SDIR_FOREIGN ||
+	        sd->trust == SDIR_WORLD_WRITABLE || sd->trust == SDIR_BAD
+	    ? NULL
+	    : cfg->state_dir;
+	o.ca_file = cfg->tls_ca_file;
+	o.timeout_ms = cfg->mta_sts_fetch_timeout * 1000;
+	return sts_new(&o);
+}

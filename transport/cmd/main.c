@@ -35,8 +35,10 @@ static const struct main_cmd main_cmds[] = {
     {"compile", cmd_compile},
     {"deliver", cmd_deliver},
     {"lint", cmd_lint},
+    {"policy", cmd_policy},
     {"resolve", cmd_resolve},
     {"route", cmd_route},
+    {"tlsrpt", cmd_tlsrpt},
 };
 
 static const char main_help[] =
@@ -47,6 +49,8 @@ static const char main_help[] =
     "  lint     check override maps\n"
     "  compile  compile the override map into state_dir now\n"
     "  resolve  show the MX set the resolver gives\n"
+    "  policy   show the MTA-STS policy of a domain and its effect\n"
+    "  tlsrpt   send the daily TLS reports (RFC 8460), from cron\n"
     "  check    check owners and modes of the installed files\n"
     "\n"
     "Options:\n"
@@ -70,6 +74,8 @@ cmd_usage_print(void *fp)
 	    "       smtpdirect lint [-c FILE] [OVERRIDES_FILE...]\n"
 	    "       smtpdirect compile [-c FILE]\n"
 	    "       smtpdirect resolve [-v] [-c FILE] DOMAIN\n"
+	    "       smtpdirect policy [-v] [-c FILE] DOMAIN\n"
+	    "       smtpdirect tlsrpt [-v] [-c FILE] [-n] [-d DAY]\n"
 	    "       smtpdirect check [-c FILE] [-u USER]\n"
 	    "       smtpdirect --version | --help\n",
 	    fp);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Copyright (c) 2026 The smtpdirect authors */
-/* deliver_conn: one address: its peer, DANE, connect and hello, and the
+/* deliver_conn: one address: its peer, connect and hello, and the
  * failure policy run on what went wrong (deliver_run_int.h). */
 
 #include <stdio.h>
@@ -119,63 +119,27 @@ deliver_smtp_peer(const struct deliver_ctx *ctx, const struct deliver_target *t,
 }
 
 /*
- * deliver_dane - RFC 7672 section 2.2 for a dane target: TLSA records
- * only for a host name reached through validated answers, used only
- * when validated themselves; no such records leave the policy at dane
- * without records (opportunistic TLS, smtp.h). A failed lookup means
- * the host must not be tried (false, why set).
- */
-bool
-deliver_dane(struct deliver_ctx *ctx, const struct deliver_target *t,
-    struct smtp_peer *p, struct dns_answer *ans, struct smtp_tlsa *tlsa,
-    struct why *why)
-{
-	char reason[WHY_TEXT_MAX];
-	enum dns_status st;
-	size_t i;
-
-	if (p->tls != CFG_TLS_DANE || !t->dnssec || ctx->tlsa == NULL)
-		return true;
-	st = ctx->tlsa(ctx->resolve_ctx, t->host, t->port, ans, why);
-	if (st == DNS_TEMP) {
-		snprintf(reason, sizeof(reason), "%s", why->text);
-		why_set(why, "4.7.5",
-		    "TLSA lookup for %s port %u failed, so it is not tried: "
-		    "%.300s",
-		    t->host, t->port, reason);
-		return false;
-	}
-	if (st != DNS_OK || !ans->ad)
-		return true;
-	for (i = 0; i < ans->n && i < SMTP_TLSA_MAX; i++) {
-		tlsa[i].usage = ans->recs[i].usage;
-		tlsa[i].selector = ans->recs[i].selector;
-		tlsa[i].mtype = ans->recs[i].mtype;
-		tlsa[i].data = ans->recs[i].data;
-		tlsa[i].len = ans->recs[i].len;
-	}
-	p->tlsa = tlsa;
-	p->ntlsa = i;
-	return true;
-}
-
-/*
  * deliver_relay_log - "QID: relay=host[addr]:port, tls=...", with
  * "conn_use=N, " before tls= when the session carried N-1 messages
- * before (kept), as on the recipients' lines
+ * before (kept), as on the recipients' lines, and ", mta-sts=MODE"
+ * when a policy governs the session
  */
 void
-deliver_relay_log(const struct deliver_ctx *ctx, const struct smtp_session *s)
+deliver_relay_log(const struct deliver_ctx *ctx, const struct smtp_session *s,
+    const struct deliver_tls *plan)
 {
-	char tls[SMTP_TLS_TEXT_MAX], use[32] = "";
+	char tls[SMTP_TLS_TEXT_MAX], use[32] = "", sts[32] = "";
 	unsigned n = smtp_session_uses(s);
 
 	if (n > 0)
 		snprintf(use, sizeof(use), "conn_use=%u, ", n + 1);
-	msg_info("%s: relay=%s, %s%s",
+	if (plan->sts != STS_MODE_NONE)
+		snprintf(
+		    sts, sizeof(sts), ", mta-sts=%s", sts_mode_name(plan->sts));
+	msg_info("%s: relay=%s, %s%s%s",
 	    ctx->queue_id[0] != '\0' ? ctx->queue_id : "NOQUEUE",
 	    smtp_session_peer(s), use,
-	    smtp_session_tls_text(s, tls, sizeof(tls)));
+	    smtp_session_tls_text(s, tls, sizeof(tls)), sts);
 }
 
 /*
@@ -185,8 +149,8 @@ deliver_relay_log(const struct deliver_ctx *ctx, const struct smtp_session *s)
  */
 bool
 deliver_connect(struct deliver_ctx *ctx, const struct deliver_target *t,
-    const struct smtp_peer *peer, struct deliver_last *last, bool *skip_host,
-    struct smtp_session **sp)
+    const struct smtp_peer *peer, const struct deliver_tls *plan,
+    struct deliver_last *last, bool *skip_host, struct smtp_session **sp)
 {
 	struct deliver_peer dpeer = {t->host, t->addr, t->port, 0};
 	enum deliver_action act;
@@ -210,6 +174,6 @@ deliver_connect(struct deliver_ctx *ctx, const struct deliver_target *t,
 			*skip_host = true;
 		return false;
 	}
-	deliver_relay_log(ctx, *sp);
+	deliver_relay_log(ctx, *sp, plan);
 	return true;
 }

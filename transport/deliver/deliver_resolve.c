@@ -6,11 +6,21 @@
 #include <netinet/in.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "deliver_resolve.h"
+#include "mono.h"
 #include "msg.h"
+#include "xalloc.h"
+
+/* One MTA-STS answer, kept while targets point to it. */
+struct deliver_sts_answer {
+	struct sts_lookup l; /* the answer */
+	struct deliver_sts_answer *next; /* the one resolved before */
+};
 
 /* Where targets go, and how many are there. */
 struct deliver_fill {
@@ -53,8 +63,78 @@ deliver_resolver_init(struct deliver_resolver *res, const struct dns_opts *opts,
 void
 deliver_resolver_fini(struct deliver_resolver *res)
 {
+	struct deliver_sts_answer *a, *next;
+
+	for (a = res->sts_answers; a != NULL; a = next) {
+		next = a->next;
+		free(a);
+	}
+	res->sts_answers = NULL;
 	dns_close(res->dns);
 	res->dns = NULL;
+}
+
+/* deliver_resolver_refresh - queued policy refetches, after the message */
+void
+deliver_resolver_refresh(struct deliver_resolver *res)
+{
+	/* Twice a fetch's limit: the message's deadline may be past. */
+	long long deadline = mono_now_ms() + 2LL * STS_TIMEOUT_MS;
+
+	if (res->sts == NULL || res->dns == NULL)
+		return;
+	dns_deadline_set(res->dns, deadline);
+	sts_refresh(res->sts, res->dns, time(NULL), deadline);
+}
+
+/* deliver_resolve_report - a failed policy fetch, for TLS reports */
+static void
+deliver_resolve_report(struct deliver_resolver *res, const char *domain,
+    const struct sts_lookup *l)
+{
+	struct tlsrpt_session r;
+
+	if (res->tally == NULL)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.domain = domain;
+	r.type = TLSRPT_T_STS;
+	r.ident = "";
+	r.result = l->fetch == STS_FETCH_WEBPKI ? TLSRPT_STS_WEBPKI_INVALID
+	    : l->fetch == STS_FETCH_INVALID     ? TLSRPT_STS_POLICY_INVALID
+	                                        : TLSRPT_STS_POLICY_FETCH_ERROR;
+	r.reason = l->fetch_why.text;
+	tlsrpt_tally_add(res->tally, time(NULL), &r);
+}
+
+/*
+ * deliver_resolve_sts - the MTA-STS answer for an MX route's domain,
+ * kept until deliver_resolver_fini(); NULL without a context
+ */
+static const struct sts_lookup *
+deliver_resolve_sts(
+    struct deliver_resolver *res, struct dns *dns, const char *domain)
+{
+	struct deliver_sts_answer *a;
+	struct sts_lookup *l;
+
+	if (res->sts == NULL)
+		return NULL;
+	a = xmalloc(sizeof(*a));
+	a->next = res->sts_answers;
+	res->sts_answers = a;
+	l = &a->l;
+	sts_get(res->sts, dns, domain, time(NULL), res->deadline_ms, l);
+	if (l->fetch_now && l->fetch != STS_FETCH_OK)
+		deliver_resolve_report(res, domain, l);
+	if (l->source != STS_SRC_NONE)
+		msg_debug("%s: MTA-STS policy %s, mode %s, from %s, expires "
+		          "in %lld s%s",
+		    domain, l->id, sts_mode_name(l->policy.mode),
+		    sts_source_name(l->source),
+		    (long long)(l->expires - time(NULL)),
+		    l->queued ? ", refetch queued" : "");
+	return l;
 }
 
 /* deliver_resolver_dns - the resolver, opened on first need */
@@ -96,6 +176,7 @@ deliver_fill_one(struct deliver_fill *f, const char *host, const char *addr,
 	t->host_index = index;
 	t->rule = rule;
 	t->dnssec = false;
+	t->sts = NULL;
 }
 
 /* deliver_host_secure - every address lookup of the host validated */
@@ -113,7 +194,8 @@ deliver_host_secure(const struct dns_host *h)
  */
 static void
 deliver_fill_host(struct deliver_fill *f, const struct dns_host *h,
-    unsigned port, unsigned index, const struct ovr_rule *rule, bool secure)
+    unsigned port, unsigned index, const struct ovr_rule *rule, bool secure,
+    const struct sts_lookup *sts)
 {
 	char buf[DELIVER_ADDR_MAX];
 	bool dnssec = secure && deliver_host_secure(h);
@@ -123,8 +205,10 @@ deliver_fill_host(struct deliver_fill *f, const struct dns_host *h,
 		deliver_fill_one(f, h->name,
 		    dns_addr_str(&h->addrs[i], buf, sizeof(buf)), port, index,
 		    rule);
-	for (i = from; i < f->n; i++)
+	for (i = from; i < f->n; i++) {
 		f->out[i].dnssec = dnssec;
+		f->out[i].sts = sts;
+	}
 }
 
 /*
@@ -164,6 +248,7 @@ static enum sd_status
 deliver_resolve_mx(struct deliver_resolver *res, const struct route *r,
     struct deliver_fill *f, struct why *why)
 {
+	const struct sts_lookup *sts;
 	struct dns_mxset set;
 	struct dns *dns;
 	enum dns_status st;
@@ -188,6 +273,7 @@ deliver_resolve_mx(struct deliver_resolver *res, const struct route *r,
 		dns_mxset_fini(&set);
 		return SD_TEMP;
 	}
+	sts = deliver_resolve_sts(res, dns, r->domain);
 	for (i = 0; i < set.n; i++) {
 		if (set.hosts[i].addrs_n == 0) {
 			msg_info("%s: MX host %s skipped: %s", r->domain,
@@ -197,8 +283,8 @@ deliver_resolve_mx(struct deliver_resolver *res, const struct route *r,
 			    set.hosts[i].name, set.hosts[i].why.text);
 			deliver_fill_left(f, &left);
 		}
-		deliver_fill_host(
-		    f, &set.hosts[i], r->mx_port, (unsigned)i, NULL, set.mx.ad);
+		deliver_fill_host(f, &set.hosts[i], r->mx_port, (unsigned)i,
+		    NULL, set.mx.ad, sts);
 	}
 	dns_mxset_fini(&set);
 	if (f->n == 0) {
@@ -231,8 +317,8 @@ deliver_resolve_hops(struct deliver_resolver *res, const struct route *r,
 		if ((dns = deliver_resolver_dns(res, &last)) == NULL)
 			continue;
 		if (dns_host_lookup(dns, hop->host, &h, &last) == DNS_OK)
-			deliver_fill_host(
-			    f, &h, hop->port, (unsigned)i, hop->rule, true);
+			deliver_fill_host(f, &h, hop->port, (unsigned)i,
+			    hop->rule, true, NULL);
 		else {
 			msg_warn("%s: override server %s (line %lu) skipped: "
 			         "%s",

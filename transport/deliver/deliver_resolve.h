@@ -12,11 +12,18 @@
  *	domain that is an address literal ("[192.0.2.1]", "[IPv6:...]")
  *	is its own single target. Hosts keep route order, each host's
  *	addresses in turn. Override hosts and MX hosts without an address
- *	are skipped (logged); none left is a temporary failure.
+ *	are skipped (logged); none left is a temporary failure. With an
+ *	MTA-STS context (sts.h), an MX route's targets carry the
+ *	recipient domain's policy answer (deliver_run.h), which
+ *	deliver_tls.c applies; override routes and address literals have
+ *	none. deliver_resolver_refresh() makes the policy refetches
+ *	those answers queued, once the message is done.
  * OWNERSHIP
  *	deliver_resolver_init() copies the options (the server list
- *	included); deliver_resolver_fini() closes the resolver it opened.
- *	Targets are written into the caller's array.
+ *	included); deliver_resolver_fini() closes the resolver it opened
+ *	and frees the MTA-STS answers (targets point to them until then);
+ *	the sts context is the caller's. Targets are written into the
+ *	caller's array.
  * THREADS
  *	Not thread-safe; one resolver per thread.
  * ERRORS
@@ -35,6 +42,10 @@
 
 #include "deliver_run.h"
 #include "dns.h"
+#include "sts.h"
+#include "tlsrpt.h"
+
+struct deliver_sts_answer;
 
 /* The resolver state of one deliver run; the resolve_ctx of deliver_run. */
 struct deliver_resolver {
@@ -44,6 +55,10 @@ struct deliver_resolver {
 	struct dns *dns; /* opened on first need; NULL before or failed */
 	bool tried; /* dns_open() was called */
 	struct why open_why; /* why it failed */
+	struct sts *sts; /* MTA-STS context (the caller's), NULL: none */
+	struct tlsrpt_tally *tally; /* failed policy fetches are counted
+				       here (the caller's), or NULL */
+	struct deliver_sts_answer *sts_answers; /* one per MX route */
 };
 
 /*
@@ -53,8 +68,15 @@ struct deliver_resolver {
 void deliver_resolver_init(struct deliver_resolver *res,
     const struct dns_opts *opts, long long deadline_ms);
 
-/* Close the resolver if it was opened. */
+/* Close the resolver if it was opened; free the MTA-STS answers. */
 void deliver_resolver_fini(struct deliver_resolver *res);
+
+/*
+ * Make the MTA-STS policy refetches that resolving queued (sts.h),
+ * each within the fetch time limit; to be called once the message is
+ * done (its caller answered).
+ */
+void deliver_resolver_refresh(struct deliver_resolver *res);
 
 /*
  * A deliver_tlsa_fn; ctx is a struct deliver_resolver (opened on first

@@ -148,6 +148,7 @@ struct deliver_try_run {
 	struct deliver_group *g; /* the recipients that share the route */
 	const struct deliver_target *t; /* the address */
 	const struct smtp_peer *peer; /* t for the smtp module */
+	const struct deliver_tls *plan; /* the TLS of a try to t */
 	struct deliver_outcome *out; /* every recipient's outcome */
 	struct deliver_last *last; /* the walk's last failure */
 	bool *skip_host; /* the rest of this host is to be skipped */
@@ -158,6 +159,27 @@ struct deliver_try_run {
 	bool later; /* a transaction on this address came before */
 	bool ok; /* the last transaction ran to its end */
 };
+
+/*
+ * deliver_try_connect - a new session for r (r->s NULL before), its TLS
+ * counted for the reports and checked against a policy in testing; on
+ * failure, under an enforced policy, the reason names the policy
+ */
+static bool
+deliver_try_connect(struct deliver_try_run *r)
+{
+	const char *domain = r->g->route.domain;
+	bool ok;
+
+	ok = deliver_connect(r->ctx, r->t, r->peer, r->plan, r->last,
+	    r->skip_host, &r->s);
+	deliver_tls_report(r->ctx, r->t, domain, r->plan, r->s, true);
+	if (ok)
+		deliver_tls_check(r->ctx, r->t, domain, r->plan, r->s);
+	else
+		deliver_tls_failed(r->plan, domain, r->s, &r->last->why);
+	return ok;
+}
 
 /*
  * deliver_txn_results - settle a transaction's recipients: pick[k] is
@@ -271,8 +293,7 @@ deliver_txn(struct deliver_try_run *r)
 		smtp_session_close(r->s);
 		r->s = NULL;
 		r->reused = false;
-		if (!deliver_connect(
-		        ctx, r->t, r->peer, r->last, r->skip_host, &r->s))
+		if (!deliver_try_connect(r))
 			goto out;
 	}
 	deliver_limits_get(ctx, r->s, &lim);
@@ -299,8 +320,7 @@ deliver_txn(struct deliver_try_run *r)
 		/* Closed while kept: nothing was sent, start afresh. */
 		smtp_session_close(r->s);
 		r->s = NULL;
-		if (!deliver_connect(
-		        ctx, r->t, r->peer, r->last, r->skip_host, &r->s))
+		if (!deliver_try_connect(r))
 			goto out;
 		st = smtp_session_send(r->s, &txn, &why);
 	}
@@ -328,15 +348,14 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
     struct deliver_last *last, bool *skip_host)
 {
 	struct deliver_peer dpeer = {t->host, t->addr, t->port, 0};
-	struct smtp_tlsa tlsa[SMTP_TLSA_MAX];
 	struct deliver_try_run r;
-	struct dns_answer ans;
+	struct deliver_tls plan;
 	struct smtp_peer peer;
 	struct why why;
 	size_t i;
 
 	memset(&r, 0, sizeof(r));
-	memset(&ans, 0, sizeof(ans));
+	memset(&plan, 0, sizeof(plan));
 	/* Nothing more for a caller that is gone: the rest defers. */
 	if (deliver_gone(ctx)) {
 		why_set(
@@ -348,7 +367,8 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 		return false;
 	deliver_smtp_peer(ctx, t, &peer);
 	why_reset(&why);
-	if (!deliver_dane(ctx, t, &peer, &ans, tlsa, &why)) {
+	if (!deliver_tls_plan(ctx, t, g->route.domain, &peer, &plan, &why)) {
+		deliver_tls_report(ctx, t, g->route.domain, &plan, NULL, false);
 		deliver_judge(ctx, DELIVER_FAIL_TLS, DELIVER_STAGE_STARTTLS,
 		    &dpeer, &why);
 		deliver_last_set(last, &why, NULL);
@@ -359,17 +379,17 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 	r.g = g;
 	r.t = t;
 	r.peer = &peer;
+	r.plan = &plan;
 	r.out = out;
 	r.last = last;
 	r.skip_host = skip_host;
 	r.offered = xcalloc(ctx->nrcpt, sizeof(*r.offered));
 	r.s = deliver_reuse_get(ctx, &peer);
 	r.reused = r.s != NULL;
-	if (r.s == NULL &&
-	    !deliver_connect(ctx, t, &peer, last, skip_host, &r.s))
+	if (r.s == NULL && !deliver_try_connect(&r))
 		goto out;
 	if (r.reused)
-		deliver_relay_log(ctx, r.s);
+		deliver_relay_log(ctx, r.s, &plan);
 	while (deliver_txn(&r))
 		;
 	if (r.s != NULL && r.ok) {
@@ -380,7 +400,7 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 
 out:
 	smtp_session_close(r.s);
-	dns_answer_fini(&ans);
+	deliver_tls_fini(&plan);
 	free(r.offered);
 	for (i = 0; i < g->n; i++)
 		if (out[g->idx[i]].status == DELIVER_RCPT_PENDING)

@@ -48,6 +48,8 @@
 #include "route.h"
 #include "smtp.h"
 #include "spool.h"
+#include "sts.h"
+#include "tlsrpt.h"
 #include "why.h"
 
 #define DELIVER_ADDR_MAX 64 /* longest numeric address text */
@@ -63,6 +65,10 @@ struct deliver_target {
 	const struct ovr_rule *rule; /* override line, NULL for MX */
 	bool dnssec; /* a host name whose MX (for MX routes) and address
 			records were all DNSSEC-validated (AD): DANE applies */
+	const struct sts_lookup *sts; /* MX targets: the recipient domain's
+					 MTA-STS answer (the resolver's),
+					 or NULL: mta_sts = no, an override,
+					 an address literal */
 };
 
 /*
@@ -127,6 +133,8 @@ struct deliver_ctx {
 	unsigned long rcpt_limit; /* smtp_recipient_limit: most recipients
 				     in one transaction; 0 = no limit of
 				     our own */
+	struct tlsrpt_tally *tally; /* TLS results of MX sessions (TLS
+				       reports), or NULL: not counted */
 	bool has_record; /* set by deliver_run(): the message had a record
 			    in the retry state */
 	bool record_failed; /* a delivery could not be recorded: start no
@@ -144,6 +152,18 @@ void deliver_run(struct deliver_ctx *ctx, struct deliver_outcome *out);
  * was delivered for went away, and the MTA will run it again.
  */
 void deliver_remember(struct deliver_ctx *ctx, struct deliver_outcome *out);
+
+/*
+ * deliver_tls.c: in words, what a try to t (a target of a route for
+ * recipient domain domain) would do about TLS, as deliver_run() would
+ * decide it (DANE, the domain's MTA-STS policy, tls_policy), into buf
+ * (size bytes); for smtpdirect policy. ctx needs tls_policy, tlsa and
+ * resolve_ctx. Returns false when the host would not be tried (why
+ * says why).
+ */
+bool deliver_tls_explain(struct deliver_ctx *ctx,
+    const struct deliver_target *t, const char *domain, char *buf, size_t size,
+    struct why *why);
 
 /* deliver_reuse.c: connections kept between processes (scache.h). */
 

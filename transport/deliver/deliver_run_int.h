@@ -7,22 +7,30 @@
  *	deliver_batch.c (transactions within a session's limits)
  * DESCRIPTION
  *	deliver_conn.c turns a target into the smtp module's peer (TLS
- *	policy, credentials, DANE), opens and greets the session, logs
- *	the relay, and runs the failure policy (deliver_status.c) on
- *	what went wrong, remembering the last failure of a route's walk.
+ *	policy, credentials), opens and greets the session, logs the
+ *	relay, and runs the failure policy (deliver_status.c) on what
+ *	went wrong, remembering the last failure of a route's walk.
+ *	deliver_tls.c decides the TLS of a try to an MX host: DANE
+ *	first (RFC 7672: validated, usable TLSA records decide alone,
+ *	for tls_policy dane and for a domain with an MTA-STS policy),
+ *	then the domain's MTA-STS policy (RFC 8461 section 5: enforce
+ *	tries only MX hosts its mx patterns match, over STARTTLS with a
+ *	certificate verified for the MX name, never in plaintext;
+ *	testing goes on as without a policy and logs what would have
+ *	failed), then tls_policy. Override hosts keep their own policy.
  *	deliver_batch.c sizes transactions to the limits of a session.
  *	Not for use outside deliver_*.c.
  * OWNERSHIP
  *	deliver_connect() gives the caller a session to close;
- *	deliver_dane() fills ans, which the caller releases
- *	(dns_answer_fini()). Everything else is borrowed.
+ *	deliver_tls_plan() fills a plan whose TLSA answer the caller
+ *	releases with deliver_tls_fini(). Everything else is borrowed.
  * THREADS
  *	Safe for concurrent use of distinct contexts.
  * ERRORS
- *	deliver_connect() and deliver_dane() return false with the
- *	reason in last or why.
+ *	deliver_connect() and deliver_tls_plan() return false with the
+ *	reason in last or why (4.7.5 for a host that must not be tried).
  * SEE ALSO
- *	deliver_run.h, deliver.h, smtp.h.
+ *	deliver_run.h, deliver.h, smtp.h, sts.h; RFC 7672, RFC 8461.
  */
 #ifndef SMTPDIRECT_DELIVER_RUN_INT_H
 #define SMTPDIRECT_DELIVER_RUN_INT_H
@@ -33,7 +41,21 @@
 #include "deliver_run.h"
 #include "dns.h"
 #include "smtp.h"
+#include "sts.h"
 #include "why.h"
+
+/* The TLS of one try (deliver_tls.c). */
+struct deliver_tls {
+	enum sts_mode sts; /* the MTA-STS mode that governs the try:
+			      STS_MODE_NONE when no policy does (none, an
+			      override, or DANE decides) */
+	bool sts_match; /* the MX host matches the policy (sts set) */
+	bool dane; /* validated, usable TLSA records decide */
+	bool tlsa_failed; /* the TLSA lookup failed: host not tried */
+	size_t ntlsa; /* records in tlsa */
+	struct dns_answer ans; /* the TLSA answer (deliver_tls_fini) */
+	struct smtp_tlsa tlsa[SMTP_TLSA_MAX]; /* records for the peer */
+};
 
 /* The last failure on a route's walk, and who gave it. */
 struct deliver_last {
@@ -72,26 +94,55 @@ void deliver_smtp_peer(const struct deliver_ctx *ctx,
     const struct deliver_target *t, struct smtp_peer *p);
 
 /*
- * For the dane policy, look up t's TLSA records into ans and tlsa
- * (SMTP_TLSA_MAX) and point p at them. False (why set) when the host
- * must not be tried.
+ * The TLS of a try to t for recipient domain domain into *plan and p
+ * (policy, TLSA records): DANE, MTA-STS, tls_policy, as above. False
+ * (why set, 4.7.5) when the host must not be tried: its TLSA lookup
+ * failed, or an enforced policy's mx patterns do not match it.
  */
-bool deliver_dane(struct deliver_ctx *ctx, const struct deliver_target *t,
-    struct smtp_peer *p, struct dns_answer *ans, struct smtp_tlsa *tlsa,
+bool deliver_tls_plan(struct deliver_ctx *ctx, const struct deliver_target *t,
+    const char *domain, struct smtp_peer *p, struct deliver_tls *plan,
     struct why *why);
 
-/* Log the relay line of a session ready for a transaction. */
-void deliver_relay_log(
-    const struct deliver_ctx *ctx, const struct smtp_session *s);
+/* Release the plan's TLSA answer. */
+void deliver_tls_fini(struct deliver_tls *plan);
 
 /*
- * Connect to t as peer and say hello: *sp a ready session. False with
- * last set (last->refused for a 521 greeting; *skip_host when the
- * host's other addresses would fail alike).
+ * After a try that failed (s: its session, or NULL when none was
+ * made): under an enforced policy, a TLS failure becomes 4.7.5 and
+ * names the policy.
+ */
+void deliver_tls_failed(const struct deliver_tls *plan, const char *domain,
+    const struct smtp_session *s, struct why *why);
+
+/*
+ * A new session is ready: under a policy in testing, log what would
+ * have failed under enforce.
+ */
+void deliver_tls_check(const struct deliver_ctx *ctx,
+    const struct deliver_target *t, const char *domain,
+    const struct deliver_tls *plan, const struct smtp_session *s);
+
+/*
+ * Count the TLS result of a try to t for TLS reports (ctx->tally): not
+ * made (tried false: the plan refused the host), or made as session s
+ * (new, not kept; NULL when the connection failed: nothing counted).
+ */
+void deliver_tls_report(struct deliver_ctx *ctx, const struct deliver_target *t,
+    const char *domain, const struct deliver_tls *plan,
+    const struct smtp_session *s, bool tried);
+
+/* Log the relay line of a session ready for a transaction. */
+void deliver_relay_log(const struct deliver_ctx *ctx,
+    const struct smtp_session *s, const struct deliver_tls *plan);
+
+/*
+ * Connect to t as peer (TLS as planned) and say hello: *sp a ready
+ * session. False with last set (last->refused for a 521 greeting;
+ * *skip_host when the host's other addresses would fail alike).
  */
 bool deliver_connect(struct deliver_ctx *ctx, const struct deliver_target *t,
-    const struct smtp_peer *peer, struct deliver_last *last, bool *skip_host,
-    struct smtp_session **sp);
+    const struct smtp_peer *peer, const struct deliver_tls *plan,
+    struct deliver_last *last, bool *skip_host, struct smtp_session **sp);
 
 /* deliver_batch.c: transactions within the limits of a session. */
 

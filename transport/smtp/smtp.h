@@ -144,6 +144,23 @@ enum smtp_tls_trust {
 	SMTP_TLS_VERIFIED /* chain and name verified, or a DANE match */
 };
 
+/*
+ * What kept a session's TLS from being all it could be, for TLS reports
+ * (RFC 8460): recorded whatever the policy made of it.
+ */
+enum smtp_tls_fault {
+	SMTP_TLS_FAULT_NONE, /* none (TLS up, certificate verified), or
+				no TLS was asked for */
+	SMTP_TLS_FAULT_NOT_OFFERED, /* no STARTTLS in the EHLO reply */
+	SMTP_TLS_FAULT_REFUSED, /* STARTTLS answered with 4xx or 5xx */
+	SMTP_TLS_FAULT_HANDSHAKE, /* the TLS handshake failed */
+	SMTP_TLS_FAULT_NAME, /* the certificate is not for the host */
+	SMTP_TLS_FAULT_EXPIRED, /* expired or not yet valid */
+	SMTP_TLS_FAULT_UNTRUSTED, /* no chain to a trusted CA */
+	SMTP_TLS_FAULT_INVALID /* any other certificate fault: none sent,
+				  no DANE match, a bad chain */
+};
+
 /* One TLSA record (RFC 6698), borrowed for smtp_session_open(). */
 struct smtp_tlsa {
 	unsigned char usage; /* 2 DANE-TA, 3 DANE-EE; 0, 1 are unusable */
@@ -432,6 +449,28 @@ enum smtp_tls_trust smtp_session_tls_trust(const struct smtp_session *s);
  */
 char *smtp_session_tls_text(
     const struct smtp_session *s, char *buf, size_t size);
+
+/*
+ * What kept the session's TLS from being all it could be (set by the
+ * STARTTLS step, also when the policy let the session go on).
+ */
+enum smtp_tls_fault smtp_session_tls_fault(const struct smtp_session *s);
+
+/*
+ * The certificate verification error of the session, as OpenSSL words
+ * it ("certificate has expired"); "" when there was none.
+ */
+const char *smtp_session_tls_fault_text(const struct smtp_session *s);
+
+/* Our address on the connection, as text; "" when unknown. */
+const char *smtp_session_local_addr(const struct smtp_session *s);
+
+/*
+ * Whether a TLSA record is one RFC 7672 lets SMTP use: usage DANE-TA(2)
+ * or DANE-EE(3), selector 0 or 1, matching type 0, 1 or 2 with data
+ * of its length.
+ */
+bool smtp_tlsa_usable(const struct smtp_tlsa *t);
 
 /* The name of a trust level ("verified"). */
 const char *smtp_tls_trust_name(enum smtp_tls_trust trust);

@@ -81,6 +81,27 @@ smtp_conn_wait(struct smtp_session *s, int fd, long long deadline_ms, int *err)
 	return *err == 0 ? SMTP_IO_OK : SMTP_IO_ERROR;
 }
 
+/* smtp_conn_local - our address on the connection, for TLS reports */
+static void
+smtp_conn_local(struct smtp_session *s, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	const void *a = NULL;
+
+	s->local[0] = '\0';
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	if (ss.ss_family == AF_INET)
+		a = &((struct sockaddr_in *)&ss)->sin_addr;
+	else if (ss.ss_family == AF_INET6)
+		a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+	if (a == NULL ||
+	    inet_ntop(ss.ss_family, a, s->local, sizeof(s->local)) == NULL)
+		s->local[0] = '\0';
+}
+
 /* smtp_conn_connect - TCP connection to the session's peer */
 enum sd_status
 smtp_conn_connect(
@@ -116,6 +137,7 @@ smtp_conn_connect(
 		return SD_TEMP;
 	}
 	msg_debug("%s: connected", s->peer);
+	smtp_conn_local(s, fd);
 	smtp_io_init(&s->io, fd, deadline_ms);
 	return SD_OK;
 }

@@ -35,6 +35,8 @@
 
 #include <sys/types.h>
 
+#include <arpa/inet.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -145,6 +147,9 @@ struct smtp_session {
 	char tls_cipher[64]; /* "TLS_AES_256_GCM_SHA384" */
 	int tls_bits, tls_alg_bits; /* cipher strength */
 	char tls_note[SMTP_TLS_NOTE_MAX]; /* TLS wanted, plaintext: why */
+	enum smtp_tls_fault tls_fault; /* for TLS reports */
+	char local[INET6_ADDRSTRLEN]; /* our address, "" when unknown */
+	char tls_fault_text[96]; /* OpenSSL's verification error */
 	char *user; /* AUTH user (owned, wiped), NULL = no AUTH */
 	size_t user_len; /* bytes in user */
 	char *pass; /* AUTH password (owned, wiped) */

@@ -302,6 +302,44 @@ smtp_tls_handshake(
 	}
 }
 
+/* smtp_tls_fault_record - the certificate's fault, for TLS reports */
+static void
+smtp_tls_fault_record(struct smtp_session *s, struct smtp_tls_layer *t)
+{
+	long v = SSL_get_verify_result(t->ssl);
+
+	if (s->tls_trust == SMTP_TLS_VERIFIED)
+		return;
+	if (s->tls_trust == SMTP_TLS_ANONYMOUS) {
+		s->tls_fault = SMTP_TLS_FAULT_INVALID;
+		snprintf(s->tls_fault_text, sizeof(s->tls_fault_text),
+		    "no server certificate");
+		return;
+	}
+	switch (v) {
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+		s->tls_fault = SMTP_TLS_FAULT_NAME;
+		break;
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		s->tls_fault = SMTP_TLS_FAULT_EXPIRED;
+		break;
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_CERT_UNTRUSTED:
+		s->tls_fault = SMTP_TLS_FAULT_UNTRUSTED;
+		break;
+	default:
+		s->tls_fault = SMTP_TLS_FAULT_INVALID;
+	}
+	snprintf(s->tls_fault_text, sizeof(s->tls_fault_text), "%s",
+	    X509_verify_cert_error_string(v));
+}
+
 /* smtp_tls_record - what the session now knows of its TLS */
 static void
 smtp_tls_record(struct smtp_session *s, struct smtp_tls_layer *t)
@@ -320,6 +358,7 @@ smtp_tls_record(struct smtp_session *s, struct smtp_tls_layer *t)
 		s->tls_trust = SMTP_TLS_VERIFIED;
 	else
 		s->tls_trust = SMTP_TLS_UNTRUSTED;
+	smtp_tls_fault_record(s, t);
 	msg_debug("%s: %s connection: %s with cipher %s (%d/%d bits)", s->peer,
 	    smtp_tls_trust_name(s->tls_trust), s->tls_version, s->tls_cipher,
 	    s->tls_bits, s->tls_alg_bits);
@@ -354,6 +393,7 @@ smtp_tls_refused(struct smtp_session *s, struct why *why)
 	char quote[WHY_TEXT_MAX], dsn[WHY_DSN_MAX];
 
 	smtp_reply_quote(&s->reply, quote, sizeof(quote));
+	s->tls_fault = SMTP_TLS_FAULT_REFUSED;
 	if (s->tls_policy == CFG_TLS_MAY && s->reply.code != 421) {
 		snprintf(s->tls_note, sizeof(s->tls_note),
 		    "STARTTLS refused: %.200s", quote);
@@ -430,6 +470,7 @@ smtp_tls_up(struct smtp_session *s, struct why *why)
 	s->io.close = smtp_tls_close;
 	rc = smtp_tls_handshake(s, t, err, sizeof(err));
 	if (rc != SMTP_IO_OK) {
+		s->tls_fault = SMTP_TLS_FAULT_HANDSHAKE;
 		snprintf(text, sizeof(text),
 		    "TLS handshake with %s failed: %.120s", s->peer, err);
 		return smtp_tls_fail(
@@ -486,6 +527,7 @@ smtp_tls_negotiate(struct smtp_session *s, struct why *why)
 	if (s->tls_policy == CFG_TLS_NONE || s->tls_active)
 		return SD_OK; /* no TLS, or implicit TLS already */
 	if ((s->caps & SMTP_CAP_STARTTLS) == 0) {
+		s->tls_fault = SMTP_TLS_FAULT_NOT_OFFERED;
 		if (s->tls_policy == CFG_TLS_MAY) {
 			snprintf(s->tls_note, sizeof(s->tls_note),
 			    "STARTTLS not offered");

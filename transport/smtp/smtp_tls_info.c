@@ -45,6 +45,34 @@ smtp_tls_tlsa_usable(const struct smtp_tlsa *t)
 	}
 }
 
+/* smtp_tlsa_usable - smtp_tls_tlsa_usable() for the callers of smtp.h */
+bool
+smtp_tlsa_usable(const struct smtp_tlsa *t)
+{
+	return smtp_tls_tlsa_usable(t);
+}
+
+/* smtp_session_tls_fault - what kept TLS from being all it could be */
+enum smtp_tls_fault
+smtp_session_tls_fault(const struct smtp_session *s)
+{
+	return s->tls_fault;
+}
+
+/* smtp_session_tls_fault_text - OpenSSL's words for it */
+const char *
+smtp_session_tls_fault_text(const struct smtp_session *s)
+{
+	return s->tls_fault_text;
+}
+
+/* smtp_session_local_addr - our end of the connection */
+const char *
+smtp_session_local_addr(const struct smtp_session *s)
+{
+	return s->local;
+}
+
 /* smtp_session_tls_active - the session runs over TLS */
 bool
 smtp_session_tls_active(const struct smtp_session *s)

@@ -91,12 +91,19 @@ struct cfg {
 	char *milter_transport; /* X-SMTPDirect-Transport value */
 	bool milter_reject_null_mx; /* the milter's check at RCPT */
 	unsigned long milter_dns_time_limit; /* seconds, one RCPT lookup */
+	bool mta_sts; /* honour recipient domains' MTA-STS policies */
+	unsigned long mta_sts_fetch_timeout; /* seconds, one policy fetch */
 	unsigned mx_port; /* port for direct MX delivery */
 	enum cfg_tls tls_policy; /* STARTTLS policy */
 	char *tls_ca_file; /* CA bundle; "" = system store */
 	char
 	    *tls_min_version; /* "TLSv1.2"; checked by smtp_tls_version_parse */
 	bool auth_requires_tls; /* no AUTH before STARTTLS */
+	bool tlsrpt; /* count TLS results for TLS reports (RFC 8460) */
+	char *tlsrpt_organization; /* organization-name; "" = helo name */
+	char *tlsrpt_contact; /* contact-info and From: of mailed reports;
+				 "" = postmaster@ the helo name */
+	char *tlsrpt_sendmail; /* sendmail(1) for mailto: reports */
 	bool downgrade_8bit; /* 8-bit MIME made 7-bit without 8BITMIME */
 	bool greeting_521_bounces; /* RFC 7504: a 521 greeting refuses
 				      for good (else skipped as 5xx) */

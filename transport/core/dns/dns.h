@@ -15,7 +15,9 @@
  *	(MX sorted by preference, equal ones shuffled; implicit MX; null
  *	MX; addresses of every host), dns_host_lookup() (addresses of one
  *	host, for override targets) and dns_tlsa_lookup() (for DANE, with
- *	the AD bit). Sits between route and smtp; decides no policy.
+ *	the AD bit). dns_lookup() also takes TXT (for MTA-STS and TLS
+ *	reporting): each record's strings joined. Sits between route and
+ *	smtp; decides no policy.
  * OWNERSHIP
  *	dns_open() allocates the resolver, dns_close() frees it. Results
  *	are caller-allocated structs whose contents the call allocates;
@@ -68,6 +70,7 @@
 #define DNS_T_A 1
 #define DNS_T_CNAME 5
 #define DNS_T_MX 15
+#define DNS_T_TXT 16
 #define DNS_T_AAAA 28
 #define DNS_T_TLSA 52
 
@@ -147,7 +150,8 @@ struct dns_rec {
 	size_t len; /* bytes in data */
 	unsigned char *data; /* A: 4 bytes, AAAA: 16, MX: host name text
 				(NUL-terminated, "" for the root), TLSA:
-				association data */
+				association data, TXT: the record's strings
+				joined (any bytes; a NUL follows) */
 };
 
 /* The answer to one question. */

@@ -190,6 +190,8 @@ dns_type_str(unsigned type, char *buf, size_t size)
 		return "AAAA";
 	case DNS_T_TLSA:
 		return "TLSA";
+	case DNS_T_TXT:
+		return "TXT";
 	}
 	snprintf(buf, size, "TYPE%u", type);
 	return buf;

@@ -96,6 +96,12 @@ dns_answer_format(const struct dns_answer *ans, struct sbuf *out)
 			for (j = 0; j < r->len; j++)
 				sbuf_printf(out, "%02x", r->data[j]);
 			sbuf_putc(out, '\n');
+		} else if (ans->type == DNS_T_TXT) {
+			char text[WHY_TEXT_MAX];
+
+			sbuf_printf(out, "    \"%s\"\n",
+			    why_printable(text, sizeof(text),
+			        (const char *)r->data, r->len));
 		} else if (ans->type == DNS_T_MX) {
 			sbuf_printf(out, "    %u %s\n", r->pref,
 			    *r->data ? (const char *)r->data : ".");

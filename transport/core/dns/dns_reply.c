@@ -39,6 +39,33 @@ dns_rdf_is(const ldns_rdf *rdf, size_t size)
 	return rdf != NULL && ldns_rdf_size(rdf) == size;
 }
 
+/*
+ * dns_rr_txt - a TXT record: its character-strings joined, as RFC 7208
+ * section 3.3 and RFC 8461 section 3.1 read them
+ */
+static bool
+dns_rr_txt(const ldns_rr *rr, struct dns_answer *ans)
+{
+	const ldns_rdf *f;
+	struct sbuf buf;
+	size_t i, n;
+	bool ok = true;
+
+	sbuf_init(&buf);
+	for (i = 0; i < ldns_rr_rd_count(rr) && ok; i++) {
+		f = ldns_rr_rdf(rr, i);
+		ok = f != NULL && ldns_rdf_get_type(f) == LDNS_RDF_TYPE_STR &&
+		    ldns_rdf_size(f) >= 1 &&
+		    (n = ldns_rdf_data(f)[0]) == ldns_rdf_size(f) - 1;
+		if (ok)
+			sbuf_append(&buf, ldns_rdf_data(f) + 1, n);
+	}
+	if (ok)
+		dns_answer_add(ans, buf.data, buf.len);
+	sbuf_fini(&buf);
+	return ok;
+}
+
 /* dns_rr_take - add one record of the asked type; false when malformed */
 static bool
 dns_rr_take(const ldns_rr *rr, unsigned type, struct dns_answer *ans)
@@ -67,6 +94,8 @@ dns_rr_take(const ldns_rr *rr, unsigned type, struct dns_answer *ans)
 			return false;
 		dns_answer_add(ans, host, strlen(host));
 		return true;
+	case DNS_T_TXT:
+		return dns_rr_txt(rr, ans);
 	case DNS_T_TLSA:
 		if (ldns_rr_rd_count(rr) != 4 || !dns_rdf_is(f0, 1) ||
 		    !dns_rdf_is(ldns_rr_rdf(rr, 1), 1) ||
