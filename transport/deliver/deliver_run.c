@@ -171,8 +171,8 @@ deliver_try_connect(struct deliver_try_run *r)
 	const char *domain = r->g->route.domain;
 	bool ok;
 
-	ok = deliver_connect(r->ctx, r->t, r->peer, r->plan, r->last,
-	    r->skip_host, &r->s);
+	ok = deliver_connect(
+	    r->ctx, r->t, r->peer, r->plan, r->last, r->skip_host, &r->s);
 	deliver_tls_report(r->ctx, r->t, domain, r->plan, r->s, true);
 	if (ok)
 		deliver_tls_check(r->ctx, r->t, domain, r->plan, r->s);
