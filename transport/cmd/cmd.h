@@ -101,7 +101,14 @@ int cmd_resolve(int argc, char **argv);
 void cmd_usage_print(void *fp);
 
 /*
- * Shared glue (cmd_util.c). Load the configuration named by -c (or NULL
+ * Shared glue (cmd_util.c). The options "-c FILE" (into *conf) and
+ * "-v" and exactly one operand, argv[optind] on success: MSG_EX_OK, or
+ * MSG_EX_USAGE with the synopsis printed.
+ */
+int cmd_args_one(int argc, char **argv, const char **conf);
+
+/*
+ * Load the configuration named by -c (or NULL
  * for the default rules) and publish it. With why NULL every problem is
  * printed on stderr; else nothing is printed and, on failure, why gets
  * 4.3.5 and the first error. Returns false on failure.

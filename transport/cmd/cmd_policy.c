@@ -153,26 +153,10 @@ cmd_policy(int argc, char **argv)
 	struct route r;
 	struct rnd rng;
 	struct why why;
-	int ch, rc;
+	int rc;
 
-	optind = 1;
-	while ((ch = getopt(argc, argv, "c:v")) != -1) {
-		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case 'v':
-			msg_verbose++;
-			break;
-		default:
-			cmd_usage_print(stderr);
-			return MSG_EX_USAGE;
-		}
-	}
-	if (argc - optind != 1) {
-		cmd_usage_print(stderr);
-		return MSG_EX_USAGE;
-	}
+	if ((rc = cmd_args_one(argc, argv, &conf)) != MSG_EX_OK)
+		return rc;
 	if (!route_domain_of(argv[optind], r.domain, sizeof(r.domain))) {
 		fprintf(stderr, "smtpdirect: policy: bad domain \"%s\"\n",
 		    argv[optind]);

@@ -43,26 +43,10 @@ cmd_resolve(int argc, char **argv)
 	struct sbuf out;
 	struct why why;
 	enum dns_status st;
-	int ch;
+	int rc;
 
-	optind = 1;
-	while ((ch = getopt(argc, argv, "c:v")) != -1) {
-		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case 'v':
-			msg_verbose++;
-			break;
-		default:
-			cmd_usage_print(stderr);
-			return MSG_EX_USAGE;
-		}
-	}
-	if (argc - optind != 1) {
-		cmd_usage_print(stderr);
-		return MSG_EX_USAGE;
-	}
+	if ((rc = cmd_args_one(argc, argv, &conf)) != MSG_EX_OK)
+		return rc;
 	/* An address is welcome too: its domain is what is resolved. */
 	domain = argv[optind];
 	if ((at = strrchr(domain, '@')) != NULL)

@@ -14,6 +14,33 @@
 #include "msg.h"
 #include "sdir.h"
 
+/* cmd_args_one - "[-v] [-c FILE] OPERAND" */
+int
+cmd_args_one(int argc, char **argv, const char **conf)
+{
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt(argc, argv, "c:v")) != -1) {
+		switch (ch) {
+		case 'c':
+			*conf = optarg;
+			break;
+		case 'v':
+			msg_verbose++;
+			break;
+		default:
+			cmd_usage_print(stderr);
+			return MSG_EX_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		cmd_usage_print(stderr);
+		return MSG_EX_USAGE;
+	}
+	return MSG_EX_OK;
+}
+
 /* cmd_cfg_load - load and publish the configuration, or say why not */
 bool
 cmd_cfg_load(const char *explicit_path, struct why *why)
