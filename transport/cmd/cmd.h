@@ -26,6 +26,7 @@
 #include "deliver_args.h"
 #include "dns.h"
 #include "ovr.h"
+#include "route.h"
 #include "sdir.h"
 #include "sts.h"
 #include "why.h"
@@ -106,6 +107,17 @@ void cmd_usage_print(void *fp);
  * MSG_EX_USAGE with the synopsis printed.
  */
 int cmd_args_one(int argc, char **argv, const char **conf);
+
+/*
+ * The route of arg (an address or a domain) for sub-command name, with
+ * the configuration conf (-c, or NULL) loaded and its override map in
+ * *map (NULL when none): MSG_EX_OK, the caller then owns *map
+ * (ovr_map_free()) and *r (route_fini()); else the exit status, the
+ * reason printed, nothing to free.
+ */
+int cmd_route_plan(const char *name, const char *conf, const char *arg,
+    unsigned long long size, unsigned long retries, struct ovr_map **map,
+    struct route *r);
 
 /*
  * Load the configuration named by -c (or NULL

@@ -148,30 +148,16 @@ int
 cmd_policy(int argc, char **argv)
 {
 	const char *conf = NULL;
-	const struct cfg *cfg;
 	struct ovr_map *map = NULL;
 	struct route r;
-	struct rnd rng;
-	struct why why;
 	int rc;
 
 	if ((rc = cmd_args_one(argc, argv, &conf)) != MSG_EX_OK)
 		return rc;
-	if (!route_domain_of(argv[optind], r.domain, sizeof(r.domain))) {
-		fprintf(stderr, "smtpdirect: policy: bad domain \"%s\"\n",
-		    argv[optind]);
-		return MSG_EX_USAGE;
-	}
-	if (!cmd_cfg_load(conf, NULL))
-		return MSG_EX_CONFIG;
-	cfg = cfg_get();
-	if (!cmd_map_load(cfg, &map, &why)) {
-		fprintf(stderr, "smtpdirect: policy: %s\n", why.text);
-		return MSG_EX_CONFIG;
-	}
-	rnd_init(&rng, 0);
-	route_plan(map, argv[optind], 0, 0, cfg->mx_port, &rng, &r);
-	rc = cmd_policy_run(cfg, &r);
+	rc = cmd_route_plan("policy", conf, argv[optind], 0, 0, &map, &r);
+	if (rc != MSG_EX_OK)
+		return rc;
+	rc = cmd_policy_run(cfg_get(), &r);
 	route_fini(&r);
 	ovr_map_free(map);
 	return rc;

@@ -180,9 +180,7 @@ cmd_route(int argc, char **argv)
 	const struct cfg *cfg;
 	struct ovr_map *map = NULL;
 	struct route r;
-	struct rnd rng;
-	struct why why;
-	int ch;
+	int ch, rc;
 
 	optind = 1;
 	while ((ch = getopt(argc, argv, "c:s:r:o:v")) != -1) {
@@ -235,22 +233,11 @@ cmd_route(int argc, char **argv)
 		cmd_usage_print(stderr);
 		return MSG_EX_USAGE;
 	}
-	if (!route_domain_of(argv[optind], r.domain, sizeof(r.domain))) {
-		fprintf(stderr,
-		    "smtpdirect: route: bad address or domain "
-		    "\"%s\"\n",
-		    argv[optind]);
-		return MSG_EX_USAGE;
-	}
-	if (!cmd_cfg_load(conf, NULL))
-		return MSG_EX_CONFIG;
+	rc = cmd_route_plan(
+	    "route", conf, argv[optind], size, retries, &map, &r);
+	if (rc != MSG_EX_OK)
+		return rc;
 	cfg = cfg_get();
-	if (!cmd_map_load(cfg, &map, &why)) {
-		fprintf(stderr, "smtpdirect: route: %s\n", why.text);
-		return MSG_EX_CONFIG;
-	}
-	rnd_init(&rng, 0);
-	route_plan(map, argv[optind], size, retries, cfg->mx_port, &rng, &r);
 	if (fmt == ROUTE_FMT_EXIM)
 		cmd_route_exim(&r);
 	else if (fmt == ROUTE_FMT_POSTFIX)

@@ -41,6 +41,35 @@ cmd_args_one(int argc, char **argv, const char **conf)
 	return MSG_EX_OK;
 }
 
+/* cmd_route_plan - configuration, map and the route of one operand */
+int
+cmd_route_plan(const char *name, const char *conf, const char *arg,
+    unsigned long long size, unsigned long retries, struct ovr_map **map,
+    struct route *r)
+{
+	const struct cfg *cfg;
+	struct rnd rng;
+	struct why why;
+
+	*map = NULL;
+	if (!route_domain_of(arg, r->domain, sizeof(r->domain))) {
+		fprintf(stderr,
+		    "smtpdirect: %s: bad address or domain \"%s\"\n", name,
+		    arg);
+		return MSG_EX_USAGE;
+	}
+	if (!cmd_cfg_load(conf, NULL))
+		return MSG_EX_CONFIG;
+	cfg = cfg_get();
+	if (!cmd_map_load(cfg, map, &why)) {
+		fprintf(stderr, "smtpdirect: %s: %s\n", name, why.text);
+		return MSG_EX_CONFIG;
+	}
+	rnd_init(&rng, 0);
+	route_plan(*map, arg, size, retries, cfg->mx_port, &rng, r);
+	return MSG_EX_OK;
+}
+
 /* cmd_cfg_load - load and publish the configuration, or say why not */
 bool
 cmd_cfg_load(const char *explicit_path, struct why *why)
