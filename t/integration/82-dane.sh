@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# 82-dane: tls_policy = dane (RFC 7672) end to end. nsd serves a zone
+# 82-dane: tls_policy = dane (RFC 7672) end to end, and the
+# opportunistic DANE of tls_policy = may. nsd serves a zone
 # "test." signed here (ldns-keygen, ldns-signzone) with MX, A and TLSA
 # records, and an unsigned child zone; unbound on loopback validates it
 # with the zone's key as its trust anchor and sets the AD bit, as the
@@ -264,6 +265,36 @@ dlv overlit r@overlit.example "$W/conf-may"
 st_rc "override \$tls:dane on an address literal: as may" "$W/overlit" 0
 st_nogrep "address literal: not DANE" 'Qoverlit: .* dane' "$W/log"
 
+# tls_policy may is opportunistic DANE: usable validated TLSA records
+# decide, a host without them gets opportunistic TLS, and tls_policy
+# none leaves TLSA records alone.
+conf "$W/conf-none" none
+dlv eemay r@ee.test "$W/conf-may"
+st_rc "tls_policy may, DANE-EE match: delivered" "$W/eemay" 0
+st_grep "tls_policy may, DANE-EE match: verified by DANE" \
+    'Qeemay: relay=mx\.ee\.test.*trust=verified dane' "$W/log"
 dlv eebadmay r@eebad.test "$W/conf-may"
-st_rc "tls_policy may ignores TLSA records" "$W/eebadmay" 0
+st_rc "tls_policy may, DANE-EE mismatch: deferred" "$W/eebadmay" 75
+st_grep "tls_policy may, DANE-EE mismatch: 4.7.5" \
+    '^4\.7\.5 server certificate of mx\.eebad\.test\[127\.0\.9\.12\]:25941 not verified by its TLSA records' \
+    "$W/eebadmay.err"
+st_nogrep "tls_policy may, DANE-EE mismatch: no MAIL sent" 'in MAIL' \
+    "$W/eebad/commands.log"
+dlv eenotlsmay r@eenotls.test "$W/conf-may"
+st_rc "tls_policy may, usable TLSA, no STARTTLS: deferred" \
+    "$W/eenotlsmay" 75
+st_grep "tls_policy may, usable TLSA, no STARTTLS: 4.7.4" \
+    '^4\.7\.4 TLS is required' "$W/eenotlsmay.err"
+dlv unusnotlsmay r@unusnotls.test "$W/conf-may"
+st_rc "tls_policy may, only unusable TLSA, no STARTTLS: delivered" \
+    "$W/unusnotlsmay" 0
+st_grep "tls_policy may, only unusable TLSA: plaintext" \
+    'Qunusnotlsmay: .*tls=none \(STARTTLS not offered\)' "$W/log"
+dlv insecuremay r@insecure.test "$W/conf-may"
+st_rc "tls_policy may, unsigned zone: delivered" "$W/insecuremay" 0
+st_nogrep "tls_policy may, unsigned zone: not DANE" 'Qinsecuremay: .* dane' \
+    "$W/log"
+dlv eebadnone r@eebad.test "$W/conf-none"
+st_rc "tls_policy none ignores TLSA records" "$W/eebadnone" 0
+st_grep "tls_policy none: plaintext" 'Qeebadnone: .*tls=none' "$W/log"
 st_done

@@ -30,9 +30,10 @@ deliver_tls_sts(const struct deliver_target *t)
  * deliver_tls_dane - RFC 7672 section 2.2: TLSA records only for a host
  * name reached through validated answers, used only when validated
  * themselves. Under tls_policy dane they go to the session whatever
- * they are (none usable: encrypt, smtp.h); for a domain with an
- * MTA-STS policy they decide only when one is usable (RFC 8461 section
- * 2: DANE takes precedence). False (why set) when the lookup failed.
+ * they are (none usable: encrypt, smtp.h); under may (opportunistic
+ * DANE) and for a domain with an MTA-STS policy they decide only when
+ * one is usable (RFC 8461 section 2: DANE takes precedence). False
+ * (why set) when the lookup failed.
  */
 static bool
 deliver_tls_dane(struct deliver_ctx *ctx, const struct deliver_target *t,
@@ -42,7 +43,8 @@ deliver_tls_dane(struct deliver_ctx *ctx, const struct deliver_target *t,
 	enum dns_status st;
 	size_t i, usable = 0;
 
-	if ((p->tls != CFG_TLS_DANE && !sts) || !t->dnssec || ctx->tlsa == NULL)
+	if ((p->tls != CFG_TLS_DANE && p->tls != CFG_TLS_MAY && !sts) ||
+	    !t->dnssec || ctx->tlsa == NULL)
 		return true;
 	st = ctx->tlsa(ctx->resolve_ctx, t->host, t->port, &plan->ans, why);
 	if (st == DNS_TEMP) {
