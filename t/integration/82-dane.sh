@@ -12,6 +12,7 @@ set -eu
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/t/lib/smtp_test.sh"
 . "$TOP/t/lib/tls_test.sh"
+. "$TOP/t/lib/ns_conf.sh"
 SD=${SMTPDIRECT:-$TOP/transport/smtpdirect}
 
 for t in python3 nsd unbound ldns-keygen ldns-signzone drill; do
@@ -76,84 +77,28 @@ cat >"$W/dns/insecure.zone" <<ZONE
 mx		A 127.0.9.20
 _$MXP._tcp.mx	TLSA 3 1 1 $WRONG
 ZONE
-(
-	cd "$W/dns"
-	key=$(ldns-keygen -a ECDSAP256SHA256 -k test.)
-	ldns-signzone -n -o test. test.zone "$key" >/dev/null
-	cp "$key.key" trust-anchor
-)
+key=$(ns_sign_key "$W/dns" test.)
+(cd "$W/dns" && ldns-signzone -n -o test. test.zone "$key" >/dev/null)
 # A TLSA record whose signature no longer matches: unbound says SERVFAIL.
 sed -e "/^_$MXP\\._tcp\\.mx\\.bogus\\.test\\./s/$GOOD/$WRONG/I" \
     "$W/dns/test.zone.signed" >"$W/dns/test.zone.final"
 grep -qi "mx\\.bogus\\.test\\..*$WRONG" "$W/dns/test.zone.final" ||
 	{ echo "could not spoil the bogus TLSA record" >&2; exit 1; }
 
-cat >"$W/dns/nsd.conf" <<CONF
-server:
-	ip-address: $NSD@$NSD_PORT
-	port: $NSD_PORT
-	username: ""
-	chroot: ""
-	zonesdir: "$W/dns"
-	database: ""
-	zonelistfile: "$W/dns/zone.list"
-	xfrdfile: "$W/dns/xfrd.state"
-	pidfile: "$W/dns/nsd.pid"
-	logfile: "$W/dns/nsd.log"
-	server-count: 1
-	verbosity: 1
-	do-ip6: no
-	reuseport: no
-zone:
-	name: test
-	zonefile: $W/dns/test.zone.final
-zone:
-	name: insecure.test
-	zonefile: $W/dns/insecure.zone
-CONF
-cat >"$W/dns/unbound.conf" <<CONF
-server:
-	interface: $UB
-	port: $UB_PORT
-	do-ip6: no
-	access-control: 127.0.0.0/8 allow
-	username: ""
-	chroot: ""
-	directory: "$W/dns"
-	pidfile: "$W/dns/unbound.pid"
-	use-syslog: no
-	logfile: "$W/dns/unbound.log"
-	verbosity: 1
-	val-log-level: 2
-	num-threads: 1
-	do-not-query-localhost: no
-	module-config: "validator iterator"
-	trust-anchor-file: "$W/dns/trust-anchor"
-	local-zone: "test." nodefault
-	qname-minimisation: no
-	prefetch: no
-stub-zone:
-	name: "test."
-	stub-addr: $NSD@$NSD_PORT
-remote-control:
-	control-enable: no
-CONF
+ns_nsd_conf "$W/dns" "$NSD" "$NSD_PORT" test="$W/dns/test.zone.final" \
+    insecure.test="$W/dns/insecure.zone"
+ns_unbound_conf "$W/dns" "$UB" "$UB_PORT" "$NSD" "$NSD_PORT" \
+    "$W/dns/trust-anchor"
 nsd -c "$W/dns/nsd.conf" -d >"$W/dns/nsd.out" 2>&1 &
 st_pids="$st_pids $!"
 unbound -c "$W/dns/unbound.conf" -d >"$W/dns/unbound.out" 2>&1 &
 st_pids="$st_pids $!"
-n=0
-until timeout 2 drill -D -p "$UB_PORT" mx.ee.test "@$UB" A 2>/dev/null |
-    grep -q 'flags:.* ad'; do
-	n=$((n + 1))
-	if [ $n -ge 50 ]; then
-		echo "unbound did not validate test. in time:" >&2
-		cat "$W/dns/unbound.out" "$W/dns/unbound.log" "$W/dns/nsd.log" \
-		    2>/dev/null | tail -n 20 >&2
-		exit 1
-	fi
-	sleep 0.2
-done
+ns_wait_ad "$UB" "$UB_PORT" mx.ee.test A || {
+	echo "unbound did not validate test. in time:" >&2
+	cat "$W/dns/unbound.out" "$W/dns/unbound.log" "$W/dns/nsd.log" \
+	    2>/dev/null | tail -n 20 >&2
+	exit 1
+}
 st_ok "unbound validates the signed zone (AD)"
 
 # --- SMTP servers ---------------------------------------------------------
@@ -273,6 +218,11 @@ dlv eemay r@ee.test "$W/conf-may"
 st_rc "tls_policy may, DANE-EE match: delivered" "$W/eemay" 0
 st_grep "tls_policy may, DANE-EE match: verified by DANE" \
     'Qeemay: relay=mx\.ee\.test.*trust=verified dane' "$W/log"
+timeout 60 "$SD" policy -c "$W/conf-may" ee.test >"$W/eemay.pol" 2>&1 ||
+	true
+st_grep "smtpdirect policy, tls_policy may: says DANE decides" \
+    '^  mx\.ee\.test\[127\.0\.9\.11\]:25941: DANE: STARTTLS, authenticated by 1 validated TLSA record$' \
+    "$W/eemay.pol"
 dlv eebadmay r@eebad.test "$W/conf-may"
 st_rc "tls_policy may, DANE-EE mismatch: deferred" "$W/eebadmay" 75
 st_grep "tls_policy may, DANE-EE mismatch: 4.7.5" \
