@@ -9,11 +9,31 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "be.h"
 #include "diag.h"
 #include "msg.h"
 #include "sbuf.h"
 #include "why.h"
 #include "xalloc.h"
+
+/* be: most significant byte first, and back. */
+START_TEST(test_be_round_trip)
+{
+	unsigned char b[8];
+
+	be_put64(b, 0x0102030405060708ULL);
+	ck_assert_mem_eq(b, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	ck_assert_uint_eq(be_get64(b), 0x0102030405060708ULL);
+	be_put64(b, UINT64_MAX);
+	ck_assert_uint_eq(be_get64(b), UINT64_MAX);
+	memset(b, 0xee, sizeof(b));
+	be_put32(b, 0xa1b2c3d4U);
+	ck_assert_mem_eq(b, "\xa1\xb2\xc3\xd4\xee", 5);
+	ck_assert_uint_eq(be_get32(b), 0xa1b2c3d4U);
+	be_put32(b, 0);
+	ck_assert_uint_eq(be_get32(b), 0);
+}
+END_TEST
 
 /* Table of enhanced status codes and whether they are valid. */
 static const struct {
@@ -218,6 +238,9 @@ base_suite(void)
 	tc = tcase_create("sbuf");
 	tcase_add_test(tc, test_sbuf_printf_grows);
 	tcase_add_test(tc, test_sbuf_export_hands_over);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("be");
+	tcase_add_test(tc, test_be_round_trip);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("diag");
 	tcase_add_test(tc, test_diag_print_file_order);

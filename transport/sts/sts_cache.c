@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "be.h"
 #include "msg.h"
 #include "sbuf.h"
 #include "state.h"
@@ -25,28 +26,6 @@ struct sts_cache {
 	struct sbuf val; /* a record, encoded */
 };
 
-/* sts_put64 - big-endian */
-static void
-sts_put64(unsigned char *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)(v & 0xff);
-}
-
-/* sts_get64 - big-endian */
-static uint64_t
-sts_get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /*
  * sts_cache_encode - version, flags, last result, mode, fetched,
  * expires, tried, max_age (4), id length, mx count; then the id and
@@ -63,13 +42,10 @@ sts_cache_encode(struct sbuf *out, const struct sts_entry *e)
 	h[1] = e->has_policy ? 1 : 0;
 	h[2] = (unsigned char)e->last;
 	h[3] = (unsigned char)e->policy.mode;
-	sts_put64(h + 4, (uint64_t)e->fetched);
-	sts_put64(h + 12, (uint64_t)e->expires);
-	sts_put64(h + 20, (uint64_t)e->tried);
-	h[28] = (unsigned char)(e->policy.max_age >> 24);
-	h[29] = (unsigned char)(e->policy.max_age >> 16);
-	h[30] = (unsigned char)(e->policy.max_age >> 8);
-	h[31] = (unsigned char)e->policy.max_age;
+	be_put64(h + 4, (uint64_t)e->fetched);
+	be_put64(h + 12, (uint64_t)e->expires);
+	be_put64(h + 20, (uint64_t)e->tried);
+	be_put32(h + 28, (uint32_t)e->policy.max_age);
 	h[32] = (unsigned char)e->policy.mx_n;
 	sbuf_reset(out);
 	sbuf_append(out, h, sizeof(h));
@@ -114,11 +90,10 @@ sts_cache_decode(const struct sbuf *v, struct sts_entry *e)
 	e->has_policy = p[1] == 1;
 	e->last = (enum sts_fetch_result)p[2];
 	e->policy.mode = (enum sts_mode)p[3];
-	e->fetched = (time_t)sts_get64(p + 4);
-	e->expires = (time_t)sts_get64(p + 12);
-	e->tried = (time_t)sts_get64(p + 20);
-	e->policy.max_age = (unsigned long)p[28] << 24 |
-	    (unsigned long)p[29] << 16 | (unsigned long)p[30] << 8 | p[31];
+	e->fetched = (time_t)be_get64(p + 4);
+	e->expires = (time_t)be_get64(p + 12);
+	e->tried = (time_t)be_get64(p + 20);
+	e->policy.max_age = be_get32(p + 28);
 	e->policy.mx_n = p[32];
 	p += STS_CACHE_HDR;
 	if (!sts_cache_string(&p, end, e->id, STS_ID_MAX))

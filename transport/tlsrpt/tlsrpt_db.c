@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "be.h"
 #include "msg.h"
 #include "state.h"
 #include "tlsrpt.h"
@@ -289,11 +290,8 @@ tlsrpt_db_mark(struct tlsrpt_db *db, const char *day, const char *domain,
 {
 	struct state_txn *txn = NULL;
 	unsigned char v[8];
-	uint64_t t = (uint64_t)now;
-	int i;
 
-	for (i = 7; i >= 0; i--, t >>= 8)
-		v[i] = (unsigned char)(t & 0xff);
+	be_put64(v, (uint64_t)now);
 	if (state_txn_begin(db->db, true, &txn, why) != STATE_OK)
 		return SD_TEMP;
 	tlsrpt_key(&db->key, day, domain, uri);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "be.h"
 #include "dns_int.h"
 #include "msg.h"
 #include "sbuf.h"
@@ -60,28 +61,6 @@ struct dns_cache {
 	struct sbuf uval; /* scratch: the value of a use */
 };
 
-/* dns_cache_put64 - big-endian store */
-static void
-dns_cache_put64(unsigned char *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)v;
-}
-
-/* dns_cache_get64 - big-endian load */
-static uint64_t
-dns_cache_get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* dns_cache_key - type (2 bytes) + name */
 static void
 dns_cache_key(struct dns_cache *c, const char *name, unsigned type)
@@ -104,7 +83,7 @@ dns_cache_encode(struct sbuf *out, const struct dns_answer *ans, time_t expire)
 	h[1] = (unsigned char)ans->status;
 	h[2] = ans->ad ? 1 : 0;
 	h[3] = (unsigned char)ans->cnames;
-	dns_cache_put64(h + 4, (uint64_t)expire);
+	be_put64(h + 4, (uint64_t)expire);
 	sbuf_reset(out);
 	sbuf_append(out, h, sizeof(h));
 	sbuf_putc(out, (int)nl);
@@ -143,8 +122,8 @@ dns_cache_decode(const struct sbuf *v, unsigned type, struct dns_answer *ans,
 	ans->status = (enum dns_status)p[1];
 	ans->ad = p[2] & 1;
 	ans->cnames = p[3];
-	*expire = (time_t)dns_cache_get64(p + 4);
-	*seq = dns_cache_get64(p + DNS_CACHE_OFF_SEQ);
+	*expire = (time_t)be_get64(p + 4);
+	*seq = be_get64(p + DNS_CACHE_OFF_SEQ);
 	p += DNS_CACHE_HDR;
 	nl = *p++;
 	if (nl > DNS_NAME_MAX || (size_t)(end - p) < nl + 2)
@@ -276,7 +255,7 @@ dns_cache_last_seq(
 	st = state_cursor_get(cur, STATE_LAST, &c->tmp, NULL, why);
 	state_cursor_close(cur);
 	if (st == STATE_OK && c->tmp.len == 8)
-		*seq = dns_cache_get64((unsigned char *)c->tmp.data);
+		*seq = be_get64((unsigned char *)c->tmp.data);
 	return st == STATE_NOTFOUND ? STATE_OK : st;
 }
 
@@ -293,14 +272,14 @@ dns_cache_link(struct dns_cache *c, struct state_txn *txn, const char *key,
 	uint64_t last;
 
 	if (old_seq != 0) {
-		dns_cache_put64(s, old_seq);
+		be_put64(s, old_seq);
 		st = state_del(txn, DNS_CACHE_T_LRU, s, 8, why);
 		if (st != STATE_OK && st != STATE_NOTFOUND)
 			return st;
 	}
 	if ((st = dns_cache_last_seq(c, txn, &last, why)) != STATE_OK)
 		return st;
-	dns_cache_put64(s, last + 1);
+	be_put64(s, last + 1);
 	memcpy(val->data + DNS_CACHE_OFF_SEQ, s, 8);
 	st = state_put(
 	    txn, DNS_CACHE_T_ANSWERS, key, klen, val->data, val->len, why);
@@ -336,7 +315,7 @@ dns_cache_apply(struct dns_cache *c, struct state_txn *txn, struct why *why)
 		if (st == STATE_NOTFOUND ||
 		    (st == STATE_OK &&
 		        (c->uval.len < DNS_CACHE_HDR ||
-		            dns_cache_get64((unsigned char *)c->uval.data +
+		            be_get64((unsigned char *)c->uval.data +
 		                DNS_CACHE_OFF_SEQ) != u->seq))) {
 			st = STATE_OK;
 			continue;
@@ -479,8 +458,8 @@ dns_cache_store(struct dns_cache *c, size_t keep, struct why *why)
 		st = state_get(txn, DNS_CACHE_T_ANSWERS, c->key.data,
 		    c->key.len, &c->tmp, why);
 	if (st == STATE_OK && c->tmp.len >= DNS_CACHE_HDR)
-		old = dns_cache_get64(
-		    (unsigned char *)c->tmp.data + DNS_CACHE_OFF_SEQ);
+		old =
+		    be_get64((unsigned char *)c->tmp.data + DNS_CACHE_OFF_SEQ);
 	if (st == STATE_NOTFOUND)
 		st = STATE_OK;
 	if (st == STATE_OK && keep < c->size)
