@@ -3,8 +3,10 @@
 /*
  * NAME
  *	deliver_run_int - one address's connection, shared by
- *	deliver_run.c (the walk), deliver_conn.c (connect and judge) and
- *	deliver_batch.c (transactions within a session's limits)
+ *	deliver_run.c (the walk), deliver_try.c (one address's session
+ *	and transactions), deliver_conn.c (connect and judge),
+ *	deliver_tls.c (DANE, MTA-STS) and deliver_batch.c (transactions
+ *	within a session's limits)
  * DESCRIPTION
  *	deliver_conn.c turns a target into the smtp module's peer (TLS
  *	policy, credentials), opens and greets the session, logs the
@@ -12,7 +14,8 @@
  *	went wrong, remembering the last failure of a route's walk.
  *	deliver_tls.c decides the TLS of a try to an MX host: DANE
  *	first (RFC 7672: validated, usable TLSA records decide alone,
- *	for tls_policy dane and for a domain with an MTA-STS policy),
+ *	under tls_policy dane and may, and for a domain with an MTA-STS
+ *	policy),
  *	then the domain's MTA-STS policy (RFC 8461 section 5: enforce
  *	tries only MX hosts its mx patterns match, over STARTTLS with a
  *	certificate verified for the MX name, never in plaintext;
@@ -40,6 +43,7 @@
 #include "deliver.h"
 #include "deliver_run.h"
 #include "dns.h"
+#include "route.h"
 #include "smtp.h"
 #include "sts.h"
 #include "why.h"
@@ -143,6 +147,56 @@ void deliver_relay_log(const struct deliver_ctx *ctx,
 bool deliver_connect(struct deliver_ctx *ctx, const struct deliver_target *t,
     const struct smtp_peer *peer, const struct deliver_tls *plan,
     struct deliver_last *last, bool *skip_host, struct smtp_session **sp);
+
+/* Recipients that share one route, and so one transaction. */
+struct deliver_group {
+	struct route route; /* the route */
+	size_t *idx; /* indexes into ctx->rcpts */
+	size_t n; /* entries in idx */
+	struct deliver_target *t; /* its addresses, in order */
+	size_t nt; /* entries in t */
+	enum sd_status resolved; /* how resolving the route went */
+	struct why why; /* why it failed */
+	struct deliver_ctx *ctx; /* for the task */
+	struct deliver_outcome *out; /* for the task */
+};
+
+/*
+ * deliver_run.c, for deliver_try.c: settle recipient o (its outcome,
+ * and whether it is still to be recorded in the retry state).
+ */
+void deliver_finish(struct deliver_ctx *ctx, struct deliver_outcome *o,
+    enum deliver_rcpt_status st, const struct why *why,
+    const struct deliver_peer *peer);
+
+/*
+ * Mark the recipients just delivered in the retry state, durably,
+ * unless the exit is final and the message has no record yet (all:
+ * mark every one).
+ */
+void deliver_record(
+    struct deliver_ctx *ctx, struct deliver_outcome *out, bool all);
+
+/* Whether the process the message is for went away. */
+bool deliver_gone(const struct deliver_ctx *ctx);
+
+/*
+ * Once a delivery could not be recorded: defer g's pending recipients
+ * rather than start another transaction. True when it did so.
+ */
+bool deliver_unsafe(struct deliver_ctx *ctx, struct deliver_group *g,
+    struct deliver_outcome *out);
+
+/*
+ * deliver_try.c: one address t of g's walk: a kept or new session,
+ * then transactions for g's pending recipients (settled in out),
+ * within the session's limits. last takes a failure. Returns false
+ * when the rest of this host should be skipped (*skip_host) or
+ * nothing is pending any more.
+ */
+bool deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
+    const struct deliver_target *t, struct deliver_outcome *out,
+    struct deliver_last *last, bool *skip_host);
 
 /* deliver_batch.c: transactions within the limits of a session. */
 
