@@ -26,6 +26,7 @@ done
 NS=127.0.2.100 NSP=25280 PORT=25281
 MX=127.0.2.101 BIG=127.0.2.102 ISP=127.0.2.103 DOWN=127.0.2.104
 . "$TOP/t/lib/common.sh" # WORK, and its clean-up of PIDS on exit
+. "$TOP/t/lib/ns_conf.sh"
 W=$WORK
 chmod 711 "$W"
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -46,33 +47,8 @@ zone() { # NAME MX-HOST MX-ADDR EXTRA...
 zone example.com mx "$MX"
 zone example.org mx "$MX" "big-relay IN A $BIG"
 zone example.net mx "$DOWN" "smtp.isp IN A $ISP"
-cat >"$W/nsd/nsd.conf" <<NSD
-server:
-	ip-address: $NS@$NSP
-	port: $NSP
-	username: ""
-	chroot: ""
-	zonesdir: "$W/nsd"
-	database: ""
-	zonelistfile: "$W/nsd/zone.list"
-	xfrdfile: "$W/nsd/xfrd.state"
-	pidfile: "$W/nsd/nsd.pid"
-	logfile: "$W/nsd/nsd.log"
-	server-count: 1
-	do-ip6: no
-	reuseport: no
-remote-control:
-	control-enable: no
-zone:
-	name: example.com
-	zonefile: example.com.zone
-zone:
-	name: example.org
-	zonefile: example.org.zone
-zone:
-	name: example.net
-	zonefile: example.net.zone
-NSD
+ns_nsd_conf "$W/nsd" "$NS" "$NSP" example.com=example.com.zone \
+    example.org=example.org.zone example.net=example.net.zone
 bg_start nsd -c "$W/nsd/nsd.conf" -d
 user=()
 [ "$(id -u)" -eq 0 ] && user=(-u nobody)

@@ -64,6 +64,7 @@ LIMIT=900
 
 # WORK, PIDS and a clean-up that stops only this script's live jobs.
 . "$TOP/t/lib/common.sh"
+. "$TOP/t/lib/ns_conf.sh"
 dir=$WORK
 
 # die MSG - report on stderr and fail
@@ -223,26 +224,7 @@ ns		IN A $NSD_A
 mx		IN MX 10 mail.mx.test.
 mail.mx		IN A $A
 ZONE
-	cat >"$dir/nsd/nsd.conf" <<CONF
-server:
-	ip-address: $NSD_A@$NSD_PORT
-	port: $NSD_PORT
-	username: ""
-	chroot: ""
-	zonesdir: "$dir/nsd"
-	database: ""
-	zonelistfile: "$dir/nsd/zone.list"
-	xfrdfile: "$dir/nsd/xfrd.state"
-	pidfile: "$dir/nsd/nsd.pid"
-	logfile: "$dir/nsd/nsd.log"
-	server-count: 1
-	do-ip6: no
-remote-control:
-	control-enable: no
-zone:
-	name: test
-	zonefile: $dir/nsd/test.zone
-CONF
+	ns_nsd_conf "$dir/nsd" "$NSD_A" "$NSD_PORT" test="$dir/nsd/test.zone"
 	nsd -c "$dir/nsd/nsd.conf" -d >"$dir/nsd/out" 2>&1 &
 	PIDS="$PIDS $!"
 	cat >"$dir/smtpdirect-mx.conf" <<EOF

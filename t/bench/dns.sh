@@ -9,6 +9,7 @@ set -eu
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 SD="$TOP/transport/smtpdirect"
 BENCH="$TOP/build/normal/t/tools/dns_bench"
+. "$TOP/t/lib/ns_conf.sh"
 RUNS=${DNS_BENCH_RUNS:-20000}
 for t in nsd unbound "$BENCH"; do
 	command -v "$t" >/dev/null 2>&1 || {
@@ -40,49 +41,8 @@ ns		IN A $NSD
 bench		IN MX 10 mx.bench.test.
 mx.bench	IN A 127.0.3.60
 ZONE
-cat >"$dir/nsd.conf" <<CONF
-server:
-	ip-address: $NSD@$NSD_PORT
-	port: $NSD_PORT
-	username: ""
-	chroot: ""
-	zonesdir: "$dir"
-	database: ""
-	zonelistfile: "$dir/zone.list"
-	xfrdfile: "$dir/xfrd.state"
-	pidfile: "$dir/nsd.pid"
-	logfile: "$dir/nsd.log"
-	server-count: 1
-	do-ip6: no
-zone:
-	name: test
-	zonefile: $dir/test.zone
-CONF
-cat >"$dir/unbound.conf" <<CONF
-server:
-	interface: $UB
-	port: $UB_PORT
-	do-ip6: no
-	access-control: 127.0.0.0/8 allow
-	username: ""
-	chroot: ""
-	directory: "$dir"
-	pidfile: "$dir/unbound.pid"
-	use-syslog: no
-	logfile: "$dir/unbound.log"
-	verbosity: 0
-	num-threads: 1
-	do-not-query-localhost: no
-	module-config: "iterator"
-	qname-minimisation: no
-	prefetch: no
-	local-zone: "test." nodefault
-stub-zone:
-	name: "test"
-	stub-addr: $NSD@$NSD_PORT
-remote-control:
-	control-enable: no
-CONF
+ns_nsd_conf "$dir" "$NSD" "$NSD_PORT" test="$dir/test.zone"
+ns_unbound_conf "$dir" "$UB" "$UB_PORT" "$NSD" "$NSD_PORT"
 nsd -c "$dir/nsd.conf" -d >"$dir/nsd.out" 2>&1 &
 pids="$pids $!"
 unbound -c "$dir/unbound.conf" -d >"$dir/unbound.out" 2>&1 &

@@ -13,6 +13,7 @@ set -eu
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/t/lib/smtp_test.sh"
 . "$TOP/t/lib/tls_test.sh"
+. "$TOP/t/lib/ns_conf.sh"
 SD=${SMTPDIRECT:-$TOP/transport/smtpdirect}
 
 for t in python3 nsd unbound ldns-keygen ldns-signzone drill; do
@@ -96,62 +97,18 @@ ZONE
 	printf '_%s._tcp.mx.dane\tTLSA 3 1 1 %s\n' "$MXP" "$WRONG_TLSA"
 	printf '_%s._tcp.mx.danebad\tTLSA 3 1 1 %s\n' "$MXP" "$GOOD_TLSA"
 }
+key=$(ns_sign_key "$W/dns" test.)
 (
 	cd "$W/dns"
-	key=$(ldns-keygen -a ECDSAP256SHA256 -k test.)
 	zone 1 >v1.zone
 	zone 2 >v2.zone
 	ldns-signzone -n -o test. -f v1.signed v1.zone "$key" >/dev/null
 	ldns-signzone -n -o test. -f v2.signed v2.zone "$key" >/dev/null
-	cp "$key.key" trust-anchor
 	cp v1.signed test.zone
 )
-cat >"$W/dns/nsd.conf" <<CONF
-server:
-	ip-address: $NSD@$NSD_PORT
-	port: $NSD_PORT
-	username: ""
-	chroot: ""
-	zonesdir: "$W/dns"
-	database: ""
-	zonelistfile: "$W/dns/zone.list"
-	xfrdfile: "$W/dns/xfrd.state"
-	pidfile: "$W/dns/nsd.pid"
-	logfile: "$W/dns/nsd.log"
-	server-count: 1
-	verbosity: 1
-	do-ip6: no
-	reuseport: no
-zone:
-	name: test
-	zonefile: $W/dns/test.zone
-CONF
-cat >"$W/dns/unbound.conf" <<CONF
-server:
-	interface: $UB
-	port: $UB_PORT
-	do-ip6: no
-	access-control: 127.0.0.0/8 allow
-	username: ""
-	chroot: ""
-	directory: "$W/dns"
-	pidfile: "$W/dns/unbound.pid"
-	use-syslog: no
-	logfile: "$W/dns/unbound.log"
-	verbosity: 1
-	num-threads: 1
-	do-not-query-localhost: no
-	module-config: "validator iterator"
-	trust-anchor-file: "$W/dns/trust-anchor"
-	local-zone: "test." nodefault
-	qname-minimisation: no
-	prefetch: no
-stub-zone:
-	name: "test."
-	stub-addr: $NSD@$NSD_PORT
-remote-control:
-	control-enable: no
-CONF
+ns_nsd_conf "$W/dns" "$NSD" "$NSD_PORT" test="$W/dns/test.zone"
+ns_unbound_conf "$W/dns" "$UB" "$UB_PORT" "$NSD" "$NSD_PORT" \
+    "$W/dns/trust-anchor"
 nsd_start() {
 	nsd -c "$W/dns/nsd.conf" -d >>"$W/dns/nsd.out" 2>&1 &
 	NSD_PID=$!
@@ -160,18 +117,12 @@ nsd_start() {
 nsd_start
 unbound -c "$W/dns/unbound.conf" -d >"$W/dns/unbound.out" 2>&1 &
 st_pids="$st_pids $!"
-n=0
-until timeout 2 drill -D -p "$UB_PORT" _mta-sts.enf.test "@$UB" TXT \
-    2>/dev/null | grep -q 'flags:.* ad'; do
-	n=$((n + 1))
-	if [ $n -ge 50 ]; then
-		echo "unbound did not validate test. in time:" >&2
-		tail -n 20 "$W/dns/unbound.out" "$W/dns/unbound.log" \
-		    "$W/dns/nsd.out" >&2 2>/dev/null
-		exit 1
-	fi
-	sleep 0.2
-done
+ns_wait_ad "$UB" "$UB_PORT" _mta-sts.enf.test TXT || {
+	echo "unbound did not validate test. in time:" >&2
+	tail -n 20 "$W/dns/unbound.out" "$W/dns/unbound.log" \
+	    "$W/dns/nsd.out" >&2 2>/dev/null
+	exit 1
+}
 st_ok "unbound validates the signed zone with the _mta-sts records"
 
 # --- HTTPS policy servers --------------------------------------------------

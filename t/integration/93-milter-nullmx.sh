@@ -24,6 +24,8 @@ set -eu
 . "$(dirname "$0")/../lib/mta.sh"
 # shellcheck source=t/lib/postfix.sh
 . "$TOP/t/lib/postfix.sh"
+# shellcheck source=t/lib/ns_conf.sh
+. "$TOP/t/lib/ns_conf.sh"
 
 for t in miltertest nsd unbound drill; do
 	command -v "$t" >/dev/null 2>&1 || skip "$t is not installed"
@@ -54,60 +56,10 @@ xn--br-via	IN MX 0 .
 routed		IN MX 0 .
 band		IN MX 0 .
 ZONE
-cat >"$D/nsd.conf" <<CONF
-server:
-	ip-address: $NS@$NSP
-	port: $NSP
-	username: ""
-	chroot: ""
-	zonesdir: "$D"
-	database: ""
-	zonelistfile: "$D/zone.list"
-	xfrdfile: "$D/xfrd.state"
-	pidfile: "$D/nsd.pid"
-	logfile: "$D/nsd.log"
-	server-count: 1
-	verbosity: 1
-	do-ip6: no
-	reuseport: no
-remote-control:
-	control-enable: no
-zone:
-	name: test
-	zonefile: $D/test.zone
-CONF
-cat >"$D/unbound.conf" <<CONF
-server:
-	interface: $UB
-	port: $UBP
-	do-ip6: no
-	access-control: 127.0.0.0/8 allow
-	username: ""
-	chroot: ""
-	directory: "$D"
-	pidfile: "$D/unbound.pid"
-	use-syslog: no
-	logfile: "$D/unbound.log"
-	verbosity: 1
-	num-threads: 1
-	do-not-query-localhost: no
-	module-config: "iterator"
-	local-zone: "test." nodefault
-	local-zone: "example." nodefault
-	qname-minimisation: no
-	prefetch: no
-stub-zone:
-	name: "test."
-	stub-addr: $NS@$NSP
-stub-zone:
-	name: "slow.test."
-	stub-addr: $SILENT@$SILENTP
-stub-zone:
-	name: "lame.example."
-	stub-addr: $NS@$NSP
-remote-control:
-	control-enable: no
-CONF
+ns_nsd_conf "$D" "$NS" "$NSP" test="$D/test.zone"
+NS_STUBS="test. lame.example." ns_unbound_conf "$D" "$UB" "$UBP" "$NS" "$NSP"
+printf 'stub-zone:\n\tname: "slow.test."\n\tstub-addr: %s@%s\n' \
+    "$SILENT" "$SILENTP" >>"$D/unbound.conf"
 bg_start nsd -c "$D/nsd.conf" -d
 bg_start unbound -c "$D/unbound.conf" -d
 # The silent server: reads every query, answers none.

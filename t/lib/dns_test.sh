@@ -14,6 +14,7 @@
 # DNS_TOOL is the dns_resolve test tool.
 
 DNS_TOOL=$TOP/build/normal/t/tools/dns_resolve
+. "$TOP/t/lib/ns_conf.sh"
 [ -x "$DNS_TOOL" ] || fail "dns_resolve is not built: run make build"
 
 # dns_need TOOL...: skip the test when a tool is genuinely absent
@@ -41,31 +42,7 @@ dns_wait_dns() {
 dns_nsd_start() {
 	d=$WORK/nsd
 	mkdir -p "$d"
-	cat >"$d/nsd.conf" <<EOF
-server:
-	ip-address: $1@$2
-	port: $2
-	username: ""
-	chroot: ""
-	zonesdir: "$d"
-	database: ""
-	zonelistfile: "$d/zone.list"
-	xfrdfile: "$d/xfrd.state"
-	pidfile: "$d/nsd.pid"
-	logfile: "$d/nsd.log"
-	server-count: 1
-	verbosity: 1
-	hide-version: yes
-	do-ip6: no
-	reuseport: no
-	round-robin: no
-remote-control:
-	control-enable: yes
-	control-interface: $d/nsd.ctl
-zone:
-	name: test
-	zonefile: $3
-EOF
+	NS_NSD_CONTROL=yes ns_nsd_conf "$d" "$1" "$2" test="$3"
 	bg_start nsd -c "$d/nsd.conf" -d
 	dns_wait_dns "$1" "$2" test
 }
