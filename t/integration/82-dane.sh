@@ -244,6 +244,18 @@ dlv insecuremay r@insecure.test "$W/conf-may"
 st_rc "tls_policy may, unsigned zone: delivered" "$W/insecuremay" 0
 st_nogrep "tls_policy may, unsigned zone: not DANE" 'Qinsecuremay: .* dane' \
     "$W/log"
+# TLS-Required: No (RFC 8689): the TLSA records are set aside.
+printf 'From: a@b.test\nSubject: dane\nTLS-Required: No\n\nbody\n' \
+    >"$W/msg-tlsno"
+rc=0
+timeout 120 "$SD" deliver -c "$W/conf" -f a@b.test -q Qeebadno \
+    -- r@eebad.test <"$W/msg-tlsno" >/dev/null 2>"$W/eebadno.err" || rc=$?
+echo "$rc" >"$W/eebadno.rc"
+st_rc "tls_policy dane, DANE-EE mismatch, TLS-Required: No: delivered" \
+    "$W/eebadno" 0
+st_grep "TLS-Required: No: opportunistic TLS, logged" \
+    'Qeebadno: relay=mx\.eebad\.test.*tls=TLSv1\.3 .*, tls-required=no$' \
+    "$W/log"
 dlv eebadnone r@eebad.test "$W/conf-none"
 st_rc "tls_policy none ignores TLSA records" "$W/eebadnone" 0
 st_grep "tls_policy none: plaintext" 'Qeebadnone: .*tls=none' "$W/log"

@@ -184,11 +184,11 @@ printf '%s\n' "dns_servers = $UB:$UB_PORT" "dns_overrides = $W/map" \
     "connect_timeout = 5s" "command_timeout = 10s" >"$W/conf"
 printf 'From: a@b.test\nSubject: mta-sts\n\nbody\n' >"$W/msg"
 
-# dlv NAME RCPT [CONF]: deliver; exit status in NAME.rc
+# dlv NAME RCPT [CONF [MSG]]: deliver; exit status in NAME.rc
 dlv() {
 	rc=0
 	timeout 120 "$SD" deliver -c "${3:-$W/conf}" -f a@b.test -q "Q$1" \
-	    -- "$2" <"$W/msg" >"$W/$1.out" 2>"$W/$1.err" || rc=$?
+	    -- "$2" <"${4:-$W/msg}" >"$W/$1.out" 2>"$W/$1.err" || rc=$?
 	echo "$rc" >"$W/$1.rc"
 }
 # pol_show NAME DOMAIN: smtpdirect policy into NAME.pol
@@ -287,6 +287,37 @@ st_rc "DANE mismatch, certificate good for MTA-STS: deferred" \
 st_grep "DANE failure not rescued by MTA-STS" \
     '^4\.7\.5 server certificate of mx\.danebad\.test\[127\.0\.28\.18\]:28225 not verified by its TLSA records' \
     "$W/danebad.err"
+
+# --- TLS-Required: No (RFC 8689) ----------------------------------------------
+# The sender asks for delivery despite the recipient's TLS policies, as
+# TLS reports do: opportunistic TLS to every MX host, nothing fetched.
+printf 'From: a@b.test\nSubject: report\nTLS-Required: No\n\nbody\n' \
+    >"$W/msg-tlsno"
+sed 's/^log_file = .*/&-off/' "$W/conf" >"$W/conf-off"
+echo "tls_required_header = no" >>"$W/conf-off"
+n_bad=$(mails badcert)
+dlv badcertno r@badcert.test "$W/conf" "$W/msg-tlsno"
+st_rc "TLS-Required: No, enforce, bad certificate: delivered" \
+    "$W/badcertno" 0
+st_eq "TLS-Required: No: the message arrived" \
+    "$(mails badcert)" $((n_bad + 1))
+st_grep "TLS-Required: No: over TLS, the relay line says so" \
+    'Qbadcertno: relay=mx\.badcert\.test\[127\.0\.28\.13\]:28225, tls=TLSv1\.3 .*, tls-required=no$' \
+    "$W/log"
+dlv notlsno r@notls.test "$W/conf" "$W/msg-tlsno"
+st_rc "TLS-Required: No, enforce, no STARTTLS: delivered" "$W/notlsno" 0
+st_grep "TLS-Required: No, no STARTTLS: in plaintext" \
+    'Qnotlsno: relay=.*, tls=none \(STARTTLS not offered\), tls-required=no$' \
+    "$W/log"
+dlv nomatchno r@nomatch.test "$W/conf" "$W/msg-tlsno"
+st_rc "TLS-Required: No, MX not in the policy: delivered" "$W/nomatchno" 0
+dlv danebadno r@danebad.test "$W/conf" "$W/msg-tlsno"
+st_rc "TLS-Required: No, DANE mismatch: delivered" "$W/danebadno" 0
+dlv badcertoff r@badcert.test "$W/conf-off" "$W/msg-tlsno"
+st_rc "tls_required_header = no: the policy holds, deferred" \
+    "$W/badcertoff" 75
+st_grep "tls_required_header = no: 4.7.5 naming the policy" \
+    '\(MTA-STS policy of badcert\.test: enforce\)$' "$W/badcertoff.err"
 
 # --- override ---------------------------------------------------------------
 dlv over r@over.test

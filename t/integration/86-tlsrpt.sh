@@ -151,6 +151,15 @@ for rcpt in a@ok.test b@ok.test r@plain.test r@sts.test r@stsok.test \
 		notok "delivered to $rcpt: exit $rc: $(cat "$WORK/Q$n.err")"; fi
 done
 
+# TLS-Required: No (RFC 8689): delivered whatever the policy, and not
+# counted (sts.test's counts below stay those of r@sts.test alone).
+printf 'From: a@sender.test\nSubject: tlsrpt\nTLS-Required: No\n\nbody\n' \
+    >"$WORK/msg-tlsno"
+rc=0
+timeout 120 "$SD" deliver -c "$WORK/conf" -f a@sender.test -q Qno \
+    -- s@sts.test <"$WORK/msg-tlsno" 2>"$WORK/Qno.err" || rc=$?
+check "TLS-Required: No to sts.test: delivered (exit $rc)" [ "$rc" -eq 0 ]
+
 TODAY=$(date -u +%Y-%m-%d)
 # dry_has_all: the dry run shows every domain with a report URI (the
 # last delivery's counts are added once its caller has its answer)
@@ -206,6 +215,8 @@ check "mailed reports: headers, multipart/report, gzip attachment, JSON" \
     "plain.test:no-policy-found:0:1:starttls-not-supported=1" \
     "stsok.test:sts:1:0" \
     "fetchfail.test:sts:0:1:sts-policy-fetch-error=1"
+check "mailed reports say TLS-Required: No (RFC 8460 section 3)" \
+    [ "$(grep -l '^TLS-Required: No' "$WORK"/sink/*.eml | wc -l)" -eq 4 ]
 check "mailed to the rua address, from the contact" \
     grep -q 'tlsrpt@reports.test' "$WORK/sink/commands.log"
 check "envelope sender is the contact" \

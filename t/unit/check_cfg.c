@@ -83,7 +83,7 @@ START_TEST(test_cfg_table_has_spec_keys)
 	    "greeting_521_bounces", "smtp_chunking", "smtp_limits",
 	    "smtp_recipient_limit", "mta_sts", "mta_sts_fetch_timeout",
 	    "tlsrpt", "tlsrpt_contact", "tlsrpt_organization",
-	    "tlsrpt_sendmail"};
+	    "tlsrpt_sendmail", "tls_required_header"};
 	size_t i, n;
 
 	cfg_table_get(&n);

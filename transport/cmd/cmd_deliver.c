@@ -253,9 +253,12 @@ cmd_deliver_run(const struct deliver_args *a, struct ovr_map *given,
 	ctx.mx_port = cfg->mx_port;
 	ctx.spool = spool;
 	ctx.retry = retry;
+	/* RFC 8689: no MX policy for this message, so none is looked up. */
+	ctx.tls_optional =
+	    cfg->tls_required_header && deliver_tls_required_no(spool);
 	cmd_dns_opts(cfg, &sd, servers, &dopts);
 	deliver_resolver_init(&res, &dopts, ctx.smtp.deadline_ms);
-	res.sts = cmd_sts_new(cfg, &sd);
+	res.sts = ctx.tls_optional ? NULL : cmd_sts_new(cfg, &sd);
 	/* TLS results, counted where a DNS cache may be kept. */
 	if (cfg->tlsrpt && dopts.cache_dir != NULL)
 		ctx.tally = tlsrpt_tally_new();

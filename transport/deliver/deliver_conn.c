@@ -122,7 +122,8 @@ deliver_smtp_peer(const struct deliver_ctx *ctx, const struct deliver_target *t,
  * deliver_relay_log - "QID: relay=host[addr]:port, tls=...", with
  * "conn_use=N, " before tls= when the session carried N-1 messages
  * before (kept), as on the recipients' lines, and ", mta-sts=MODE"
- * when a policy governs the session
+ * when a policy governs the session (", tls-required=no" when the
+ * message's TLS-Required: No set policies aside)
  */
 void
 deliver_relay_log(const struct deliver_ctx *ctx, const struct smtp_session *s,
@@ -136,6 +137,8 @@ deliver_relay_log(const struct deliver_ctx *ctx, const struct smtp_session *s,
 	if (plan->sts != STS_MODE_NONE)
 		snprintf(
 		    sts, sizeof(sts), ", mta-sts=%s", sts_mode_name(plan->sts));
+	else if (plan->tls_optional)
+		snprintf(sts, sizeof(sts), ", tls-required=no");
 	msg_info("%s: relay=%s, %s%s%s",
 	    ctx->queue_id[0] != '\0' ? ctx->queue_id : "NOQUEUE",
 	    smtp_session_peer(s), use,

@@ -135,6 +135,11 @@ struct deliver_ctx {
 				     our own */
 	struct tlsrpt_tally *tally; /* TLS results of MX sessions (TLS
 				       reports), or NULL: not counted */
+	bool tls_optional; /* the message says TLS-Required: No (RFC
+			      8689) and tls_required_header is on: MX
+			      hosts get opportunistic TLS whatever DANE,
+			      MTA-STS and tls_policy say, and no session
+			      is counted for TLS reports */
 	bool has_record; /* set by deliver_run(): the message had a record
 			    in the retry state */
 	bool record_failed; /* a delivery could not be recorded: start no
@@ -164,6 +169,14 @@ void deliver_remember(struct deliver_ctx *ctx, struct deliver_outcome *out);
 bool deliver_tls_explain(struct deliver_ctx *ctx,
     const struct deliver_target *t, const char *domain, char *buf, size_t size,
     struct why *why);
+
+/*
+ * deliver_tls.c: whether sp's header says TLS-Required: No (RFC 8689
+ * section 5): exactly one such field, its value "No" (in any case).
+ * False when the spool cannot be read (the delivery meets that
+ * again).
+ */
+bool deliver_tls_required_no(struct spool *sp);
 
 /* deliver_reuse.c: connections kept between processes (scache.h). */
 

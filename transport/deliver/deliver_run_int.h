@@ -56,6 +56,8 @@ struct deliver_tls {
 	bool sts_match; /* the MX host matches the policy (sts set) */
 	bool dane; /* validated, usable TLSA records decide */
 	bool tlsa_failed; /* the TLSA lookup failed: host not tried */
+	bool tls_optional; /* TLS-Required: No decided: opportunistic TLS,
+			      no policy, nothing counted */
 	size_t ntlsa; /* records in tlsa */
 	struct dns_answer ans; /* the TLSA answer (deliver_tls_fini) */
 	struct smtp_tlsa tlsa[SMTP_TLSA_MAX]; /* records for the peer */

@@ -8,11 +8,13 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "deliver_run_int.h"
 #include "msg.h"
 #include "sbuf.h"
+#include "spool.h"
 
 /* deliver_tls_sts - the MTA-STS answer that governs t, or NULL */
 static const struct sts_lookup *
@@ -77,7 +79,18 @@ deliver_tls_dane(struct deliver_ctx *ctx, const struct deliver_target *t,
 	return true;
 }
 
-/* deliver_tls_plan - DANE, MTA-STS, tls_policy */
+/* deliver_tls_required_no - the message's TLS-Required: No */
+bool
+deliver_tls_required_no(struct spool *sp)
+{
+	char val[16];
+	struct why why;
+
+	return spool_header(sp, "TLS-Required", val, sizeof(val), &why) == 1 &&
+	    strcasecmp(val, "no") == 0;
+}
+
+/* deliver_tls_plan - TLS-Required: No, DANE, MTA-STS, tls_policy */
 bool
 deliver_tls_plan(struct deliver_ctx *ctx, const struct deliver_target *t,
     const char *domain, struct smtp_peer *p, struct deliver_tls *plan,
@@ -86,6 +99,18 @@ deliver_tls_plan(struct deliver_ctx *ctx, const struct deliver_target *t,
 	const struct sts_lookup *l = deliver_tls_sts(t);
 
 	memset(plan, 0, sizeof(*plan));
+	/*
+	 * RFC 8689 section 4.3: the sender asks that recipient-side
+	 * policies be ignored; as Postfix, opportunistic TLS to the MX
+	 * hosts. Override lines keep theirs: the administrator chose the
+	 * relay, and credentials may go to it.
+	 */
+	if (ctx->tls_optional && t->rule == NULL) {
+		plan->tls_optional = true;
+		if (p->tls != CFG_TLS_NONE)
+			p->tls = CFG_TLS_MAY;
+		return true;
+	}
 	if (!deliver_tls_dane(ctx, t, l != NULL, p, plan, why))
 		return false;
 	if (l == NULL || plan->dane)
@@ -277,7 +302,9 @@ deliver_tls_report(struct deliver_ctx *ctx, const struct deliver_target *t,
 	struct tlsrpt_session r;
 	struct sbuf str, mx;
 
-	if (ctx->tally == NULL || t->rule != NULL || (tried && s == NULL))
+	/* Not under a policy; RFC 8460 section 3: nor a report's own. */
+	if (ctx->tally == NULL || t->rule != NULL || plan->tls_optional ||
+	    (tried && s == NULL))
 		return;
 	memset(&r, 0, sizeof(r));
 	r.domain = domain;

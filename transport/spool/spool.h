@@ -16,8 +16,9 @@
  *	spool_stream() hands the content, dot-stuffed, to a writer in
  *	large chunks (spool_stream_raw(): not dot-stuffed, for BDAT); it
  *	may be called any number of times (a second host after a failure
- *	mid-DATA). spool_addr_check() refuses envelope
- *	addresses that would corrupt an SMTP command.
+ *	mid-DATA). spool_header() reads a header field back (TLS-Required,
+ *	RFC 8689). spool_addr_check() refuses envelope addresses that
+ *	would corrupt an SMTP command.
  * OWNERSHIP
  *	spool_open() returns a spool owned by the caller; spool_close()
  *	closes its file and frees it. spool_fingerprint() is borrowed.
@@ -44,6 +45,7 @@
 #define SPOOL_FPR_LEN 64 /* hex digits of the fingerprint (SHA-256) */
 #define SPOOL_ADDR_MAX 1024 /* longest envelope address accepted, bytes */
 #define SPOOL_HDR_PREFIX "x-smtpdirect-" /* removed header fields */
+#define SPOOL_HDR_SCAN (1024 * 1024) /* header bytes spool_header() reads */
 
 /* A spooled message (opaque). */
 struct spool;
@@ -109,6 +111,17 @@ enum sd_status spool_stream_raw(
  */
 enum sd_status spool_stream_7bit(struct spool *sp, bool raw, spool_write_fn fn,
     void *ctx, struct mime_down_stats *stats, struct why *why);
+
+/*
+ * The header field name (case-insensitive) of sp's header block, read
+ * back from the spool file (at most its first SPOOL_HDR_SCAN bytes):
+ * how many fields have that name, and in val (size bytes; cut) the
+ * first one's value, unfolded, without leading and trailing white
+ * space ("" when there is none). Returns the count, or -1 (why set,
+ * 4.3.0) when the file cannot be read.
+ */
+int spool_header(struct spool *sp, const char *name, char *val, size_t size,
+    struct why *why);
 
 /*
  * Check an envelope address of len bytes (without <>; len 0 is the

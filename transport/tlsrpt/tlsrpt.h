@@ -288,7 +288,9 @@ enum sd_status tlsrpt_send(const char *uri, const struct tlsrpt_report *r,
 
 /*
  * The message that carries r to address (section 5.3) into out,
- * dated now.
+ * dated now. It says TLS-Required: No (RFC 8689): section 3 wants a
+ * report delivered despite TLS failures, and smtpdirect deliver then
+ * sets MTA-STS and DANE aside for it (and does not count its session).
  */
 void tlsrpt_mail_format(const struct tlsrpt_report *r,
     const struct tlsrpt_org *org, const char *address, time_t now,

@@ -96,7 +96,8 @@ tlsrpt_mail_format(const struct tlsrpt_report *r, const struct tlsrpt_org *org,
 	    "From: <%s>\r\nDate: %s\r\nSubject: Report Domain: %s "
 	    "Submitter: %s Report-ID: <%s>\r\nTLS-Report-Domain: %s\r\n"
 	    "TLS-Report-Submitter: %s\r\nTo: <%s>\r\nMessage-ID: <%s>\r\n"
-	    "Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n"
+	    "Auto-Submitted: auto-generated\r\nTLS-Required: No\r\n"
+	    "MIME-Version: 1.0\r\n"
 	    "Content-Type: multipart/report; report-type=\"tlsrpt\";\r\n"
 	    "\tboundary=\"tlsrpt-%s\"\r\n\r\n",
 	    org->contact, date, r->domain, org->submitter, r->id, r->domain,

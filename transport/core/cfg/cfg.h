@@ -99,6 +99,9 @@ struct cfg {
 	char
 	    *tls_min_version; /* "TLSv1.2"; checked by smtp_tls_version_parse */
 	bool auth_requires_tls; /* no AUTH before STARTTLS */
+	bool tls_required_header; /* RFC 8689: a message's TLS-Required: No
+				     lifts DANE, MTA-STS and tls_policy for
+				     its MX hosts to opportunistic TLS */
 	bool tlsrpt; /* count TLS results for TLS reports (RFC 8460) */
 	char *tlsrpt_organization; /* organization-name; "" = helo name */
 	char *tlsrpt_contact; /* contact-info and From: of mailed reports;

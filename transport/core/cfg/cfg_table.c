@@ -110,6 +110,10 @@ static const struct cfg_param cfg_table[] = {
         "lowest TLS protocol version: TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3"},
     {"tls_policy", "may", CFG_T_TLS, 0, 0, offsetof(struct cfg, tls_policy),
         "STARTTLS policy: none, may, encrypt, verify or dane"},
+    {"tls_required_header", "yes", CFG_T_BOOL, 0, 1,
+        offsetof(struct cfg, tls_required_header),
+        "honour TLS-Required: No (RFC 8689): opportunistic TLS to MX hosts "
+        "for such a message"},
     {"tlsrpt", "yes", CFG_T_BOOL, 0, 1, offsetof(struct cfg, tlsrpt),
         "count TLS results per recipient domain and day for TLS reports "
         "(RFC 8460)"},
