@@ -8,7 +8,9 @@
  * CR at the very end of input end a line; any other CR is content), a
  * last line without an end gets one, X-SMTPDirect-* fields and their
  * continuation lines leave the header block, a line starting with '.'
- * gets one more. spool_size() must be the size before stuffing.
+ * gets one more. spool_size() must be the size before stuffing, and
+ * spool_header() must find as many TLS-Required fields as the model's
+ * header block holds.
  */
 
 #include <stdlib.h>
@@ -89,6 +91,43 @@ fuzz_spool_stuff(const struct sbuf *in, struct sbuf *out)
 	}
 }
 
+/* fuzz_spool_count - header fields named TLS-Required in a wire form */
+static int
+fuzz_spool_count(const struct sbuf *wire)
+{
+	static const char name[] = "tls-required:";
+	const char *p = wire->data, *end = wire->data + wire->len, *eol;
+	int n = 0;
+
+	while (p < end) {
+		eol = memmem(p, (size_t)(end - p), "\r\n", 2);
+		if (eol == NULL || eol == p)
+			break;
+		if ((size_t)(eol - p) >= sizeof(name) - 1 &&
+		    strncasecmp(p, name, sizeof(name) - 1) == 0)
+			n++;
+		p = eol + 2;
+	}
+	return n;
+}
+
+/* fuzz_spool_header - spool_header() against the count of the model */
+static void
+fuzz_spool_header(struct spool *sp, const struct sbuf *wire)
+{
+	char val[8];
+	struct why why;
+	int n = spool_header(sp, "TLS-Required", val, sizeof(val), &why);
+
+	if (n < 0)
+		fuzz_fail("spool_header: %s", why.text);
+	if (memchr(val, '\0', sizeof(val)) == NULL)
+		fuzz_fail("spool_header: value not terminated");
+	if (wire->len <= SPOOL_HDR_SCAN && n != fuzz_spool_count(wire))
+		fuzz_fail("spool_header: %d fields, model %d", n,
+		    fuzz_spool_count(wire));
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -114,6 +153,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (spool_size(sp) != wire.len)
 		fuzz_fail(
 		    "spool_size %llu, model %zu", spool_size(sp), wire.len);
+	fuzz_spool_header(sp, &wire);
 	spool_close(sp);
 	sbuf_fini(&got);
 	sbuf_fini(&wire);
