@@ -204,6 +204,33 @@ pct() { # pct NAME_A NAME_B PAR: B's median rate against A's, per cent
 spread() { # spread NAME PAR: (max - min) / median of the rounds, per cent
 	stats "$1" "$2" | awk '{ printf "%.1f%%", ($3 - $2) * 100 / $1 }'
 }
+# within NAME_A NAME_B PAR: "yes" when B's median rate is not lower and
+# its median CPU not higher than A's by more than A's rounds spread
+within() {
+	local ra rb ca cb sr sc
+	ra=$(stats "$1" "$3" | cut -d' ' -f1)
+	rb=$(stats "$2" "$3" | cut -d' ' -f1)
+	ca=$(stats "$1" "$3" | cut -d' ' -f5)
+	cb=$(stats "$2" "$3" | cut -d' ' -f5)
+	sr=$(spread "$1" "$3" | tr -d '%')
+	sc=$(cpu_spread "$1" "$3" | tr -d '%')
+	awk -v ra="$ra" -v rb="$rb" -v ca="$ca" -v cb="$cb" -v sr="$sr" \
+	    -v sc="$sc" 'BEGIN { ok = (ra - rb) * 100 / ra <= sr &&
+		(cb - ca) * 100 / ca <= sc; print ok ? "yes" : "no" }'
+}
+# verdict: the goal of issue 18, from the three pairs of rows
+verdict() {
+	local miss=""
+	[ "$(within nopol pol 1)" = yes ] || miss="$miss one at a time,"
+	[ "$(within nopol pol "$PAR")" = yes ] || miss="$miss $PAR at once,"
+	[ "$(within core-nopol core-pol 1)" = yes ] ||
+	    miss="$miss by themselves,"
+	if [ -z "$miss" ]; then
+		echo "met: on every pair of rows a cached policy is slower and uses more CPU by less than the no-policy rounds spread, or not at all"
+	else
+		echo "not met:${miss%,} beyond the spread of the no-policy rounds"
+	fi
+}
 
 cat <<EOF
 ## MTA-STS: the cost per message of a cached policy
@@ -265,4 +292,7 @@ time, $(pct nopol-norpt nopol "$PAR") at $PAR at once,
 $(pct core-nopol-norpt core-nopol 1) by themselves; CPU:
 $(cpu_pct nopol-norpt nopol 1), $(cpu_pct nopol-norpt nopol "$PAR"),
 $(cpu_pct core-nopol-norpt core-nopol 1).
+
+Goal (a cached policy within the run-to-run noise of no policy):
+$(verdict).
 EOF

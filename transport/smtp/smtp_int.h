@@ -8,8 +8,8 @@
  *	to it; the I/O layer (smtp_io.c): buffered reads and writes over a
  *	pair of function pointers, plain TCP by default, so that a TLS
  *	layer can be put under the line reader; the connection
- *	(smtp_conn.c); the session record with the command helpers
- *	(smtp_proto.c); STARTTLS and the TLS layer (smtp_tls.c, and its
+ *	(smtp_conn.c); the session record (smtp_session.c) and the
+ *	command helpers with EHLO (smtp_proto.c); STARTTLS and the TLS layer (smtp_tls.c, and its
  *	contexts in smtp_tls_ctx.c: the only files that see OpenSSL's SSL
  *	objects) and what a session knows of
  *	its TLS (smtp_tls_info.c); AUTH (smtp_auth.c); the RFC 3461
@@ -222,7 +222,7 @@ enum smtp_io_rc smtp_io_flush(struct smtp_io *io, unsigned long timeout_ms);
 /* Bytes received but not yet parsed (STARTTLS must find none). */
 size_t smtp_io_pending(const struct smtp_io *io);
 
-/* Session records (smtp_proto.c). */
+/* Session records (smtp_session.c). */
 
 /* A session for peer with opts, not connected (SMTP_ST_CONNECT). */
 struct smtp_session *smtp_session_new(
