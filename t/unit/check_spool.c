@@ -13,6 +13,7 @@
 
 #include "sbuf.h"
 #include "spool.h"
+#include "spool_unit.h"
 
 static char *tmpdir;
 
@@ -35,17 +36,7 @@ spool_teardown(void)
 static struct spool *
 spool_from(const char *data, size_t len)
 {
-	char *path = unit_write_file(tmpdir, "in", data, len);
-	struct spool *sp;
-	struct why why;
-	int fd = open(path, O_RDONLY);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_msg(spool_open(&sp, fd, tmpdir, &why) == SD_OK, "%s %s",
-	    why.dsn, why.text);
-	close(fd);
-	free(path);
-	return sp;
+	return spool_unit_from(tmpdir, data, len);
 }
 
 /* spool_sbuf_write - spool writer into an sbuf, counting calls */

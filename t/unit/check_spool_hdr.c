@@ -4,13 +4,12 @@
 
 #include "unit.h"
 
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "deliver_run.h"
 #include "spool.h"
+#include "spool_unit.h"
 
 static char *tmpdir;
 
@@ -33,17 +32,7 @@ hdr_teardown(void)
 static struct spool *
 hdr_spool(const char *m)
 {
-	char *path = unit_write_file(tmpdir, "in", m, strlen(m));
-	struct spool *sp;
-	struct why why;
-	int fd = open(path, O_RDONLY);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_msg(spool_open(&sp, fd, tmpdir, &why) == SD_OK, "%s %s",
-	    why.dsn, why.text);
-	close(fd);
-	free(path);
-	return sp;
+	return spool_unit_from(tmpdir, m, strlen(m));
 }
 
 /* Messages, the count of TLS-Required fields and the first value. */
