@@ -171,8 +171,8 @@ bool deliver_tls_explain(struct deliver_ctx *ctx,
     struct why *why);
 
 /*
- * deliver_tls.c: whether sp's header says TLS-Required: No (RFC 8689
- * section 5): exactly one such field, its value "No" (in any case).
+ * deliver_tls.c: whether sp's header says TLS-Required: No (RFC
+ * 8689): exactly one such field, its value "No" (in any case).
  * False when the spool cannot be read (the delivery meets that
  * again).
  */

@@ -100,7 +100,7 @@ deliver_tls_plan(struct deliver_ctx *ctx, const struct deliver_target *t,
 
 	memset(plan, 0, sizeof(*plan));
 	/*
-	 * RFC 8689 section 4.3: the sender asks that recipient-side
+	 * RFC 8689: the sender asks that recipient-side
 	 * policies be ignored; as Postfix, opportunistic TLS to the MX
 	 * hosts. Override lines keep theirs: the administrator chose the
 	 * relay, and credentials may go to it.
