@@ -69,6 +69,13 @@ deliver_batch_pick(char *const *rcpts, const size_t *cand, size_t n,
 
 	if (n == 0)
 		return 0;
+	/* Without RCPTDOMAINMAX the domains need not be told apart. */
+	if (lim->domain_max == 0) {
+		for (k = 0; k < n && (lim->rcpt_max == 0 || k < lim->rcpt_max);
+		     k++)
+			pick[k] = cand[k];
+		return k;
+	}
 	doms = xcalloc(n, sizeof(*doms));
 	for (i = 0; i < n; i++) {
 		if (lim->rcpt_max > 0 && k >= lim->rcpt_max)
@@ -78,7 +85,7 @@ deliver_batch_pick(char *const *rcpts, const size_t *cand, size_t n,
 			;
 		if (j == nd) {
 			/* A domain more than allowed waits for a later one. */
-			if (lim->domain_max > 0 && nd >= lim->domain_max)
+			if (nd >= lim->domain_max)
 				continue;
 			doms[nd++] = d;
 		}
