@@ -258,6 +258,7 @@ spool_eol(struct spool_writer *w)
 	w->line_open = false;
 	switch (w->st) {
 	case SPOOL_H_START:
+		w->sp->hdr_len = w->sp->size;
 		spool_emit(w, "\r\n", 2);
 		w->st = SPOOL_H_BODY;
 		return;
@@ -374,6 +375,8 @@ spool_finish(struct spool_writer *w)
 	}
 	if (w->line_open)
 		spool_eol(w);
+	if (w->st != SPOOL_H_BODY)
+		w->sp->hdr_len = w->sp->size; /* no body: all header */
 	spool_flush(w);
 	if (w->hlen > 0)
 		SHA256_Update(&w->md, w->hbuf, w->hlen);

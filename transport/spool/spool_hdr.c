@@ -13,12 +13,12 @@
 #include "sbuf.h"
 #include "spool_int.h"
 
-/* spool_hdr_block - the header block's first bytes, up to its end */
+/* spool_hdr_block - the header block, as far as SPOOL_HDR_SCAN */
 static bool
 spool_hdr_block(struct spool *sp, struct sbuf *hdr, struct why *why)
 {
 	char buf[SPOOL_CHUNK];
-	unsigned long long off = 0, end = sp->size;
+	unsigned long long off = 0, end = sp->hdr_len;
 	size_t want;
 	ssize_t n;
 
@@ -37,11 +37,6 @@ spool_hdr_block(struct spool *sp, struct sbuf *hdr, struct why *why)
 		}
 		sbuf_append(hdr, buf, (size_t)n);
 		off += (unsigned long long)n;
-		/* The empty line: at the start, or after a line end. */
-		if (hdr->len >= 2 && memcmp(hdr->data, "\r\n", 2) == 0)
-			break;
-		if (memmem(hdr->data, hdr->len, "\r\n\r\n", 4) != NULL)
-			break;
 	}
 	return true;
 }
@@ -92,9 +87,7 @@ spool_header(
 	while (p < end) {
 		eol = memmem(p, (size_t)(end - p), "\r\n", 2);
 		if (eol == NULL)
-			eol = end; /* cut at SPOOL_HDR_SCAN: as far as read */
-		if (eol == p)
-			break; /* the empty line */
+			eol = end; /* the last line, or cut at SPOOL_HDR_SCAN */
 		if (*p == ' ' || *p == '\t') {
 			if (in_first)
 				spool_hdr_value(val, size, &len, p, eol);

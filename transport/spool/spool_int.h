@@ -26,6 +26,8 @@
 struct spool {
 	int fd; /* the unlinked file, wire form without dot-stuffing */
 	unsigned long long size; /* bytes of the message in the file */
+	unsigned long long hdr_len; /* of them the header block's, up to
+				       the empty line (not included) */
 	unsigned long long file_len; /* bytes in the file before, stale */
 	bool has_8bit; /* some byte has the high bit set */
 	char fpr[SPOOL_FPR_LEN + 1]; /* hex SHA-256 of the header block */
