@@ -99,15 +99,11 @@ tlsrpt_dup(const char *s)
 	return xmemdup0(s != NULL ? s : "", n);
 }
 
-/* tlsrpt_same - a kept field equals a given one (NULL as "") */
+/* tlsrpt_same - a kept field equals a given one as tlsrpt_dup() keeps it */
 static bool
 tlsrpt_same(const char *kept, const char *s)
 {
-	char *d = tlsrpt_dup(s);
-	bool same = strcmp(kept, d) == 0;
-
-	free(d);
-	return same;
+	return strncmp(kept, s != NULL ? s : "", TLSRPT_FIELD_MAX) == 0;
 }
 
 /* tlsrpt_policy_of - the policy of s in r, added when new; NULL: full */
