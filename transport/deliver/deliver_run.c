@@ -134,7 +134,7 @@ deliver_resolve_group(struct deliver_ctx *ctx, struct deliver_group *g)
 }
 
 /* deliver_pending - whether a recipient of g is still pending */
-static bool
+bool
 deliver_pending(
     const struct deliver_group *g, const struct deliver_outcome *out)
 {
@@ -190,7 +190,7 @@ deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
 	struct deliver_last last, temp, refusal;
 	size_t n = g->nt, i;
 	unsigned skip = (unsigned)-1;
-	bool skip_host, go, temp_seen = false, refused = false;
+	bool skip_host, go, pending, temp_seen = false, refused = false;
 	struct why why;
 
 	if (g->resolved != SD_OK) {
@@ -223,7 +223,8 @@ deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
 		}
 		skip_host = false;
 		go = deliver_try(ctx, g, &t[i], out, &last, &skip_host);
-		if (deliver_pending(g, out) && last.refused) {
+		pending = deliver_pending(g, out);
+		if (pending && last.refused) {
 			refusal = last;
 			refused = true;
 			/* Skipped for now, as Postfix logs a host it skips. */
@@ -232,7 +233,7 @@ deliver_group(struct deliver_ctx *ctx, struct deliver_group *g,
 				    ctx->queue_id[0] != '\0' ? ctx->queue_id
 				                             : "NOQUEUE",
 				    last.why.text);
-		} else if (deliver_pending(g, out)) {
+		} else if (pending) {
 			temp = last;
 			temp_seen = true;
 		}

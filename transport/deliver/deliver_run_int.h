@@ -179,6 +179,10 @@ void deliver_finish(struct deliver_ctx *ctx, struct deliver_outcome *o,
 void deliver_record(
     struct deliver_ctx *ctx, struct deliver_outcome *out, bool all);
 
+/* Whether a recipient of g is still pending in out. */
+bool deliver_pending(
+    const struct deliver_group *g, const struct deliver_outcome *out);
+
 /* Whether the process the message is for went away. */
 bool deliver_gone(const struct deliver_ctx *ctx);
 

@@ -92,9 +92,8 @@ deliver_txn_results(struct deliver_try_run *r, const size_t *pick,
 				r->last->rcpt = true;
 				*r->skip_host = true;
 			}
-		} else if (st != SD_OK) {
-			/* The whole transaction failed; judged below. */
 		}
+		/* Else the whole transaction failed: judged below. */
 	}
 	/* Before QUIT, whose reply may be slow to come. */
 	deliver_record(ctx, out, false);
@@ -223,7 +222,6 @@ deliver_try(struct deliver_ctx *ctx, struct deliver_group *g,
 	struct deliver_tls plan;
 	struct smtp_peer peer;
 	struct why why;
-	size_t i;
 
 	memset(&r, 0, sizeof(r));
 	memset(&plan, 0, sizeof(plan));
@@ -273,8 +271,5 @@ out:
 	smtp_session_close(r.s);
 	deliver_tls_fini(&plan);
 	free(r.offered);
-	for (i = 0; i < g->n; i++)
-		if (out[g->idx[i]].status == DELIVER_RCPT_PENDING)
-			return !*skip_host;
-	return false;
+	return deliver_pending(g, out) && !*skip_host;
 }

@@ -30,7 +30,6 @@ typedef const char *(*http_strerror_fn)(CURLcode e);
 typedef struct curl_slist *(*http_slist_append_fn)(
     struct curl_slist *l, const char *s);
 typedef void (*http_slist_free_fn)(struct curl_slist *l);
-typedef char *(*http_version_fn)(void);
 
 /* A loaded libcurl. */
 struct http {
@@ -45,7 +44,6 @@ struct http {
 	http_strerror_fn strerror;
 	http_slist_append_fn slist_append;
 	http_slist_free_fn slist_free;
-	http_version_fn version;
 };
 
 /* One function to look up: its name and where its address goes. */
@@ -93,7 +91,6 @@ http_open(struct http **out, struct why *why)
 	    {"curl_easy_strerror", (void **)&h->strerror},
 	    {"curl_slist_append", (void **)&h->slist_append},
 	    {"curl_slist_free_all", (void **)&h->slist_free},
-	    {"curl_version", (void **)&h->version},
 	};
 	const char *err;
 	size_t i;
@@ -138,13 +135,6 @@ http_close(struct http *h)
 	h->global_cleanup();
 	dlclose(h->lib);
 	free(h);
-}
-
-/* http_version - libcurl's own name */
-const char *
-http_version(const struct http *h)
-{
-	return h->version();
 }
 
 /* http_on_body - libcurl's write callback: keep up to the cap */

@@ -122,7 +122,4 @@ bool http_url_host(const char *url, char *host, unsigned *port);
  */
 bool http_type_is(const char *value, const char *type);
 
-/* The libcurl of h, as it names itself ("libcurl/7.88.1 OpenSSL/3.0.19"). */
-const char *http_version(const struct http *h);
-
 #endif

@@ -26,7 +26,6 @@ struct smtp_bdat {
 	unsigned long answered; /* their replies read */
 	unsigned long inflight; /* most replies awaited at once */
 	bool refused; /* a piece was refused (or a reply was no 2xx) */
-	bool over; /* the last piece was accepted */
 };
 
 /* smtp_bdat_new - pieces for s; freed with smtp_bdat_free() */
@@ -151,9 +150,7 @@ smtp_bdat_last(struct smtp_bdat *b, smtp_wanted_fn wanted, void *wanted_ctx,
 	}
 	if ((st = smtp_bdat_send(b, true, why)) != SD_OK)
 		return st;
-	st = smtp_bdat_reply(b, SMTP_ST_DOT, why);
-	b->over = st == SD_OK;
-	return st;
+	return smtp_bdat_reply(b, SMTP_ST_DOT, why);
 }
 
 /*
@@ -182,11 +179,4 @@ smtp_bdat_abort(struct smtp_bdat *b)
 		if (b->s->reply.code == 421)
 			b->s->broken = true;
 	}
-}
-
-/* smtp_bdat_over - the last piece was accepted: the transaction ended */
-bool
-smtp_bdat_over(const struct smtp_bdat *b)
-{
-	return b->over;
 }

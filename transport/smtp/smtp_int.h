@@ -347,9 +347,6 @@ enum sd_status smtp_bdat_last(struct smtp_bdat *b, smtp_wanted_fn wanted,
  */
 void smtp_bdat_abort(struct smtp_bdat *b);
 
-/* Whether the last piece was accepted (the transaction has ended). */
-bool smtp_bdat_over(const struct smtp_bdat *b);
-
 /* STARTTLS (smtp_tls.c). */
 
 /*

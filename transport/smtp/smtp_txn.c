@@ -360,7 +360,7 @@ smtp_txn_bdat(struct smtp_txn_run *x, struct why *why)
 		st = smtp_bdat_last(b, x->t->wanted, x->t->wanted_ctx, &w);
 	if (st != SD_OK)
 		smtp_bdat_abort(b);
-	x->over = smtp_bdat_over(b);
+	x->over = st == SD_OK; /* the last piece was accepted */
 	smtp_bdat_free(b);
 	if (!x->s->broken)
 		x->s->state = SMTP_ST_READY;

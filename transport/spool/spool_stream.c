@@ -106,9 +106,7 @@ enum sd_status
 spool_stream_raw(
     struct spool *sp, spool_write_fn fn, void *ctx, struct why *why)
 {
-	struct spool_stuffer w = {fn, ctx, true, true, NULL};
-
-	return spool_each(sp, spool_stuffed, &w, why);
+	return spool_each(sp, fn, ctx, why);
 }
 
 /* spool_ctl_name - name a control character for a reason text */
