@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -96,7 +97,7 @@ cmd_tlsrpt_send(struct cmd_tlsrpt *c, const struct tlsrpt_rec *r,
 	for (i = 0; i < t->n; i++) {
 		if (tlsrpt_db_sent(c->db, r->day, r->domain, t->uri[i]))
 			continue;
-		if (strncmp(t->uri[i], "https:", 6) == 0)
+		if (strncasecmp(t->uri[i], "https:", 6) == 0)
 			o.http = cmd_tlsrpt_http(c);
 		st = tlsrpt_send(t->uri[i], rep, &o, &why);
 		if (st == SD_TEMP) {
@@ -136,11 +137,14 @@ cmd_tlsrpt_one(struct cmd_tlsrpt *c, const struct tlsrpt_rec *r)
 	bool done;
 
 	if (strcmp(r->day, c->oldest) < 0) {
+		/* -n changes nothing in the store. */
 		fprintf(stderr,
 		    "smtpdirect: tlsrpt: %s for %s: older than %d days, "
-		    "dropped\n",
-		    r->domain, r->day, TLSRPT_DAYS_KEPT);
-		(void)tlsrpt_db_drop(c->db, r->day, r->domain, &why);
+		    "%s\n",
+		    r->domain, r->day, TLSRPT_DAYS_KEPT,
+		    c->dry ? "dropped on the next run without -n" : "dropped");
+		if (!c->dry)
+			(void)tlsrpt_db_drop(c->db, r->day, r->domain, &why);
 		return;
 	}
 	if ((c->only != NULL && strcmp(r->day, c->only) != 0) ||

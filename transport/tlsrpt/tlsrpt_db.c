@@ -251,10 +251,15 @@ tlsrpt_db_next(struct tlsrpt_db *db, const char *day, const char *domain,
 			rc = SD_OK;
 			break;
 		}
-		/* A malformed record: skipped (the prune drops it). */
+		/* A malformed record: skipped (it stays in the store). */
 		msg_warn("%s: malformed record skipped", state_db_path(db->db));
-		if (!tlsrpt_db_split(&db->key, r))
+		if (!tlsrpt_db_split(&db->key, r)) {
+			why_set(why, "4.3.0",
+			    "%s: a malformed key; the records after it are "
+			    "not read",
+			    state_db_path(db->db));
 			break;
+		}
 		day = r->day;
 		domain = r->domain;
 	}
