@@ -21,10 +21,7 @@ fx_init 43-chunking
 R=$W/runs
 mkdir "$R"
 A=127.0.26.5
-esc() { printf '%s' "$1" | sed 's/[].[]/\\&/g'; }
-re_peer() { # re_peer PORT: the ERE of "A[A]:PORT"
-	esc "${A}[${A}]:$1"
-}
+re_peer() { fx_re_peer "$A" "$1"; }
 : >"$W/map"
 chmod 600 "$W/map"
 fx_conf "$W/conf" "session_cache_time = 0s

@@ -21,10 +21,7 @@ SINK=127.0.5.1:25500 # smtp-sink, the good second host of some routes
 OK=127.0.5.2:25501 # smtpserver.py, the good second host of the others
 F=127.0.5.3 # fault servers, one port each
 DOWN=127.0.5.9:25599 # nothing listens
-esc() { printf '%s' "$1" | sed 's/[].[]/\\&/g'; }
-re_peer() { # re_peer ADDR:PORT: the ERE of "addr[addr]:port"
-	esc "${1%:*}[${1%:*}]:${1##*:}"
-}
+re_peer() { fx_re_peer "${1%:*}" "${1##*:}"; } # ADDR:PORT
 
 printf '%s\n' 'From: a@src.test' 'X-SMTPDirect-Route: r@x.test via relay' \
     '  continued' 'Subject: faults' '' '.leading dot' 'body' >"$W/msg"
@@ -281,7 +278,7 @@ mine "bad retry count" '4\.3\.5 bad retry count "many"' \
 mine "no recipient" '4\.3\.5 no recipients given' -f a@src.test --
 printf 'dns_overrides = %s\nmax_concurrent = lots\n' "$W/map" >"$W/conf.bad"
 FX_CONF=$W/conf.bad mine "bad config value" \
-    "4\.3\.5 bad configuration: $(esc "$W")/conf\.bad:2:[0-9]+: error: .*" \
+    "4\.3\.5 bad configuration: $(fx_esc "$W")/conf\.bad:2:[0-9]+: error: .*" \
     -f a@src.test -- u@mine.test
 fx_conf "$W/conf.state" "state_dir = /dev/null/state"
 FX_CONF=$W/conf.state mine "state_dir impossible" \

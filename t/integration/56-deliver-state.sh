@@ -20,10 +20,7 @@ R=$W/runs # outputs of the runs
 mkdir "$R"
 
 A=127.0.5.4 # every server of this script, one port each
-esc() { printf '%s' "$1" | sed 's/[].[]/\\&/g'; }
-re_peer() { # re_peer PORT: the ERE of "A[A]:PORT"
-	esc "${A}[${A}]:$1"
-}
+re_peer() { fx_re_peer "$A" "$1"; }
 : >"$W/map"
 chmod 600 "$W/map"
 fx_conf "$W/conf"

@@ -22,7 +22,6 @@ R=$W/runs # outputs of the runs
 mkdir "$R"
 
 A=127.0.12.1 # the servers of the damage cases, two ports each
-esc() { printf '%s' "$1" | sed 's/[].[]/\\&/g'; }
 printf 'From: a@src.test\nSubject: twice?\n\nbody\n' >"$W/msg"
 printf 'From: a@src.test\nSubject: a new one\n\nbody\n' >"$W/msg-new"
 
@@ -75,13 +74,13 @@ dmg_case() {
 	    -q "DMG$tag" -- good@dmg.test soft@dmg.test
 	[ -z "${3:-}" ] || SD=$sd_was
 	fx_check "$tag: the run after the damage defers" "$R/$tag-2" 75 \
-	    "4\.3\.0 retry state: the records of this message were lost with a damaged $(esc "$st")/retry\.lmdb .*"
+	    "4\.3\.0 retry state: the records of this message were lost with a damaged $(fx_esc "$st")/retry\.lmdb .*"
 	st_eq "$tag: good@ is not sent the message again" \
 	    "$(fx_msgs "$W/next-$tag" 'good@')" 0
 	st_eq "$tag: the damaged file is kept" \
 	    "$(find "$st" -maxdepth 1 -name 'retry.lmdb.damaged.*' | wc -l)" 1
 	fx_log "$tag: an error line names the file and the loss" "$R/$tag-2" \
-	    "error: $(esc "$st")/retry\.lmdb: damaged retry state moved aside to $(esc "$st")/retry\.lmdb\.damaged\.[0-9]+; records of 1 message\(s\) lost"
+	    "error: $(fx_esc "$st")/retry\.lmdb: damaged retry state moved aside to $(fx_esc "$st")/retry\.lmdb\.damaged\.[0-9]+; records of 1 message\(s\) lost"
 	fx_log "$tag: the recipients are logged deferred" "$R/$tag-2" \
 	    "DMG$tag: to=<good@dmg\.test>, relay=none, .*dsn=4\.3\.0, status=deferred \(retry state: the records"
 	# A new message goes on the new store.

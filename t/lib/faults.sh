@@ -16,6 +16,10 @@
 #   fx_msgs DIR ERE       messages (.env files) in an smtpserver.py
 #                         directory whose envelope matches ERE
 #   fx_conns DIR          connections an smtpserver.py accepted
+#   fx_esc TEXT           TEXT with the ERE specials of paths and
+#                         addresses ('.', '[', ']') escaped
+#   fx_re_peer ADDR PORT  the ERE of "ADDR[ADDR]:PORT", as the log
+#                         names a server
 #
 # Syslog: deliver logs only to syslog (/dev/log). Each run is started in
 # a private mount namespace whose /dev is a directory of symbolic links
@@ -223,4 +227,14 @@ fx_wire() {
 	hdr && /^[^ \t]/ { skip = (tolower($0) ~ /^x-smtpdirect-[^:]*:/) }
 	hdr && skip { next }
 	{ printf "%s\r\n", $0 }' "$1" >"$2"
+}
+
+# fx_esc TEXT: '.', '[' and ']' escaped for an ERE
+fx_esc() {
+	printf '%s' "$1" | sed 's/[].[]/\\&/g'
+}
+
+# fx_re_peer ADDR PORT: the ERE of "ADDR[ADDR]:PORT"
+fx_re_peer() {
+	fx_esc "$1[$1]:$2"
 }
